@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "vmtui",
+    products: [
+        .executable(name: "vmtui", targets: ["vmtui"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CNcurses",
+            path: "Sources/CNcurses",
+            providers: [.apt(["libncursesw5-dev"])]
+        ),
+        .target(name: "TUI", dependencies: ["CNcurses"]),
+        .target(name: "Engine"),
+        .executableTarget(
+            name: "vmtui",
+            dependencies: [
+                "TUI", "Engine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI"]),
+        .testTarget(name: "CLITests", dependencies: ["Engine"]),
+    ]
+)

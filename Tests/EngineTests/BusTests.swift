@@ -1,0 +1,59 @@
+import Testing
+@testable import Engine
+
+final class RecordingPorts: PortDevice {
+    var writes: [(UInt16, Int, UInt32)] = []
+    func portRead(_ port: UInt16, width: Int) -> UInt32 { UInt32(port) }
+    func portWrite(_ port: UInt16, width: Int, value: UInt32) { writes.append((port, width, value)) }
+}
+
+final class ConstantMMIO: MMIODevice {
+    var lastWrite: (UInt32, Int, UInt32)?
+    func mmioRead(_ address: UInt32, width: Int) -> UInt32 { 0xA5A5_A5A5 }
+    func mmioWrite(_ address: UInt32, width: Int, value: UInt32) { lastWrite = (address, width, value) }
+}
+
+@Test func unassignedPortsReadAllOnes() {
+    let ports = PortMap()
+    #expect(ports.read(0x3F8, width: 1) == 0xFF)
+    #expect(ports.read(0x3F8, width: 2) == 0xFFFF)
+    #expect(ports.read(0x3F8, width: 4) == 0xFFFF_FFFF)
+}
+
+@Test func registeredPortsReachTheirDevice() {
+    let ports = PortMap()
+    let device = RecordingPorts()
+    ports.register(device, ports: 0x70...0x71)
+    #expect(ports.read(0x71, width: 1) == 0x71)
+    ports.write(0x70, width: 1, value: 0x18F)
+    #expect(device.writes.count == 1)
+    #expect(device.writes[0].2 == 0x8F)  // masked to the access width
+}
+
+@Test func ramReadsBackAndUnassignedReadsAllOnes() throws {
+    let memory = try MemoryMap(ramSize: 1 << 20)
+    memory.write(0x1234, width: 4, value: 0xDEAD_BEEF)
+    #expect(memory.read(0x1234, width: 4) == 0xDEAD_BEEF)
+    #expect(memory.read(0x1235, width: 2) == 0xADBE)
+    #expect(memory.read(0x20_0000, width: 4) == 0xFFFF_FFFF)
+}
+
+@Test func accessCrossingIntoMMIOSplitsPerPage() throws {
+    let memory = try MemoryMap(ramSize: 1 << 20)
+    let device = ConstantMMIO()
+    memory.mapMMIO(from: 0x2000, size: 0x1000, device: device)
+    memory.write(0x1FFE, width: 2, value: 0x1122)
+    #expect(memory.read(0x1FFE, width: 4) == 0xA5A5_1122)
+    memory.write(0x2004, width: 4, value: 7)
+    #expect(device.lastWrite?.0 == 0x2004)
+}
+
+@Test func romPagesDropWrites() throws {
+    let memory = try MemoryMap(ramSize: 1 << 20)
+    let rom = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+    defer { rom.deallocate() }
+    rom.initializeMemory(as: UInt8.self, repeating: 0x5A, count: 4096)
+    memory.setPages(from: 0xF0000, size: 4096, readFrom: rom, writeTo: nil)
+    memory.write(0xF0010, width: 1, value: 0)
+    #expect(memory.read(0xF0010, width: 1) == 0x5A)
+}

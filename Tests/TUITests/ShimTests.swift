@@ -1,0 +1,6 @@
+import Testing
+@testable import TUI
+
+@Test func linksWideNcurses() {
+    #expect(TUI.ncursesVersion.hasPrefix("ncurses"))
+}
