@@ -27,5 +27,8 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "TUITests", dependencies: ["TUI"]),
         .testTarget(name: "CLITests", dependencies: ["Engine"]),
+        .testTarget(name: "CPUTests", dependencies: ["Engine"]),
+        .testTarget(name: "DeviceTests", dependencies: ["Engine"]),
+        .testTarget(name: "StorageTests", dependencies: ["Engine"]),
     ]
 )
