@@ -3,9 +3,9 @@
 public struct VMConfig: Codable, Equatable, Sendable {
     public static let currentSchemaVersion = 1
 
-    public enum Mode: String, Codable, CaseIterable, Sendable { case emulate, virtualize }
+    public enum Mode: String, ConfigEnum { case emulate, virtualize }
 
-    public enum OSType: String, Codable, CaseIterable, Sendable {
+    public enum OSType: String, ConfigEnum {
         case linux, windows, dos, other
 
         /// Defaults a new VM of this OS type starts from.
@@ -22,9 +22,9 @@ public struct VMConfig: Codable, Equatable, Sendable {
         }
     }
 
-    public enum DiskFormat: String, Codable, CaseIterable, Sendable { case qcow2, raw, vdi }
-    public enum DiskInterface: String, Codable, CaseIterable, Sendable { case ide, sata, virtio }
-    public enum BootDevice: String, Codable, CaseIterable, Sendable { case cdrom, disk, floppy }
+    public enum DiskFormat: String, ConfigEnum { case qcow2, raw, vdi }
+    public enum DiskInterface: String, ConfigEnum { case ide, sata, virtio }
+    public enum BootDevice: String, ConfigEnum { case cdrom, disk, floppy }
 
     public struct Disk: Codable, Equatable, Sendable {
         /// Image file; relative paths are inside the VM bundle.
@@ -42,7 +42,7 @@ public struct VMConfig: Codable, Equatable, Sendable {
     }
 
     public struct PortForward: Codable, Equatable, Sendable {
-        public enum Proto: String, Codable, CaseIterable, Sendable { case tcp, udp }
+        public enum Proto: String, ConfigEnum { case tcp, udp }
         public var proto: Proto
         public var hostPort: Int
         public var guestPort: Int
@@ -54,7 +54,7 @@ public struct VMConfig: Codable, Equatable, Sendable {
     }
 
     public struct Network: Codable, Equatable, Sendable {
-        public enum Mode: String, Codable, CaseIterable, Sendable { case nat, bridge, none }
+        public enum Mode: String, ConfigEnum { case nat, bridge, none }
         public var mode: Mode
         /// Host bridge for `bridge` mode (e.g. br0).
         public var bridgeInterface: String?

@@ -4,8 +4,25 @@ import Foundation
 /// `$VMTUI_HOME/VMs/`, where VMTUI_HOME defaults to `${XDG_DATA_HOME:-~/.local/share}/vmtui`.
 public struct VMLibrary: Sendable {
     public let home: URL
+    public var limits: HostLimits
 
-    public init(home: URL = VMLibrary.defaultHome()) { self.home = home }
+    /// One bundle as listed: a usable VM, or a broken one with the reason it cannot be loaded.
+    public enum Entry: Sendable, Equatable {
+        case vm(VMConfig)
+        case broken(name: String, reason: String)
+
+        public var name: String {
+            switch self {
+            case let .vm(config): config.name
+            case let .broken(name, _): name
+            }
+        }
+    }
+
+    public init(home: URL = VMLibrary.defaultHome(), limits: HostLimits = .current()) {
+        self.home = home
+        self.limits = limits
+    }
 
     public static func defaultHome(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         if let explicit = environment["VMTUI_HOME"], !explicit.isEmpty {
@@ -24,5 +41,97 @@ public struct VMLibrary: Sendable {
 
     public func configURL(name: String) -> URL {
         bundleURL(name: name).appendingPathComponent("config.json")
+    }
+
+    /// A disk's image file: relative paths live inside the VM's bundle.
+    public func imageURL(of disk: VMConfig.Disk, vm name: String) -> URL {
+        disk.path.hasPrefix("/") ? URL(fileURLWithPath: disk.path) : bundleURL(name: name).appendingPathComponent(disk.path)
+    }
+
+    public func exists(name: String) -> Bool {
+        FileManager.default.fileExists(atPath: bundleURL(name: name).path)
+    }
+
+    /// Every bundle, sorted by name; one broken config does not hide the others.
+    public func list() -> [Entry] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: vmsDirectory.path)) ?? []
+        return names.filter { $0.hasSuffix(".vmtui") }.sorted().map { bundle in
+            let name = String(bundle.dropLast(".vmtui".count))
+            do { return .vm(try load(name: name)) } catch let error as VMConfigError {
+                return .broken(name: name, reason: error.reason)
+            } catch {
+                return .broken(name: name, reason: "\(error)")
+            }
+        }
+    }
+
+    /// Reads and validates one VM's config.json.
+    public func load(name: String) throws -> VMConfig {
+        let url = configURL(name: name)
+        let file = url.path
+        guard exists(name: name) else { throw VMConfigError.notFound(name: name, bundle: bundleURL(name: name).path) }
+        try VMName.validate(name)
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            let reason = FileManager.default.fileExists(atPath: file) ? "cannot be read" : "config.json is missing"
+            throw VMConfigError.malformed(file: file, reason: reason)
+        }
+        let config = try VMConfigDecoding.decode(data, file: file)
+        do { try config.validate(limits: limits) } catch let error as VMConfigError { throw error.located(in: file) }
+        guard config.name == name else {
+            throw VMConfigError.invalid(file: file, field: "name", value: "\"\(config.name)\"",
+                                        problem: "does not match the bundle \(name).vmtui", allowed: "\"\(name)\"")
+        }
+        return config
+    }
+
+    /// Validates and writes a VM's config.json atomically, creating the bundle if needed.
+    public func save(_ config: VMConfig) throws {
+        try config.validate(limits: limits)
+        let bundle = bundleURL(name: config.name)
+        do { try FileManager.default.createDirectory(at: bundle, withIntermediateDirectories: true) } catch {
+            throw VMConfigError.io(path: bundle.path, reason: "cannot create the VM folder: \(error.localizedDescription)")
+        }
+        try AtomicFile.write(VMConfigDecoding.encode(config), to: configURL(name: config.name))
+    }
+
+    /// Adds a new VM: makes its bundle, creates the new disk images it lists, writes config.json.
+    /// Nothing is left behind if any step fails.
+    public func create(_ config: VMConfig, diskCreator: any DiskImageCreator = RawDiskImageCreator()) throws {
+        try config.validate(limits: limits)
+        let bundle = bundleURL(name: config.name)
+        guard !exists(name: config.name) else { throw VMConfigError.alreadyExists(name: config.name, bundle: bundle.path) }
+        for (index, disk) in config.disks.enumerated() where disk.sizeBytes == nil {
+            let url = imageURL(of: disk, vm: config.name)
+            guard FileManager.default.isReadableFile(atPath: url.path) else {
+                throw VMConfigError.invalid(file: nil, field: "disks[\(index)].path", value: url.path,
+                                            problem: "is not a readable image", allowed: "an existing disk image")
+            }
+        }
+        do {
+            try FileManager.default.createDirectory(at: bundle, withIntermediateDirectories: true)
+            for disk in config.disks {
+                if let size = disk.sizeBytes {
+                    try diskCreator.create(at: imageURL(of: disk, vm: config.name), format: disk.format, sizeBytes: size)
+                }
+            }
+            try save(config)
+        } catch {
+            try? FileManager.default.removeItem(at: bundle)
+            throw error
+        }
+    }
+
+    /// Removes a VM's bundle with its disk images (images outside the bundle are kept).
+    public func delete(name: String) throws {
+        guard exists(name: name) else { throw VMConfigError.notFound(name: name, bundle: bundleURL(name: name).path) }
+        do { try FileManager.default.removeItem(at: bundleURL(name: name)) } catch {
+            throw VMConfigError.io(path: bundleURL(name: name).path, reason: "cannot delete: \(error.localizedDescription)")
+        }
+    }
+
+    /// A file name for the next new disk in a bundle: disk0.qcow2, disk1.raw, ...
+    public static func newDiskName(index: Int, format: VMConfig.DiskFormat) -> String {
+        "disk\(index).\(format == .raw ? "img" : format.rawValue)"
     }
 }

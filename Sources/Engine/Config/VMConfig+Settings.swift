@@ -1,0 +1,55 @@
+/// `vmtui set NAME KEY=VALUE`: the keys people can change on an existing VM.
+extension VMConfig {
+    public static let settingKeys: [(key: String, help: String)] = [
+        ("mode", "emulate | virtualize"),
+        ("os", "linux | windows | dos | other"),
+        ("iso", "PATH to an ISO 9660 image, or none"),
+        ("floppy", "PATH to a floppy image, or none"),
+        ("memory", "MiB (512) or with a unit (1G)"),
+        ("cpus", "a whole number"),
+        ("boot", "comma list of cdrom, disk, floppy"),
+        ("network", "nat | bridge:IFACE | none"),
+        ("forwards", "comma list of tcp|udp:HOST:GUEST, or none"),
+        ("disk-interface", "ide | sata | virtio (all disks)"),
+        ("bios", "PATH to a BIOS image, or default"),
+        ("vgabios", "PATH to a VGA BIOS image, or default"),
+    ]
+
+    /// Applies one `KEY=VALUE`; unknown keys and bad values throw with what is allowed.
+    public mutating func apply(setting: String) throws {
+        guard let equals = setting.firstIndex(of: "=") else {
+            throw VMConfigError.invalid(file: nil, field: "setting", value: setting, problem: "has no '='",
+                                        allowed: "KEY=VALUE with KEY one of \(VMConfig.settingKeys.map(\.key).joined(separator: ", "))")
+        }
+        let key = setting[..<equals].lowercased()
+        let value = String(setting[setting.index(after: equals)...])
+        let cleared = ["none", ""].contains(value.lowercased())
+        switch key {
+        case "mode": mode = try Mode.parse(value, field: key)
+        case "os": osType = try OSType.parse(value, field: key)
+        case "iso":
+            if !cleared { try BootMedia.checkISO(value, field: key) }
+            bootISO = cleared ? nil : value
+        case "floppy":
+            if !cleared { try BootMedia.checkFloppy(value, field: key) }
+            floppyImage = cleared ? nil : value
+        case "memory": memoryMiB = try VMConfig.parseMemoryMiB(value)
+        case "cpus": cpuCount = try VMConfig.parseCPUCount(value)
+        case "boot": bootOrder = try VMConfig.parseBootOrder(value)
+        case "network":
+            let forwards = network.portForwards
+            network = try VMConfig.parseNetwork(value)
+            if network.mode == .nat { network.portForwards = forwards }
+        case "forwards":
+            network.portForwards = cleared ? [] : try value.split(separator: ",").map { try VMConfig.parsePortForward(String($0)) }
+        case "disk-interface":
+            let interface = try DiskInterface.parse(value, field: key)
+            for index in disks.indices { disks[index].interface = interface }
+        case "bios": firmware.biosPath = cleared || value == "default" ? nil : value
+        case "vgabios": firmware.vgaBiosPath = cleared || value == "default" ? nil : value
+        default:
+            throw VMConfigError.invalid(file: nil, field: "setting", value: String(key), problem: "is not a known key",
+                                        allowed: VMConfig.settingKeys.map(\.key).joined(separator: ", "))
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+@testable import Engine
+
+@Test func parsesSizes() {
+    #expect(ByteSize.parse("20G") == 20 << 30)
+    #expect(ByteSize.parse("512") == 512 << 20)
+    #expect(ByteSize.parse("1.5GiB") == 3 << 29)
+    #expect(ByteSize.parse("4096B") == 4096)
+    #expect(ByteSize.parse("big") == nil)
+    #expect(ByteSize.parse("0") == nil)
+    #expect(ByteSize.format(20 << 30) == "20 GiB")
+    #expect(ByteSize.format(3 << 29) == "1.5 GiB")
+}
+
+@Test func parsesNetworkAndForwards() throws {
+    #expect(try VMConfig.parseNetwork("bridge:br0") == .init(mode: .bridge, bridgeInterface: "br0"))
+    #expect(try VMConfig.parseNetwork("none") == .init(mode: .none))
+    #expect(throws: VMConfigError.self) { try VMConfig.parseNetwork("bridge") }
+    #expect(throws: VMConfigError.self) { try VMConfig.parseNetwork("wifi") }
+    #expect(try VMConfig.parsePortForward("udp:5353:53") == .init(proto: .udp, hostPort: 5353, guestPort: 53))
+    #expect(try VMConfig.parsePortForward("2222:22") == .init(proto: .tcp, hostPort: 2222, guestPort: 22))
+    #expect(throws: VMConfigError.self) { try VMConfig.parsePortForward("tcp:0:22") }
+    #expect(try VMConfig.parseBootOrder("disk,cdrom") == [.disk, .cdrom])
+    #expect(throws: VMConfigError.self) { try VMConfig.parseBootOrder("disk,disk") }
+    #expect(try VMConfig.parseMemoryMiB("1G") == 1024)
+}
+
+@Test func settingsApplyAndRefuseUnknownKeys() throws {
+    var config = VMConfig(name: "s")
+    try config.apply(setting: "memory=512")
+    try config.apply(setting: "network=bridge:br0")
+    try config.apply(setting: "boot=disk,cdrom")
+    #expect(config.memoryMiB == 512 && config.network.bridgeInterface == "br0" && config.bootOrder == [.disk, .cdrom])
+    #expect(throws: VMConfigError.self) { try config.apply(setting: "colour=blue") }
+    #expect(throws: VMConfigError.self) { try config.apply(setting: "memory") }
+}
+
+@Test func isoCheckLooksForCD001() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("iso-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    var iso = Data(count: 0x8800)
+    iso.replaceSubrange(0x8001..<0x8006, with: Data("CD001".utf8))
+    let good = dir.appendingPathComponent("good.iso").path
+    let bad = dir.appendingPathComponent("bad.iso").path
+    try iso.write(to: URL(fileURLWithPath: good))
+    try Data(count: 0x8800).write(to: URL(fileURLWithPath: bad))
+    #expect(throws: Never.self) { try BootMedia.checkISO(good) }
+    #expect(throws: VMConfigError.self) { try BootMedia.checkISO(bad) }
+    #expect(throws: VMConfigError.self) { try BootMedia.checkISO(dir.appendingPathComponent("missing.iso").path) }
+    do { try BootMedia.checkISO(bad) } catch { #expect("\(error)".contains("not an ISO 9660 image")) }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+@testable import Engine
+
+/// A library in a fresh temporary directory, with fixed host limits so results do not depend on the machine.
+func temporaryLibrary() throws -> VMLibrary {
+    let home = FileManager.default.temporaryDirectory.appendingPathComponent("vmtui-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+    return VMLibrary(home: home, limits: HostLimits(memoryMiB: 2048, cpuCount: 2))
+}
+
+func writeBroken(_ library: VMLibrary, name: String, json: String) throws {
+    try FileManager.default.createDirectory(at: library.bundleURL(name: name), withIntermediateDirectories: true)
+    try Data(json.utf8).write(to: library.configURL(name: name))
+}
+
+@Test func saveWritesSortedPrettyJSONAndLoadsItBack() throws {
+    let library = try temporaryLibrary()
+    let config = VMConfig(name: "web", osType: .linux, network: .init(mode: .nat, portForwards: [.init(proto: .tcp, hostPort: 2222, guestPort: 22)]))
+    try library.save(config)
+    let text = try String(contentsOf: library.configURL(name: "web"), encoding: .utf8)
+    #expect(text.contains("\n  \"bootOrder\""))
+    let keys = text.split(separator: "\n").filter { $0.hasPrefix("  \"") }.map { $0.split(separator: "\"")[1] }
+    #expect(keys == keys.sorted())
+    #expect(try library.load(name: "web") == config)
+    // No temp file left beside it.
+    #expect(try FileManager.default.contentsOfDirectory(atPath: library.bundleURL(name: "web").path) == ["config.json"])
+}
+
+@Test func outOfRangeMemoryNamesFileFieldValueAndRange() throws {
+    let library = try temporaryLibrary()
+    var config = VMConfig(name: "web")
+    try library.save(config)
+    config.memoryMiB = 0
+    let data = try JSONEncoder().encode(config)
+    try data.write(to: library.configURL(name: "web"))
+    #expect(throws: VMConfigError.self) { try library.load(name: "web") }
+    do { _ = try library.load(name: "web") } catch {
+        #expect("\(error)" == "\(library.configURL(name: "web").path): memoryMiB: 0 is out of range; allowed 4…2048 (host RAM in MiB)")
+    }
+}
+
+@Test func brokenConfigIsListedWhileOthersLoad() throws {
+    let library = try temporaryLibrary()
+    try library.save(VMConfig(name: "good"))
+    try writeBroken(library, name: "bad", json: "{\n  \"schemaVersion\": 1,\n  oops\n}")
+    try writeBroken(library, name: "badmode", json: #"{"schemaVersion":1,"name":"badmode","mode":"turbo"}"#)
+    let entries = library.list()
+    #expect(entries.map(\.name) == ["bad", "badmode", "good"])
+    guard case let .broken(_, reason) = entries[0] else { Issue.record("bad should be broken"); return }
+    #expect(reason.contains("not valid JSON") && reason.contains("line 3"))
+    guard case let .broken(_, modeReason) = entries[1] else { Issue.record("badmode should be broken"); return }
+    #expect(modeReason == "mode: \"turbo\" is not allowed; allowed emulate, virtualize")
+    #expect(entries[2] == .vm(VMConfig(name: "good")))
+}
+
+@Test func newerSchemaIsRefusedAndLeftUntouched() throws {
+    let library = try temporaryLibrary()
+    let json = #"{"schemaVersion": 99, "name": "future", "hologram": true}"#
+    try writeBroken(library, name: "future", json: json)
+    #expect(throws: VMConfigError.newerSchema(file: library.configURL(name: "future").path, found: 99, supported: 1)) {
+        try library.load(name: "future")
+    }
+    #expect(try String(contentsOf: library.configURL(name: "future"), encoding: .utf8) == json)
+}
+
+@Test func missingFieldIsNamed() throws {
+    let library = try temporaryLibrary()
+    try writeBroken(library, name: "old", json: #"{"schemaVersion": 1, "name": "old"}"#)
+    guard case let .broken(_, reason) = library.list().first else { Issue.record("expected broken"); return }
+    #expect(reason.hasPrefix("bootOrder: missing") || reason.hasPrefix("cpuCount: missing") || reason.contains(": missing"))
+}
+
+@Test(arguments: ["web", "Debian-12", "a.b_c", "x"])
+func acceptsSafeNames(_ name: String) { #expect(VMName.isValid(name)) }
+
+@Test(arguments: ["", ".hidden", "-x", "a/b", "a b", "ünï", "..", String(repeating: "a", count: 65)])
+func refusesUnsafeNames(_ name: String) { #expect(!VMName.isValid(name)) }
+
+@Test func createMakesSparseRawDiskAndRollsBackOnFailure() throws {
+    let library = try temporaryLibrary()
+    let disk = VMConfig.Disk(path: "disk0.img", format: .raw, sizeBytes: 1 << 30, interface: .ide)
+    try library.create(VMConfig(name: "d", disks: [disk]))
+    let image = library.imageURL(of: disk, vm: "d")
+    let attributes = try FileManager.default.attributesOfItem(atPath: image.path)
+    #expect(attributes[.size] as? UInt64 == 1 << 30)
+    var st = stat()
+    #expect(stat(image.path, &st) == 0 && st.st_blocks < 64)  // sparse: nothing allocated yet
+    #expect(throws: VMConfigError.self) { try library.create(VMConfig(name: "d")) }
+
+    let qcow = VMConfig.Disk(path: "disk0.qcow2", format: .qcow2, sizeBytes: 1 << 30, interface: .ide)
+    #expect(throws: VMConfigError.self) { try library.create(VMConfig(name: "q", disks: [qcow])) }
+    #expect(!library.exists(name: "q"))
+}
+
+@Test func deleteRemovesBundle() throws {
+    let library = try temporaryLibrary()
+    try library.save(VMConfig(name: "gone"))
+    try library.delete(name: "gone")
+    #expect(library.list().isEmpty)
+    #expect(throws: VMConfigError.self) { try library.delete(name: "gone") }
+}
+
+@Test func bridgeWithoutInterfaceAndForwardsOutsideNATAreRefused() {
+    let limits = HostLimits(memoryMiB: 1024, cpuCount: 1)
+    #expect(throws: VMConfigError.self) { try VMConfig(name: "b", network: .init(mode: .bridge)).validate(limits: limits) }
+    let forward = VMConfig.PortForward(proto: .tcp, hostPort: 80, guestPort: 80)
+    #expect(throws: VMConfigError.self) {
+        try VMConfig(name: "b", network: .init(mode: .none, portForwards: [forward])).validate(limits: limits)
+    }
+    #expect(throws: VMConfigError.self) { try VMConfig(name: "c", cpuCount: 2).validate(limits: limits) }
+    #expect(throws: Never.self) { try VMConfig(name: "b", network: .init(mode: .bridge, bridgeInterface: "br0")).validate(limits: limits) }
+}
+
+@Test func kvmAvailabilityExplainsWhy() {
+    #expect(KVMAvailability.classify(deviceExists: true, deviceAccessible: true, cpuinfo: "", user: "u") == .available)
+    #expect(KVMAvailability.classify(deviceExists: true, deviceAccessible: false, cpuinfo: "", user: "u") == .noPermission(user: "u"))
+    #expect(KVMAvailability.classify(deviceExists: false, deviceAccessible: false, cpuinfo: "flags\t: fpu vmx sse", user: "u") == .missingDevice)
+    let none = KVMAvailability.classify(deviceExists: false, deviceAccessible: false, cpuinfo: "flags\t: fpu sse", user: "u")
+    #expect(none == .noHardwareSupport)
+    #expect(none.explanation.contains("vmx/svm"))
+}
