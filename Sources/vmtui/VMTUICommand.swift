@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Foundation
 
 @main
 struct VMTUICommand: ParsableCommand {
@@ -8,11 +9,38 @@ struct VMTUICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vmtui",
         abstract: "A text-mode virtual machine manager with its own PC engine.",
+        discussion: "With no subcommand, opens the interactive screen.",
         version: version,
-        subcommands: []
+        subcommands: [
+            ListCommand.self,
+            CreateCommand.self,
+            ShowCommand.self,
+            SetCommand.self,
+            DeleteCommand.self,
+        ]
     )
 
+    @Option(help: "Colour theme for the interactive screen (default, dark, light, high-contrast, monochrome, or your own).")
+    var theme: String?
+
     func run() throws {
-        print("vmtui \(VMTUICommand.version): the interactive screen is not built yet.")
+        try MainApp(library: VMLibrary(), themeName: theme).run()
+    }
+
+    /// Exit codes: 0 ok, 1 failure, 2 usage or validation error; the message goes to stderr.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as VMConfigError {
+            CLIOutput.fail(error.description, code: error.exitCode)
+        } catch let error as CLIError {
+            CLIOutput.fail(error.message, code: error.code)
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                CLIOutput.fail(fullMessage(for: error), code: 2)
+            }
+            exit(withError: error)
+        }
     }
 }

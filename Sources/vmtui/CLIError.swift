@@ -1,0 +1,5 @@
+/// A command failure with its exit code: 1 when something failed, 2 for usage or validation.
+struct CLIError: Error {
+    var message: String
+    var code: Int32 = 1
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+struct SetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set",
+        abstract: "Change settings of a VM.",
+        discussion: "Keys:\n" + VMConfig.settingKeys.map { "  \($0.key.padding(toLength: 15, withPad: " ", startingAt: 0))\($0.help)" }
+            .joined(separator: "\n") + "\n\nExample: vmtui set web memory=512 network=bridge:br0 iso=/tmp/debian.iso"
+    )
+
+    @Argument(help: "The VM's name.")
+    var name: String
+
+    @Argument(help: "KEY=VALUE settings.")
+    var settings: [String]
+
+    func validate() throws {
+        if settings.isEmpty { throw ValidationError("give at least one KEY=VALUE, e.g. memory=512") }
+    }
+
+    func run() throws {
+        let library = VMLibrary()
+        var config = try library.load(name: name)
+        for setting in settings {
+            try config.apply(setting: PathArgument.absoluteSetting(setting))
+        }
+        try library.save(config)
+        if config.mode == .virtualize, case let kvm = KVMAvailability.probe(), !kvm.isAvailable {
+            CLIOutput.warn("Virtualize: \(kvm.explanation)")
+        }
+        print("updated \(name)")
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+/// Runs the built `vmtui` binary (swift test builds it) with its own VMTUI_HOME.
+struct VMTUIProcess {
+    static let binary: URL = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/vmtui")
+    }()
+
+    let home = FileManager.default.temporaryDirectory.appendingPathComponent("vmtui-cli-\(UUID().uuidString)")
+
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    func run(_ arguments: String...) throws -> Result {
+        let process = Process()
+        process.executableURL = VMTUIProcess.binary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["VMTUI_HOME": home.path]) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+let binaryBuilt = FileManager.default.isExecutableFile(atPath: VMTUIProcess.binary.path)
+
+@Test(.enabled(if: binaryBuilt, "needs .build/debug/vmtui (swift build)"))
+func createListShowSetDelete() throws {
+    let vmtui = VMTUIProcess()
+    let created = try vmtui.run("create", "web", "--os", "linux", "--memory", "256", "--network", "nat", "--forward", "tcp:2222:22")
+    #expect(created.status == 0, "\(created.stderr)")
+    let list = try vmtui.run("list")
+    #expect(list.stdout.contains("web") && list.stdout.contains("Linux") && list.stdout.contains("256 MiB"))
+    let json = try vmtui.run("show", "web", "--json")
+    let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+    #expect(object?["memoryMiB"] as? Int == 256)
+    #expect(try vmtui.run("set", "web", "network=bridge:br0", "memory=512").status == 0)
+    let shown = try vmtui.run("show", "web")
+    #expect(shown.stdout.contains("Bridge br0") && shown.stdout.contains("512 MiB"))
+    #expect(try vmtui.run("delete", "web").status == 2)  // no TTY and no --yes
+    #expect(try vmtui.run("delete", "web", "--yes").status == 0)
+    #expect(try vmtui.run("show", "web").status == 2)
+}
+
+@Test(.enabled(if: binaryBuilt, "needs .build/debug/vmtui (swift build)"))
+func validationErrorsExitTwoWithAMessage() throws {
+    let vmtui = VMTUIProcess()
+    let notISO = try vmtui.run("create", "x", "--iso", "/etc/hostname")
+    #expect(notISO.status == 2)
+    #expect(notISO.stderr.contains("not an ISO 9660 image"))
+    let tooBig = try vmtui.run("create", "x", "--memory", "99999999")
+    #expect(tooBig.status == 2 && tooBig.stderr.contains("memoryMiB: 99999999 is out of range"))
+    #expect(try vmtui.run("create", "bad/name").status == 2)
+    #expect(try vmtui.run("create", "x", "--network", "bridge").status == 2)
+    #expect(try vmtui.run("frobnicate").status == 2)
+    #expect(try vmtui.run("list").stdout.contains("no VMs yet"))
+}
+
+@Test(.enabled(if: binaryBuilt, "needs .build/debug/vmtui (swift build)"))
+func listShowsBrokenVMsAndJSON() throws {
+    let vmtui = VMTUIProcess()
+    #expect(try vmtui.run("create", "ok").status == 0)
+    let bundle = vmtui.home.appendingPathComponent("VMs/broken.vmtui")
+    try FileManager.default.createDirectory(at: bundle, withIntermediateDirectories: true)
+    try Data("{ nope".utf8).write(to: bundle.appendingPathComponent("config.json"))
+    let list = try vmtui.run("list")
+    #expect(list.status == 0)
+    #expect(list.stdout.contains("broken: not valid JSON"))
+    let json = try vmtui.run("list", "--json")
+    let items = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+    #expect(items?.map { $0["state"] as? String } == ["broken", "stopped"])
+}
