@@ -1,6 +1,6 @@
 import CNcurses
 
-/// Placeholder namespace until the terminal layer lands.
+/// Facts about the linked terminal library.
 public enum TUI {
     public static var ncursesVersion: String { String(cString: curses_version()) }
 }

@@ -1,11 +1,17 @@
 import Engine
+import TUI
 
-/// The interactive screen (placeholder until the TUI lands).
+/// `vmtui` with no arguments: the library screen in the terminal.
 struct MainApp {
     var library: VMLibrary
     var themeName: String?
 
     func run() throws {
-        print("vmtui \(VMTUICommand.version): the interactive screen is not built yet.")
+        let (theme, warning) = ThemeStore.standard().load(name: themeName ?? "default")
+        let terminal = try Terminal()
+        let screen = MainScreen(library: library)
+        if let warning { screen.show(warning, isError: true) }
+        let app = Application(root: screen, styles: theme.resolved(for: terminal.depth))
+        app.run(on: terminal)
     }
 }

@@ -82,7 +82,6 @@ struct VMDraft {
         config.cpuCount = cpuCount
         config.disks = disks
         config.network = network
-        if network.mode != .nat { config.network.portForwards = [] }
         config.bootOrder = bootOrder ?? VMConfig.BootDevice.allCases
         return config
     }

@@ -101,12 +101,12 @@ func refusesUnsafeNames(_ name: String) { #expect(!VMName.isValid(name)) }
     #expect(throws: VMConfigError.self) { try library.delete(name: "gone") }
 }
 
-@Test func bridgeWithoutInterfaceAndForwardsOutsideNATAreRefused() {
+@Test func bridgeWithoutInterfaceAndDuplicateForwardsAreRefused() {
     let limits = HostLimits(memoryMiB: 1024, cpuCount: 1)
     #expect(throws: VMConfigError.self) { try VMConfig(name: "b", network: .init(mode: .bridge)).validate(limits: limits) }
     let forward = VMConfig.PortForward(proto: .tcp, hostPort: 80, guestPort: 80)
     #expect(throws: VMConfigError.self) {
-        try VMConfig(name: "b", network: .init(mode: .none, portForwards: [forward])).validate(limits: limits)
+        try VMConfig(name: "b", network: .init(mode: .nat, portForwards: [forward, forward])).validate(limits: limits)
     }
     #expect(throws: VMConfigError.self) { try VMConfig(name: "c", cpuCount: 2).validate(limits: limits) }
     #expect(throws: Never.self) { try VMConfig(name: "b", network: .init(mode: .bridge, bridgeInterface: "br0")).validate(limits: limits) }

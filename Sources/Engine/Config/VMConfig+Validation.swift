@@ -55,8 +55,5 @@ extension VMConfig {
                 throw bad("\(field).hostPort", forward.hostPort, "is forwarded twice", "each host port once per protocol")
             }
         }
-        if !network.portForwards.isEmpty, network.mode != .nat {
-            throw bad("network.portForwards", "\(network.portForwards.count) forwards", "only work with NAT", "none in \(network.mode.rawValue) mode")
-        }
     }
 }

@@ -58,6 +58,7 @@ public struct VMConfig: Codable, Equatable, Sendable {
         public var mode: Mode
         /// Host bridge for `bridge` mode (e.g. br0).
         public var bridgeInterface: String?
+        /// Used in NAT mode; kept while the VM is bridged so switching back restores them.
         public var portForwards: [PortForward]
         public init(mode: Mode, bridgeInterface: String? = nil, portForwards: [PortForward] = []) {
             self.mode = mode

@@ -1,0 +1,57 @@
+/// Runs a stack of panels: draws them bottom to top, gives keys to the top one. Below the
+/// minimum size it shows what size is needed instead of a broken layout.
+public final class Application {
+    public private(set) var stack: [any Panel]
+    public var styles: ThemeStyles
+    public var minimumSize = (width: 80, height: 24)
+
+    public init(root: any Panel, styles: ThemeStyles) {
+        stack = [root]
+        self.styles = styles
+    }
+
+    /// The frame for a screen of this size.
+    public func render(width: Int, height: Int) -> Canvas {
+        let canvas = Canvas(width: width, height: height)
+        canvas.fill(canvas.bounds, style: styles[.background])
+        if width < minimumSize.width || height < minimumSize.height {
+            let lines = TextWrap.lines("Terminal too small: \(width)x\(height). vmtui needs at least "
+                + "\(minimumSize.width)x\(minimumSize.height); enlarge the window (q quits).", width: max(width - 2, 1))
+            for (i, line) in lines.enumerated() {
+                canvas.text(line, x: max((width - Canvas.columns(of: line)) / 2, 0), y: height / 2 - lines.count / 2 + i,
+                            style: styles.bold(.error))
+            }
+            return canvas
+        }
+        for panel in stack { panel.draw(on: canvas, styles: styles) }
+        return canvas
+    }
+
+    /// Gives a key to the top panel and applies the result; returns false when vmtui should quit.
+    public func send(_ key: KeyEvent) -> Bool {
+        if key == .resize { return true }
+        guard let top = stack.last else { return false }
+        switch top.handle(key) {
+        case .handled, .ignored: break
+        case .quit: return false
+        case .close: if stack.count > 1 { stack.removeLast() } else { return false }
+        case let .open(panel): stack.append(panel)
+        case let .replace(panel): stack.removeLast(); stack.append(panel)
+        }
+        return true
+    }
+
+    /// The interactive loop: draw, wait for a key, repeat until a panel quits.
+    public func run(on terminal: Terminal) {
+        while true {
+            let size = terminal.size
+            terminal.draw(render(width: size.width, height: size.height))
+            guard let key = terminal.readKey() else { continue }
+            if size.width < minimumSize.width || size.height < minimumSize.height {
+                if key == .char("q") || key == .ctrl("c") { return }
+                continue
+            }
+            if !send(key) { return }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+/// A one-line text entry. With a completer, Tab completes as a shell does: the single match,
+/// or the common prefix and a list of candidates.
+public final class TextField: FormField {
+    public var label: String
+    public var text: String { didSet { cursor = min(cursor, text.count) } }
+    public var placeholder: String
+    public var completer: ((String) -> [String])?
+    public var isHidden = false
+    public var isFocusable: Bool { true }
+    public private(set) var cursor: Int
+    public private(set) var candidates: [String] = []
+    public static let maxCandidateRows = 4
+
+    public init(label: String, text: String = "", placeholder: String = "", completer: ((String) -> [String])? = nil) {
+        self.label = label
+        self.text = text
+        self.placeholder = placeholder
+        self.completer = completer
+        cursor = text.count
+    }
+
+    public func height(width: Int) -> Int { 1 + min(candidates.count, TextField.maxCandidateRows) }
+
+    public func draw(on canvas: Canvas, in rect: Rect, focused: Bool, styles: ThemeStyles, base: ThemeRole) {
+        let input = focused ? styles.bold(.input) : styles[.input]
+        let width = rect.width
+        canvas.fill(Rect(x: rect.x, y: rect.y, width: width, height: 1), style: input)
+        if text.isEmpty && !focused {
+            canvas.text(placeholder, x: rect.x, y: rect.y, style: styles[.input], maxWidth: width)
+        } else {
+            // Keep the cursor visible: show the tail of long text.
+            let skip = max(0, cursor - (width - 1))
+            canvas.text(String(text.dropFirst(skip)), x: rect.x, y: rect.y, style: input, maxWidth: width)
+            if focused { canvas.cursor = (rect.x + Canvas.columns(of: String(text.prefix(cursor).dropFirst(skip))), rect.y) }
+        }
+        for (i, candidate) in candidates.prefix(TextField.maxCandidateRows).enumerated() {
+            let more = i == TextField.maxCandidateRows - 1 && candidates.count > TextField.maxCandidateRows
+            canvas.text(more ? "… \(candidates.count - i) more" : candidate, x: rect.x + 1, y: rect.y + 1 + i,
+                        style: styles[base], maxWidth: width - 1)
+        }
+    }
+
+    public func handle(_ key: KeyEvent) -> Bool {
+        switch key {
+        case let .char(c):
+            text.insert(c, at: text.index(text.startIndex, offsetBy: cursor))
+            cursor += 1
+        case .backspace where cursor > 0:
+            text.remove(at: text.index(text.startIndex, offsetBy: cursor - 1))
+            cursor -= 1
+        case .delete where cursor < text.count:
+            text.remove(at: text.index(text.startIndex, offsetBy: cursor))
+        case .left: cursor = max(cursor - 1, 0)
+        case .right: cursor = min(cursor + 1, text.count)
+        case .home, .ctrl("a"): cursor = 0
+        case .end, .ctrl("e"): cursor = text.count
+        case .ctrl("u"): text = ""; cursor = 0
+        case .backspace, .delete: break
+        case .tab: return complete()
+        default: return false
+        }
+        candidates = []
+        return true
+    }
+
+    private func complete() -> Bool {
+        guard let completer else { return false }
+        let matches = completer(text)
+        let alreadyShown = !candidates.isEmpty
+        guard !matches.isEmpty else { candidates = []; return false }
+        var prefix = matches[0]
+        for match in matches.dropFirst() { prefix = String(prefix.commonPrefix(with: match)) }
+        if prefix.count > text.count {
+            text = prefix
+            cursor = text.count
+            candidates = matches.count > 1 ? matches : []
+            return true
+        }
+        if matches.count > 1 && !alreadyShown {
+            candidates = matches
+            return true
+        }
+        candidates = []
+        return false
+    }
+}

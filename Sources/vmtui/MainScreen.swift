@@ -1,0 +1,214 @@
+import Engine
+import TUI
+
+/// The library: VMs on the left, the selected VM's settings on the right, keys at the bottom.
+final class MainScreen: Panel {
+    let library: VMLibrary
+    private(set) var entries: [VMLibrary.Entry] = []
+    private let list = ListView(count: 0)
+    private var status = StatusBar(hints: [
+        ("n", "New"), ("e", "Edit"), ("s", "Start"), ("Enter", "Console"), ("N", "NAT/Bridge"),
+        ("d", "Delete"), ("?", "Help"), ("q", "Quit"),
+    ])
+
+    init(library: VMLibrary) {
+        self.library = library
+        reload()
+    }
+
+    var selectedEntry: VMLibrary.Entry? { entries.isEmpty ? nil : entries[list.selected] }
+
+    func reload(selecting name: String? = nil) {
+        let previous = name ?? selectedEntry?.name
+        entries = library.list()
+        list.count = entries.count
+        if let previous, let index = entries.firstIndex(where: { $0.name == previous }) { list.select(index) }
+    }
+
+    func show(_ message: String, isError: Bool = false) {
+        status.message = message
+        status.messageIsError = isError
+    }
+
+    // MARK: Keys
+
+    func handle(_ key: KeyEvent) -> EventResult {
+        status.message = nil
+        if list.handle(key) { return .handled }
+        switch key {
+        case .char("q"), .function(10), .ctrl("c"): return .quit
+        case .char("?"), .function(1): return .open(TextViewer(title: "vmtui help", lines: HelpText.lines))
+        case .char("n"), .function(2): return .open(VMWizard.make(draft: VMDraft(), screen: self))
+        case .char("r"), .ctrl("l"): reload(); return .handled
+        default: break
+        }
+        guard let entry = selectedEntry else {
+            if [.char("e"), .char("d"), .char("s"), .enter, .char("N")].contains(key) { show("No VMs yet: press n to create one.") }
+            return .handled
+        }
+        switch (key, entry) {
+        case (.char("d"), _), (.function(8), _), (.delete, _):
+            return .open(confirmDelete(entry.name))
+        case (.char("e"), .vm(let config)), (.function(4), .vm(let config)):
+            return .open(VMWizard.make(draft: VMDraft(editing: config), screen: self))
+        case (.char("s"), .vm(let config)), (.function(5), .vm(let config)), (.enter, .vm(let config)):
+            return .open(Dialog(title: key == .enter ? "Console" : "Start \(config.name)", message: HelpText.engineNotWired))
+        case (.char("N"), .vm(let config)), (.function(6), .vm(let config)):
+            return toggleNetwork(config)
+        case (_, .broken(let name, _)) where [.char("e"), .char("s"), .enter, .char("N")].contains(key):
+            show("\(name) is broken: fix \(library.configURL(name: name).path) or delete it (d).", isError: true)
+            return .handled
+        default:
+            return .ignored
+        }
+    }
+
+    private func confirmDelete(_ name: String) -> Dialog {
+        let dialog = Dialog(
+            title: "Delete \(name)",
+            message: "Delete \(name)? This removes \(library.bundleURL(name: name).path) with its config and the disk "
+                + "images inside it. Images outside the bundle are kept.",
+            buttons: ["Delete", "Cancel"]
+        ) { [self] dialog, button, _ in
+            guard button == 0 else { return .close }
+            do {
+                try library.delete(name: name)
+                reload()
+                show("deleted \(name)")
+                return .close
+            } catch {
+                dialog.error = "\(error)"
+                return .handled
+            }
+        }
+        dialog.selected = 1
+        return dialog
+    }
+
+    /// N: NAT <-> Bridge in one key; asks for the bridge when the VM has none yet.
+    private func toggleNetwork(_ config: VMConfig) -> EventResult {
+        var updated = config
+        switch config.network.mode {
+        case .bridge, .none:
+            updated.network.mode = .nat
+        case .nat:
+            guard config.network.bridgeInterface?.isEmpty == false else { return .open(askBridge(config)) }
+            updated.network.mode = .bridge
+        }
+        save(updated)
+        return .handled
+    }
+
+    private func askBridge(_ config: VMConfig) -> Dialog {
+        let bridges = HostBridges.list()
+        let found = bridges.isEmpty ? "No bridges found on this host (/sys/class/net/*/bridge); type the name of one you "
+            + "will create (e.g. br0)." : "Host bridges: \(bridges.joined(separator: ", ")) (Tab completes)."
+        let field = TextField(label: "", text: bridges.first ?? "") { text in bridges.filter { $0.hasPrefix(text) } }
+        return Dialog(title: "Bridge \(config.name)", message: "Which host bridge should \(config.name) join? \(found)",
+                      buttons: ["OK", "Cancel"], field: field) { [self] dialog, button, text in
+            guard button == 0 else { return .close }
+            var updated = config
+            updated.network = VMConfig.Network(mode: .bridge, bridgeInterface: text.trimmingCharacters(in: .whitespaces),
+                                               portForwards: config.network.portForwards)
+            do { try library.save(updated) } catch { dialog.error = "\(error)"; return .handled }
+            reload()
+            show("\(config.name): network \(updated.networkSummary)")
+            return .close
+        }
+    }
+
+    private func save(_ config: VMConfig) {
+        do {
+            try library.save(config)
+            reload()
+            show("\(config.name): network \(config.networkSummary)")
+        } catch {
+            show("\(error)", isError: true)
+        }
+    }
+
+    // MARK: Drawing
+
+    func draw(on canvas: Canvas, styles: ThemeStyles) {
+        let frame = canvas.bounds
+        let window = styles[.window], border = styles[.border]
+        canvas.fill(frame, style: window)
+        canvas.box(frame, style: border, title: "vmtui", titleStyle: styles.bold(.title))
+        let split = min(max(27, frame.width / 3), 40)
+        let bottom = frame.maxY - 3
+        canvas.vertical("│", x: split, y: 1, length: bottom - 1, style: border)
+        canvas.horizontal("─", x: 1, y: bottom, length: frame.width - 2, style: border)
+        canvas[0, bottom] = Cell("├", border)
+        canvas[frame.maxX - 1, bottom] = Cell("┤", border)
+        canvas[split, 0] = Cell("┬", border)
+        canvas[split, bottom] = Cell("┴", border)
+        status.draw(on: canvas, x: 1, y: frame.maxY - 2, width: frame.width - 2, styles: styles)
+
+        canvas.text("Virtual machines", x: 2, y: 1, style: styles.bold(.title), maxWidth: split - 3)
+        let listRect = Rect(x: 1, y: 2, width: split - 1, height: bottom - 2)
+        if entries.isEmpty {
+            canvas.text("(none)", x: 3, y: 2, style: window)
+        } else {
+            list.draw(on: canvas, in: listRect, normal: window, selection: styles[.selection]) { [self] index, width in
+                row(entries[index], selected: index == list.selected, width: width)
+            }
+        }
+        let detail = Rect(x: split + 2, y: 1, width: frame.maxX - split - 4, height: bottom - 1)
+        drawDetail(on: canvas, in: detail, styles: styles)
+    }
+
+    private func row(_ entry: VMLibrary.Entry, selected: Bool, width: Int) -> String {
+        let marker = selected ? "▶ " : "  "
+        let nameWidth = max(width - 17, 6)
+        let name = entry.name.count > nameWidth ? String(entry.name.prefix(nameWidth - 1)) + "…" : entry.name
+        switch entry {
+        case let .vm(config):
+            return marker + name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + " stopped  " + config.modeShort
+        case let .broken(_, reason):
+            return marker + name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + " broken: " + reason
+        }
+    }
+
+    private func drawDetail(on canvas: Canvas, in rect: Rect, styles: ThemeStyles) {
+        let window = styles[.window]
+        guard let entry = selectedEntry else {
+            canvas.text("No virtual machines yet", x: rect.x, y: rect.y, style: styles.bold(.title))
+            for (i, line) in TextWrap.lines("Press n to create one with the wizard, or use `vmtui create NAME` "
+                + "(see vmtui --help). VMs live in \(library.vmsDirectory.path).", width: rect.width).enumerated() {
+                canvas.text(line, x: rect.x, y: rect.y + 2 + i, style: window)
+            }
+            return
+        }
+        var errorStyle = styles.bold(.error)
+        errorStyle.background = window.background
+        switch entry {
+        case let .vm(config):
+            let state = "stopped"
+            canvas.text(config.name, x: rect.x, y: rect.y, style: styles.bold(.title), maxWidth: rect.width - state.count - 1)
+            canvas.text(state, x: rect.maxX - state.count, y: rect.y, style: window)
+            var y = rect.y + 1
+            let rows = config.details(library: library) + [("Bundle", library.bundleURL(name: config.name).path)]
+            for (label, value) in rows {
+                let lines = TextWrap.lines(value, width: rect.width - 9)
+                for (i, line) in lines.enumerated() where y < rect.maxY {
+                    if i == 0 { canvas.text(label, x: rect.x, y: y, style: styles.bold(.window)) }
+                    canvas.text(line, x: rect.x + 9, y: y, style: window)
+                    y += 1
+                }
+            }
+        case let .broken(name, reason):
+            canvas.text(name, x: rect.x, y: rect.y, style: styles.bold(.title))
+            canvas.text("broken", x: rect.maxX - 6, y: rect.y, style: errorStyle)
+            var y = rect.y + 2
+            let text = ["This VM cannot be loaded:", reason, "",
+                        "File: \(library.configURL(name: name).path)", "",
+                        "Fix the file by hand, or press d to delete the VM."]
+            for (i, paragraph) in text.enumerated() {
+                for line in TextWrap.lines(paragraph, width: rect.width) where y < rect.maxY {
+                    canvas.text(line, x: rect.x, y: y, style: i == 1 ? errorStyle : window)
+                    y += 1
+                }
+            }
+        }
+    }
+}

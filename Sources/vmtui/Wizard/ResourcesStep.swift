@@ -1,0 +1,38 @@
+import Engine
+import TUI
+
+/// Step 4: memory and CPUs, limited to what this host has.
+final class ResourcesStep: WizardStep {
+    let model: DraftModel
+    let heading = "How much memory and how many CPUs?"
+    let memory: NumberField
+    let cpus: NumberField
+    let form: Form
+
+    init(_ model: DraftModel) {
+        self.model = model
+        let limits = model.limits
+        memory = NumberField(label: "Memory", value: model.draft.memoryMiB, range: limits.memoryRange, unit: "MiB", step: 64)
+        cpus = NumberField(label: "CPUs", value: model.draft.cpuCount, range: limits.cpuRange)
+        form = Form(fields: [
+            memory, cpus, TextBlock(text: " "),
+            TextBlock(text: "This host has \(limits.memoryMiB) MiB of RAM and \(limits.cpuCount) CPUs. Type a number, "
+                      + "or ←→ to step."),
+        ])
+    }
+
+    func enter() { memory.set(model.draft.memoryMiB) }
+    func update() {}
+
+    func commit() -> String? {
+        guard let mib = memory.value, memory.isInRange else {
+            return "Memory must be \(memory.range.lowerBound)…\(memory.range.upperBound) MiB on this host."
+        }
+        guard let count = cpus.value, cpus.isInRange else {
+            return "CPUs must be \(cpus.range.lowerBound)…\(cpus.range.upperBound) on this host."
+        }
+        model.draft.memoryMiB = mib
+        model.draft.cpuCount = count
+        return nil
+    }
+}
