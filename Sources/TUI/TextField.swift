@@ -4,7 +4,8 @@ import Foundation
 /// or the common prefix and a list of candidates.
 public final class TextField: FormField {
     public var label: String
-    public var text: String { didSet { cursor = min(cursor, text.count) } }
+    /// Setting the text puts the cursor at its end; edits then place it where they happened.
+    public var text: String { didSet { cursor = text.count } }
     public var placeholder: String
     public var completer: ((String) -> [String])?
     public var isHidden = false
@@ -37,26 +38,37 @@ public final class TextField: FormField {
         }
         for (i, candidate) in candidates.prefix(TextField.maxCandidateRows).enumerated() {
             let more = i == TextField.maxCandidateRows - 1 && candidates.count > TextField.maxCandidateRows
-            canvas.text(more ? "… \(candidates.count - i) more" : candidate, x: rect.x + 1, y: rect.y + 1 + i,
+            canvas.text(more ? "… \(candidates.count - i) more" : TextField.lastComponent(candidate), x: rect.x + 1, y: rect.y + 1 + i,
                         style: styles[base], maxWidth: width - 1)
         }
+    }
+
+    /// "dir/file.iso" shows as "file.iso", "dir/sub/" as "sub/": the part being completed.
+    static func lastComponent(_ path: String) -> String {
+        let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
+        let name = trimmed.split(separator: "/").last.map(String.init) ?? trimmed
+        return path.hasSuffix("/") ? name + "/" : name
     }
 
     public func handle(_ key: KeyEvent) -> Bool {
         switch key {
         case let .char(c):
-            text.insert(c, at: text.index(text.startIndex, offsetBy: cursor))
-            cursor += 1
+            let at = cursor
+            text.insert(c, at: text.index(text.startIndex, offsetBy: at))
+            cursor = at + 1
         case .backspace where cursor > 0:
-            text.remove(at: text.index(text.startIndex, offsetBy: cursor - 1))
-            cursor -= 1
+            let at = cursor - 1
+            text.remove(at: text.index(text.startIndex, offsetBy: at))
+            cursor = at
         case .delete where cursor < text.count:
-            text.remove(at: text.index(text.startIndex, offsetBy: cursor))
+            let at = cursor
+            text.remove(at: text.index(text.startIndex, offsetBy: at))
+            cursor = at
         case .left: cursor = max(cursor - 1, 0)
         case .right: cursor = min(cursor + 1, text.count)
         case .home, .ctrl("a"): cursor = 0
         case .end, .ctrl("e"): cursor = text.count
-        case .ctrl("u"): text = ""; cursor = 0
+        case .ctrl("u"): text = ""
         case .backspace, .delete: break
         case .tab: return complete()
         default: return false
@@ -74,7 +86,6 @@ public final class TextField: FormField {
         for match in matches.dropFirst() { prefix = String(prefix.commonPrefix(with: match)) }
         if prefix.count > text.count {
             text = prefix
-            cursor = text.count
             candidates = matches.count > 1 ? matches : []
             return true
         }

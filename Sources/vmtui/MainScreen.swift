@@ -145,7 +145,7 @@ final class MainScreen: Panel {
         status.draw(on: canvas, x: 1, y: frame.maxY - 2, width: frame.width - 2, styles: styles)
 
         canvas.text("Virtual machines", x: 2, y: 1, style: styles.bold(.title), maxWidth: split - 3)
-        let listRect = Rect(x: 1, y: 2, width: split - 1, height: bottom - 2)
+        let listRect = Rect(x: 2, y: 2, width: split - 3, height: bottom - 2)
         if entries.isEmpty {
             canvas.text("(none)", x: 3, y: 2, style: window)
         } else {
@@ -165,7 +165,8 @@ final class MainScreen: Panel {
         case let .vm(config):
             return marker + name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + " stopped  " + config.modeShort
         case let .broken(_, reason):
-            return marker + name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + " broken: " + reason
+            let text = marker + name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + " broken: " + reason
+            return text.count > width ? String(text.prefix(width - 1)) + "…" : text
         }
     }
 

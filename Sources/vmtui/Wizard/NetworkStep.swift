@@ -19,7 +19,7 @@ final class NetworkStep: WizardStep {
         self.model = model
         mode = ChoiceField(label: "Network", options: [
             ChoiceOption("NAT", "private network through the host; works anywhere"),
-            ChoiceOption("Bridge", "on the host's LAN via a bridge (needs CAP_NET_ADMIN)"),
+            ChoiceOption("Bridge", "on the host's LAN (needs CAP_NET_ADMIN)"),
             ChoiceOption("None", "no network card"),
         ])
         let bridges = model.bridges

@@ -1,0 +1,45 @@
+import Testing
+@testable import TUI
+
+let plain = CellStyle(foreground: -1, background: -1)
+
+@Test func boxAndTextLandInCells() {
+    let canvas = Canvas(width: 12, height: 3)
+    canvas.box(canvas.bounds, style: plain, title: "hi")
+    #expect(canvas.row(0) == "┌ hi ──────┐")
+    #expect(canvas.row(1) == "│          │")
+    #expect(canvas.row(2) == "└──────────┘")
+}
+
+@Test func textIsClippedAndControlCharactersAreReplaced() {
+    let canvas = Canvas(width: 6, height: 1)
+    let used = canvas.text("ab\u{7}cdefgh", x: 1, y: 0, style: plain)
+    #expect(used == 5)
+    #expect(canvas.row(0) == " ab?cd")
+}
+
+@Test func wideCharactersTakeTwoCells() {
+    let canvas = Canvas(width: 6, height: 1)
+    #expect(canvas.text("日本x", x: 0, y: 0, style: plain) == 5)
+    #expect(canvas[1, 0].scalar == Cell.continuation)
+    #expect(canvas.row(0) == "日本x ")
+    // A wide character that does not fit whole is left out.
+    #expect(canvas.text("ab日", x: 3, y: 0, style: plain) == 2)
+}
+
+@Test func wrapsAtSpacesAndSplitsLongWords() {
+    #expect(TextWrap.lines("one two three", width: 7) == ["one two", "three"])
+    #expect(TextWrap.lines("abcdefghij", width: 4) == ["abcd", "efgh", "ij"])
+    #expect(TextWrap.lines("a\nb", width: 4) == ["a", "b"])
+}
+
+@Test func decodesKeys() {
+    #expect(KeyDecoder.decode(isKeyCode: false, value: 0x1B) == .escape)
+    #expect(KeyDecoder.decode(isKeyCode: false, value: 0x0D) == .enter)
+    #expect(KeyDecoder.decode(isKeyCode: false, value: 0x03) == .ctrl("c"))
+    #expect(KeyDecoder.decode(isKeyCode: false, value: 0x7F) == .backspace)
+    #expect(KeyDecoder.decode(isKeyCode: false, value: 0xE9) == .char("é"))
+    #expect(KeyDecoder.decode(isKeyCode: true, value: 0o403) == .up)
+    #expect(KeyDecoder.decode(isKeyCode: true, value: 0o632) == .resize)
+    #expect(KeyDecoder.decode(isKeyCode: true, value: 0o410 + 5) == .function(5))
+}
