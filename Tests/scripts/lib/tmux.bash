@@ -1,0 +1,62 @@
+# Helpers for the TUI tests: run the release vmtui in a private tmux server, type at it and
+# read its screen as a person would. Source this; it sets up VMTUI_HOME and cleans up on exit.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+VMTUI=${VMTUI:-$ROOT/.build/release/vmtui}
+export LC_ALL=${LC_ALL:-C.UTF-8}
+export VMTUI_HOME=$(mktemp -d)
+SOCKET=vmtui-test-$$
+TEST_NAME=$(basename "$0" .sh)
+FAILED=0
+
+if ! command -v tmux >/dev/null; then echo "SKIP $TEST_NAME: tmux is not installed (apt-get install tmux)"; exit 0; fi
+if [ ! -x "$VMTUI" ]; then echo "FAIL $TEST_NAME: $VMTUI is missing (swift build -c release)"; exit 1; fi
+
+cleanup() { tmux -L "$SOCKET" kill-server 2>/dev/null || true; rm -rf "$VMTUI_HOME"; }
+trap cleanup EXIT
+
+# start WIDTH HEIGHT [vmtui args...]: opens vmtui in a fresh session; its exit code lands in $VMTUI_HOME/exit.
+start() {
+    local w=$1 h=$2; shift 2
+    tmux -L "$SOCKET" kill-server 2>/dev/null || true
+    rm -f "$VMTUI_HOME/exit"
+    tmux -L "$SOCKET" new-session -d -x "$w" -y "$h" \
+        "TERM=xterm-256color VMTUI_HOME='$VMTUI_HOME' '$VMTUI' $* 2>'$VMTUI_HOME/stderr'; echo \$? > '$VMTUI_HOME/exit'; sleep 60"
+}
+
+screen() { tmux -L "$SOCKET" capture-pane -p; }
+keys() { tmux -L "$SOCKET" send-keys "$@"; sleep 0.15; }
+resize() { tmux -L "$SOCKET" resize-window -x "$1" -y "$2"; sleep 0.3; }
+
+fail() {
+    echo "FAIL $TEST_NAME: $*"
+    echo "---- screen ----"; screen || true; echo "----------------"
+    [ -s "$VMTUI_HOME/stderr" ] && { echo "---- stderr ----"; cat "$VMTUI_HOME/stderr"; }
+    FAILED=1
+    exit 1
+}
+
+# expect TEXT [SECONDS]: waits until TEXT is on the screen.
+expect() {
+    local deadline=$((SECONDS + ${2:-5}))
+    while [ $SECONDS -lt $deadline ]; do
+        screen | grep -qF -- "$1" && return 0
+        sleep 0.1
+    done
+    fail "expected \"$1\" on the screen"
+}
+
+# absent TEXT: the screen does not show TEXT (checked after the last keys settled).
+absent() { sleep 0.2; if screen | grep -qF -- "$1"; then fail "did not expect \"$1\" on the screen"; fi; }
+
+# exited CODE: vmtui ended with CODE.
+exited() {
+    local deadline=$((SECONDS + 5))
+    while [ $SECONDS -lt $deadline ] && [ ! -s "$VMTUI_HOME/exit" ]; do sleep 0.1; done
+    [ -s "$VMTUI_HOME/exit" ] || fail "vmtui did not exit"
+    [ "$(cat "$VMTUI_HOME/exit")" = "$1" ] || fail "vmtui exited with $(cat "$VMTUI_HOME/exit"), expected $1"
+}
+
+check() { "$@" || fail "check failed: $*"; }
+
+pass() { echo "PASS $TEST_NAME"; }

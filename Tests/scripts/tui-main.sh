@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The main screen: the library with a broken VM among good ones, help, the engine notice,
+# resizing down to 80x24 and below, and quitting cleanly.
+source "$(dirname "$0")/lib/tmux.bash"
+
+"$VMTUI" create memtest --iso /usr/lib/memtest86+/memtest86+ia32.iso --memory 128 --network none >/dev/null 2>&1 \
+    || "$VMTUI" create memtest --memory 128 --network none >/dev/null
+"$VMTUI" create web --os linux --forward tcp:2222:22 >/dev/null
+mkdir -p "$VMTUI_HOME/VMs/broken.vmtui"
+printf '{\n  "schemaVersion": 1,\n  oops\n}\n' > "$VMTUI_HOME/VMs/broken.vmtui/config.json"
+
+start 100 30
+expect "Virtual machines"
+expect "▶ broken        broken: not v…"
+expect "  memtest       stopped  EMU"
+expect "n New  e Edit  s Start  Enter Console  N NAT/Bridge  d Delete  ? Help  q Quit"
+expect "This VM cannot be loaded:"
+expect "not valid JSON: Invalid value at line 3"
+
+keys Down
+expect "Memory   128 MiB"
+expect "Network  None"
+keys Down
+expect "Network  NAT  tcp 2222->22"
+
+keys '?'
+expect "vmtui help"
+keys Escape
+absent "vmtui help"
+
+keys s
+expect "not wired into this screen"
+keys Enter
+absent "not wired"
+
+resize 80 24
+expect "Virtual machines"
+check test "$(screen | head -1 | wc -m)" -le 81
+expect "q Quit"
+resize 79 24
+expect "Terminal too small: 79x24"
+resize 80 23
+expect "Terminal too small: 80x23"
+resize 80 24
+expect "Virtual machines"
+absent "Terminal too small"
+
+keys q
+exited 0
+pass
