@@ -5,11 +5,13 @@ import TUI
 struct MainApp {
     var library: VMLibrary
     var themeName: String?
+    var selectedVM: String?
 
     func run() throws {
         let (theme, warning) = ThemeStore.standard().load(name: themeName ?? "default")
         let terminal = try Terminal()
         let screen = MainScreen(library: library)
+        if let selectedVM { screen.reload(selecting: selectedVM) }
         if let warning { screen.show(warning, isError: true) }
         let app = Application(root: screen, styles: theme.resolved(for: terminal.depth))
         app.run(on: terminal)

@@ -201,7 +201,7 @@ final class MainScreen: Panel {
             canvas.text(name, x: rect.x, y: rect.y, style: styles.bold(.title))
             canvas.text("broken", x: rect.maxX - 6, y: rect.y, style: errorStyle)
             var y = rect.y + 2
-            let text = ["This VM cannot be loaded:", reason, "",
+            let text = ["This VM cannot be loaded.", "broken: \(reason)", "",
                         "File: \(library.configURL(name: name).path)", "",
                         "Fix the file by hand, or press d to delete the VM."]
             for (i, paragraph) in text.enumerated() {

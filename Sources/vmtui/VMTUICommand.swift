@@ -23,8 +23,11 @@ struct VMTUICommand: ParsableCommand {
     @Option(help: "Colour theme for the interactive screen (default, dark, light, high-contrast, monochrome, or your own).")
     var theme: String?
 
+    @Option(help: "Select this VM when the screen opens.")
+    var select: String?
+
     func run() throws {
-        try MainApp(library: VMLibrary(), themeName: theme).run()
+        try MainApp(library: VMLibrary(), themeName: theme, selectedVM: select).run()
     }
 
     /// Exit codes: 0 ok, 1 failure, 2 usage or validation error; the message goes to stderr.

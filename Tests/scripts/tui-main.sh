@@ -14,8 +14,8 @@ expect "Virtual machines"
 expect "▶ broken        broken: not v…"
 expect "  memtest       stopped  EMU"
 expect "n New  e Edit  s Start  Enter Console  N NAT/Bridge  d Delete  ? Help  q Quit"
-expect "This VM cannot be loaded:"
-expect "not valid JSON: Invalid value at line 3"
+expect "This VM cannot be loaded."
+expect "broken: not valid JSON: Invalid value at line 3"
 
 keys Down
 expect "Memory   128 MiB"
