@@ -36,7 +36,6 @@ public final class Application {
         case .quit: return false
         case .close: if stack.count > 1 { stack.removeLast() } else { return false }
         case let .open(panel): stack.append(panel)
-        case let .replace(panel): stack.removeLast(); stack.append(panel)
         }
         return true
     }

@@ -8,6 +8,4 @@ public enum EventResult {
     case close
     /// Put a panel on top (a dialog, the wizard, help).
     case open(any Panel)
-    /// Close this panel and open another in its place.
-    case replace(any Panel)
 }

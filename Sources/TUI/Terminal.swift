@@ -5,6 +5,8 @@ import Glibc
 /// only, and reading keys. Only one may exist at a time.
 public final class Terminal {
     public private(set) var depth: ColorDepth = .monochrome
+    /// False when the locale cannot show UTF-8; then non-ASCII is drawn through ASCIIFallback.
+    public let utf8: Bool
     private var lastFrame: [Cell] = []
     private var lastSize = (width: 0, height: 0)
     private var pairs: [PairKey: Int16] = [:]
@@ -17,6 +19,7 @@ public final class Terminal {
     /// a 25 ms ESCDELAY so a lone Esc feels immediate, and colours if the terminal has them.
     public init() throws {
         setlocale(LC_ALL, "")
+        utf8 = String(cString: nl_langinfo(nl_item(CODESET))) == "UTF-8"
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             throw TerminalError(message: "the interactive screen needs a terminal; use the subcommands (vmtui --help) in scripts")
         }
@@ -67,7 +70,8 @@ public final class Terminal {
                 if !full, lastFrame[index] == cell { continue }
                 if cell.scalar == Cell.continuation { continue }
                 let (attrs, pair) = rendition(cell.style)
-                _ = cn_put_wch(Int32(y), Int32(x), wchar_t(bitPattern: cell.scalar.value), attrs, pair)
+                let scalar = utf8 ? cell.scalar : ASCIIFallback.character(cell.scalar)
+                _ = cn_put_wch(Int32(y), Int32(x), wchar_t(bitPattern: scalar.value), attrs, pair)
             }
         }
         lastFrame = canvas.cells

@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 
 /// Human-readable lines for `vmtui show` and the main screen's detail pane.
 extension VMConfig {
@@ -8,10 +9,18 @@ extension VMConfig {
         switch osType { case .linux: "Linux"; case .windows: "Windows"; case .dos: "DOS"; case .other: "Other" }
     }
 
-    func diskLines(library: VMLibrary) -> [String] {
+    /// "disk0.img  raw  8 GiB (12 MiB used)  virtio": the space used is what the sparse image
+    /// really takes on the host.
+    private func diskLines(library: VMLibrary) -> [String] {
         if disks.isEmpty { return ["none"] }
         return disks.map { disk in
-            let size = disk.sizeBytes.map(ByteSize.format) ?? "existing"
+            var size = disk.sizeBytes.map(ByteSize.format) ?? "existing"
+            var info = stat()
+            if stat(library.imageURL(of: disk, vm: name).path, &info) == 0 {
+                size += " (\(ByteSize.format(UInt64(info.st_blocks) * 512)) used)"
+            } else {
+                size += " (image missing)"
+            }
             return "\(disk.path)  \(disk.format.rawValue)  \(size)  \(disk.interface.rawValue)"
         }
     }

@@ -43,3 +43,10 @@ let plain = CellStyle(foreground: -1, background: -1)
     #expect(KeyDecoder.decode(isKeyCode: true, value: 0o632) == .resize)
     #expect(KeyDecoder.decode(isKeyCode: true, value: 0o410 + 5) == .function(5))
 }
+
+@Test func asciiFallbackKeepsBoxesReadable() {
+    let canvas = Canvas(width: 8, height: 2)
+    canvas.box(canvas.bounds, style: plain, title: "é")
+    let ascii = String(String.UnicodeScalarView(canvas.cells.prefix(8).map { ASCIIFallback.character($0.scalar) }))
+    #expect(ascii == "+ ? ---+")
+}

@@ -111,6 +111,5 @@ func kind(_ result: EventResult) -> String {
     case .quit: "quit"
     case .close: "close"
     case .open: "open"
-    case .replace: "replace"
     }
 }

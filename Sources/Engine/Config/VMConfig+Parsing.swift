@@ -63,9 +63,4 @@ extension VMConfig {
         case .none: return "None"
         }
     }
-
-    /// The `--network` / `network=` form of the current network.
-    public var networkSpec: String {
-        network.mode == .bridge ? "bridge:\(network.bridgeInterface ?? "")" : network.mode.rawValue
-    }
 }

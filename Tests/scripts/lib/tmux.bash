@@ -16,15 +16,18 @@ cleanup() { tmux -L "$SOCKET" kill-server 2>/dev/null || true; rm -rf "$VMTUI_HO
 trap cleanup EXIT
 
 # start WIDTH HEIGHT [vmtui args...]: opens vmtui in a fresh session; its exit code lands in $VMTUI_HOME/exit.
+# TUI_ENV adds environment settings (default TERM=xterm-256color).
 start() {
     local w=$1 h=$2; shift 2
     tmux -L "$SOCKET" kill-server 2>/dev/null || true
     rm -f "$VMTUI_HOME/exit"
     tmux -L "$SOCKET" new-session -d -x "$w" -y "$h" \
-        "TERM=xterm-256color VMTUI_HOME='$VMTUI_HOME' '$VMTUI' $* 2>'$VMTUI_HOME/stderr'; echo \$? > '$VMTUI_HOME/exit'; sleep 60"
+        "env TERM=xterm-256color ${TUI_ENV:-} VMTUI_HOME='$VMTUI_HOME' '$VMTUI' $* 2>'$VMTUI_HOME/stderr'; echo \$? > '$VMTUI_HOME/exit'; sleep 60"
 }
 
 screen() { tmux -L "$SOCKET" capture-pane -p; }
+# The screen with its SGR attributes (reverse is ESC[7m), to check what shows without colour.
+screen_sgr() { tmux -L "$SOCKET" capture-pane -p -e; }
 keys() { tmux -L "$SOCKET" send-keys "$@"; sleep 0.15; }
 resize() { tmux -L "$SOCKET" resize-window -x "$1" -y "$2"; sleep 0.3; }
 

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Terminals that are not a modern xterm: no colours (the selection must still show), no UTF-8
+# locale (boxes in ASCII), and themes: a missing or bad one falls back to the default with a
+# message, a user theme overrides a shipped one.
+source "$(dirname "$0")/lib/tmux.bash"
+"$VMTUI" create alpha >/dev/null
+"$VMTUI" create beta >/dev/null
+
+TUI_ENV="TERM=vt100" start 80 24
+expect "▶ alpha"
+screen_sgr | grep -q $'\e\\[7m▶ alpha' || fail "selection is not reverse video on a colourless terminal"
+keys q
+exited 0
+
+TUI_ENV="LANG=C LC_ALL=C" start 80 24
+expect "+ vmtui ---"
+expect "| > alpha"
+keys q
+exited 0
+
+start 80 24 --theme nosuch
+expect "no theme named \"nosuch\""
+keys q
+exited 0
+
+config=$(mktemp -d)
+mkdir -p "$config/vmtui/themes"
+echo '{"roles": {"selection": {"fg": "black", "bg": "plaid"}}}' > "$config/vmtui/themes/dark.json"
+TUI_ENV="XDG_CONFIG_HOME=$config" start 100 24 --theme dark
+expect "dark.json: roles.selection.bg: \"plaid\" is not a colour"
+keys q
+exited 0
+
+echo '{"roles": {"selection": {"fg": "black", "bg": "bright-magenta"}}}' > "$config/vmtui/themes/dark.json"
+TUI_ENV="XDG_CONFIG_HOME=$config" start 80 24 --theme dark
+expect "▶ alpha"
+screen_sgr | grep -q $'105m▶ alpha' || fail "the user's dark theme (bright-magenta selection) was not used"
+absent "is not a colour"
+keys q
+exited 0
+rm -rf "$config"
+pass
