@@ -5,7 +5,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 VMTUI=${VMTUI:-$ROOT/.build/release/vmtui}
 export LC_ALL=${LC_ALL:-C.UTF-8}
 export VMTUI_HOME=$(mktemp -d)
-SOCKET=vmtui-test-$$
+SOCKET=vmtui-test-$$-0
+STARTS=0
 TEST_NAME=$(basename "$0" .sh)
 FAILED=0
 
@@ -19,7 +20,10 @@ trap cleanup EXIT
 # TUI_ENV adds environment settings (default TERM=xterm-256color).
 start() {
     local w=$1 h=$2; shift 2
+    # A fresh server per run: reusing a socket races with the previous server shutting down.
     tmux -L "$SOCKET" kill-server 2>/dev/null || true
+    STARTS=$((STARTS + 1))
+    SOCKET=vmtui-test-$$-$STARTS
     rm -f "$VMTUI_HOME/exit"
     tmux -L "$SOCKET" new-session -d -x "$w" -y "$h" \
         "env TERM=xterm-256color ${TUI_ENV:-} VMTUI_HOME='$VMTUI_HOME' '$VMTUI' $* 2>'$VMTUI_HOME/stderr'; echo \$? > '$VMTUI_HOME/exit'; sleep 60"
@@ -49,8 +53,15 @@ expect() {
     fail "expected \"$1\" on the screen"
 }
 
-# absent TEXT: the screen does not show TEXT (checked after the last keys settled).
-absent() { sleep 0.2; if screen | grep -qF -- "$1"; then fail "did not expect \"$1\" on the screen"; fi; }
+# absent TEXT [SECONDS]: waits until TEXT is gone from the screen.
+absent() {
+    local deadline=$((SECONDS + ${2:-5}))
+    while [ $SECONDS -lt $deadline ]; do
+        screen | grep -qF -- "$1" || return 0
+        sleep 0.1
+    done
+    fail "did not expect \"$1\" on the screen"
+}
 
 # exited CODE: vmtui ended with CODE.
 exited() {
