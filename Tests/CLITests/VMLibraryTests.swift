@@ -71,6 +71,15 @@ func writeBroken(_ library: VMLibrary, name: String, json: String) throws {
     #expect(reason.hasPrefix("bootOrder: missing") || reason.hasPrefix("cpuCount: missing") || reason.contains(": missing"))
 }
 
+@Test func wrongTypeQuotesTheValue() throws {
+    let library = try temporaryLibrary()
+    var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(VMConfig(name: "t"))) as! [String: Any]
+    object["memoryMiB"] = "lots"
+    try writeBroken(library, name: "t", json: String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+    guard case let .broken(_, reason) = library.list().first else { Issue.record("expected broken"); return }
+    #expect(reason == "memoryMiB: \"lots\" has the wrong type; allowed a whole number")
+}
+
 @Test(arguments: ["web", "Debian-12", "a.b_c", "x"])
 func acceptsSafeNames(_ name: String) { #expect(VMName.isValid(name)) }
 

@@ -39,13 +39,33 @@ enum VMConfigDecoding {
             let field = path(context.codingPath + [key])
             return "\(field): missing; add it (see `vmtui show` of a working VM for the format)"
         case let .typeMismatch(type, context), let .valueNotFound(type, context):
-            return "\(path(context.codingPath)): has the wrong type; allowed \(typeName(type))"
+            let value = rawValue(at: context.codingPath, in: data) ?? "the value"
+            return "\(path(context.codingPath)): \(value) has the wrong type; allowed \(typeName(type))"
         case let .dataCorrupted(context):
             let field = path(context.codingPath)
             return field.isEmpty ? "not valid JSON: \(jsonReason(data))" : "\(field): \(context.debugDescription)"
         @unknown default:
             return "\(error)"
         }
+    }
+
+    /// The JSON text of the value at a coding path, to quote it in a message.
+    private static func rawValue(at codingPath: [any CodingKey], in data: Data) -> String? {
+        guard var node = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return nil }
+        for key in codingPath {
+            if let index = key.intValue, let array = node as? [Any], array.indices.contains(index) {
+                node = array[index]
+            } else if let object = node as? [String: Any], let child = object[key.stringValue] {
+                node = child
+            } else {
+                return nil
+            }
+        }
+        if node is NSNull { return "null" }
+        guard let fragment = try? JSONSerialization.data(withJSONObject: node, options: [.fragmentsAllowed, .sortedKeys]) else {
+            return nil
+        }
+        return String(decoding: fragment, as: UTF8.self)
     }
 
     private static func typeName(_ type: Any.Type) -> String {
