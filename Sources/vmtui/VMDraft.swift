@@ -60,12 +60,12 @@ struct VMDraft {
         }
     }
 
-    func makeConfig() -> VMConfig {
+    func makeConfig(library: VMLibrary) -> VMConfig {
         var disks: [VMConfig.Disk]
         switch disk {
         case .none: disks = []
         case let .new(size, format):
-            disks = [.init(path: VMLibrary.newDiskName(index: 0, format: format), format: format, sizeBytes: size, interface: diskInterface)]
+            disks = [.init(path: library.newDiskName(vm: name, format: format), format: format, sizeBytes: size, interface: diskInterface)]
         case let .existing(path, format):
             disks = [.init(path: path, format: format, sizeBytes: nil, interface: diskInterface)]
         case .keep:
@@ -88,11 +88,11 @@ struct VMDraft {
 
     /// Writes the VM: creates it (and its new disk image) or saves the edited config.
     func commit(to library: VMLibrary) throws -> VMConfig {
-        let config = makeConfig()
+        let config = makeConfig(library: library)
         if original == nil {
             try library.create(config, diskCreator: DiskImages.creator)
         } else {
-            try library.save(config)
+            try library.update(config, diskCreator: DiskImages.creator)
         }
         return config
     }

@@ -102,6 +102,25 @@ func refusesUnsafeNames(_ name: String) { #expect(!VMName.isValid(name)) }
     #expect(!library.exists(name: "q"))
 }
 
+@Test func updateCreatesAddedDisksWithFreeNames() throws {
+    let library = try temporaryLibrary()
+    let first = VMConfig.Disk(path: library.newDiskName(vm: "u", format: .raw), format: .raw, sizeBytes: 1 << 20, interface: .ide)
+    try library.create(VMConfig(name: "u", disks: [first]))
+    #expect(first.path == "disk0.img")
+    let second = VMConfig.Disk(path: library.newDiskName(vm: "u", format: .raw), format: .raw, sizeBytes: 2 << 20, interface: .ide)
+    #expect(second.path == "disk1.img")
+    try library.update(VMConfig(name: "u", disks: [second]))
+    #expect(FileManager.default.fileExists(atPath: library.imageURL(of: second, vm: "u").path))
+    #expect(try library.load(name: "u").disks == [second])
+    // A failed save (config.json replaced by a directory) leaves no new image behind.
+    let config = library.configURL(name: "u")
+    try FileManager.default.removeItem(at: config)
+    try FileManager.default.createDirectory(at: config.appendingPathComponent("x"), withIntermediateDirectories: true)
+    let third = VMConfig.Disk(path: "disk2.img", format: .raw, sizeBytes: 1 << 20, interface: .ide)
+    #expect(throws: VMConfigError.self) { try library.update(VMConfig(name: "u", disks: [third])) }
+    #expect(!FileManager.default.fileExists(atPath: library.imageURL(of: third, vm: "u").path))
+}
+
 @Test func deleteRemovesBundle() throws {
     let library = try temporaryLibrary()
     try library.save(VMConfig(name: "gone"))

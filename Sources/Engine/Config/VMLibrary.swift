@@ -110,16 +110,43 @@ public struct VMLibrary: Sendable {
         }
         do {
             try FileManager.default.createDirectory(at: bundle, withIntermediateDirectories: true)
-            for disk in config.disks {
-                if let size = disk.sizeBytes {
-                    try diskCreator.create(at: imageURL(of: disk, vm: config.name), format: disk.format, sizeBytes: size)
-                }
-            }
+            _ = try createMissingImages(of: config, with: diskCreator)
             try save(config)
         } catch {
             try? FileManager.default.removeItem(at: bundle)
             throw error
         }
+    }
+
+    /// Saves an existing VM's changed config, creating the images of disks added to it.
+    /// If saving fails, the images just created are removed again.
+    public func update(_ config: VMConfig, diskCreator: any DiskImageCreator = RawDiskImageCreator()) throws {
+        try config.validate(limits: limits)
+        guard exists(name: config.name) else {
+            throw VMConfigError.notFound(name: config.name, bundle: bundleURL(name: config.name).path)
+        }
+        let created = try createMissingImages(of: config, with: diskCreator)
+        do { try save(config) } catch {
+            for url in created { try? FileManager.default.removeItem(at: url) }
+            throw error
+        }
+    }
+
+    /// Creates the image of every disk that has a size to create it with and no file yet.
+    private func createMissingImages(of config: VMConfig, with creator: any DiskImageCreator) throws -> [URL] {
+        var created: [URL] = []
+        do {
+            for disk in config.disks {
+                let url = imageURL(of: disk, vm: config.name)
+                guard let size = disk.sizeBytes, !FileManager.default.fileExists(atPath: url.path) else { continue }
+                try creator.create(at: url, format: disk.format, sizeBytes: size)
+                created.append(url)
+            }
+        } catch {
+            for url in created { try? FileManager.default.removeItem(at: url) }
+            throw error
+        }
+        return created
     }
 
     /// Removes a VM's bundle with its disk images (images outside the bundle are kept).
@@ -130,8 +157,13 @@ public struct VMLibrary: Sendable {
         }
     }
 
-    /// A file name for the next new disk in a bundle: disk0.qcow2, disk1.raw, ...
-    public static func newDiskName(index: Int, format: VMConfig.DiskFormat) -> String {
-        "disk\(index).\(format == .raw ? "img" : format.rawValue)"
+    /// A file name for a new disk that is not taken in the VM's bundle: disk0.qcow2, disk1.img, ...
+    public func newDiskName(vm name: String, format: VMConfig.DiskFormat) -> String {
+        let ext = format == .raw ? "img" : format.rawValue
+        var index = 0
+        while FileManager.default.fileExists(atPath: bundleURL(name: name).appendingPathComponent("disk\(index).\(ext)").path) {
+            index += 1
+        }
+        return "disk\(index).\(ext)"
     }
 }

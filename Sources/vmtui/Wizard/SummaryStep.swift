@@ -36,7 +36,7 @@ final class SummaryStep: WizardStep {
             suggestedName = SummaryStep.freeName(for: model)
             name.text = suggestedName
         }
-        let config = model.draft.makeConfig()
+        let config = model.draft.makeConfig(library: model.library)
         summary.text = config.details(library: model.library).map { label, value in
             label.padding(toLength: 9, withPad: " ", startingAt: 0) + value
         }.joined(separator: "\n")
