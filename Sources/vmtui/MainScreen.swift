@@ -55,7 +55,14 @@ final class MainScreen: Panel {
             return .open(Dialog(title: key == .enter ? "Console" : "Start \(config.name)", message: HelpText.engineNotWired))
         case (.char("N"), .vm(let config)), (.function(6), .vm(let config)):
             return toggleNetwork(config)
-        case (_, .broken(let name, _)) where [.char("e"), .char("s"), .enter, .char("N")].contains(key):
+        case (.char("e"), .broken(let name, _)), (.function(4), .broken(let name, _)):
+            // A config that decodes but has a bad value can be repaired in the wizard.
+            if let config = try? library.load(name: name, validating: false), config.name == name {
+                return .open(VMWizard.make(draft: VMDraft(editing: config), screen: self))
+            }
+            show("\(name) cannot be read: fix \(library.configURL(name: name).path) by hand or delete it (d).", isError: true)
+            return .handled
+        case (_, .broken(let name, _)) where [.char("s"), .enter, .char("N")].contains(key):
             show("\(name) is broken: fix \(library.configURL(name: name).path) or delete it (d).", isError: true)
             return .handled
         default:
@@ -203,7 +210,7 @@ final class MainScreen: Panel {
             var y = rect.y + 2
             let text = ["This VM cannot be loaded.", "broken: \(reason)", "",
                         "File: \(library.configURL(name: name).path)", "",
-                        "Fix the file by hand, or press d to delete the VM."]
+                        "Press e to repair it in the wizard (when the file can be read), fix the file by hand, or press d to delete the VM."]
             for (i, paragraph) in text.enumerated() {
                 for line in TextWrap.lines(paragraph, width: rect.width) where y < rect.maxY {
                     canvas.text(line, x: rect.x, y: y, style: i == 1 ? errorStyle : window)

@@ -17,7 +17,7 @@ cleanup() { tmux -L "$SOCKET" kill-server 2>/dev/null || true; rm -rf "$VMTUI_HO
 trap cleanup EXIT
 
 # start WIDTH HEIGHT [vmtui args...]: opens vmtui in a fresh session; its exit code lands in $VMTUI_HOME/exit.
-# TUI_ENV adds environment settings (default TERM=xterm-256color).
+# TUI_ENV adds environment settings (TERM defaults to tmux-256color, what tmux itself emulates).
 start() {
     local w=$1 h=$2; shift 2
     # A fresh server per run: reusing a socket races with the previous server shutting down.
@@ -26,7 +26,7 @@ start() {
     SOCKET=vmtui-test-$$-$STARTS
     rm -f "$VMTUI_HOME/exit"
     tmux -L "$SOCKET" new-session -d -x "$w" -y "$h" \
-        "env TERM=xterm-256color ${TUI_ENV:-} VMTUI_HOME='$VMTUI_HOME' '$VMTUI' $* 2>'$VMTUI_HOME/stderr'; echo \$? > '$VMTUI_HOME/exit'; sleep 60"
+        "env TERM=tmux-256color ${TUI_ENV:-} VMTUI_HOME='$VMTUI_HOME' '$VMTUI' $* 2>'$VMTUI_HOME/stderr'; echo \$? > '$VMTUI_HOME/exit'; sleep 60"
 }
 
 screen() { tmux -L "$SOCKET" capture-pane -p; }
