@@ -36,7 +36,7 @@ final class MainScreen: Panel {
         status.message = nil
         if list.handle(key) { return .handled }
         switch key {
-        case .char("q"), .function(10), .ctrl("c"): return .quit
+        case .char("q"), .function(10): return .quit
         case .char("?"), .function(1): return .open(TextViewer(title: "vmtui help", lines: HelpText.lines))
         case .char("n"), .function(2): return .open(VMWizard.make(draft: VMDraft(), screen: self))
         case .char("r"), .ctrl("l"): reload(); return .handled
