@@ -141,7 +141,7 @@ final class MainScreen: Panel {
         let window = styles[.window], border = styles[.border]
         canvas.fill(frame, style: window)
         canvas.box(frame, style: border, title: "vmtui", titleStyle: styles.bold(.title))
-        let split = min(max(27, frame.width / 3), 40)
+        let split = min(max(33, frame.width / 3), 44)
         let bottom = frame.maxY - 3
         canvas.vertical("│", x: split, y: 1, length: bottom - 1, style: border)
         canvas.horizontal("─", x: 1, y: bottom, length: frame.width - 2, style: border)
@@ -166,13 +166,14 @@ final class MainScreen: Panel {
 
     private func row(_ entry: VMLibrary.Entry, selected: Bool, width: Int) -> String {
         let marker = selected ? "▶ " : "  "
-        let nameWidth = max(width - 17, 6)
+        let nameWidth = max(width - 20, 6)
         let name = entry.name.count > nameWidth ? String(entry.name.prefix(nameWidth - 1)) + "…" : entry.name
+        func pad(_ text: String, _ n: Int) -> String { text.padding(toLength: n, withPad: " ", startingAt: 0) }
         switch entry {
         case let .vm(config):
-            return marker + name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + " stopped  " + config.modeShort
+            return marker + pad(name, nameWidth) + " " + pad(config.osShort, 5) + " stopped " + config.modeShort
         case let .broken(_, reason):
-            let text = marker + name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + " broken: " + reason
+            let text = marker + pad(name, nameWidth) + " broken: " + reason
             return text.count > width ? String(text.prefix(width - 1)) + "…" : text
         }
     }

@@ -53,6 +53,16 @@ expect() {
     fail "expected \"$1\" on the screen"
 }
 
+# expect_re REGEX [SECONDS]: waits until a line matches the extended regular expression.
+expect_re() {
+    local deadline=$((SECONDS + ${2:-5}))
+    while [ $SECONDS -lt $deadline ]; do
+        screen | grep -qE -- "$1" && return 0
+        sleep 0.1
+    done
+    fail "expected a line matching /$1/ on the screen"
+}
+
 # absent TEXT [SECONDS]: waits until TEXT is gone from the screen.
 absent() {
     local deadline=$((SECONDS + ${2:-5}))
