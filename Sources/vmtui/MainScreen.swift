@@ -62,7 +62,7 @@ final class MainScreen: Panel {
             }
             show("\(name) cannot be read: fix \(library.configURL(name: name).path) by hand or delete it (d).", isError: true)
             return .handled
-        case (_, .broken(let name, _)) where [.char("s"), .enter, .char("N")].contains(key):
+        case (_, .broken(let name, _)) where [.char("s"), .function(5), .enter, .char("N"), .function(6)].contains(key):
             show("\(name) is broken: fix \(library.configURL(name: name).path) or delete it (d).", isError: true)
             return .handled
         default:
