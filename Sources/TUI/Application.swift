@@ -27,9 +27,14 @@ public final class Application {
         return canvas
     }
 
+    /// Puts a panel on top, e.g. a notice to show before the first key.
+    public func open(_ panel: any Panel) { stack.append(panel) }
+
     /// Gives a key to the top panel and applies the result; returns false when vmtui should quit.
     public func send(_ key: KeyEvent) -> Bool {
         if key == .resize { return true }
+        // Ctrl-C leaves from anywhere; nothing half-done is ever written (wizards commit at the end).
+        if key == .ctrl("c") { return false }
         guard let top = stack.last else { return false }
         switch top.handle(key) {
         case .handled, .ignored: break

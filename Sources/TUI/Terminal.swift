@@ -1,5 +1,5 @@
 import CNcurses
-import Glibc
+import Foundation
 
 /// The ncurses session: set-up and restoring the terminal, drawing a Canvas by changed cells
 /// only, and reading keys. Only one may exist at a time.
@@ -12,6 +12,7 @@ public final class Terminal {
     private var pairs: [PairKey: Int16] = [:]
     private var nextPair: Int16 = 1
     private let maxPairs: Int
+    private let screen: OpaquePointer
 
     private struct PairKey: Hashable { var fg: Int, bg: Int }
 
@@ -23,9 +24,14 @@ public final class Terminal {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             throw TerminalError(message: "the interactive screen needs a terminal; use the subcommands (vmtui --help) in scripts")
         }
-        guard initscr() != nil else {
-            throw TerminalError(message: "cannot start curses (is TERM set to a known terminal?)")
+        // newterm, unlike initscr, returns an error instead of exiting on an unknown TERM.
+        let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
+        guard !term.isEmpty, let output = fdopen(STDOUT_FILENO, "w"), let input = fdopen(STDIN_FILENO, "r"),
+              let screen = newterm(nil, output, input) else {
+            throw TerminalError(message: "cannot use the terminal type TERM=\(term.isEmpty ? "(unset)" : term); "
+                                + "set TERM to one this system knows (e.g. xterm-256color) or use the subcommands")
         }
+        self.screen = screen
         raw()
         noecho()
         nonl()
@@ -47,7 +53,10 @@ public final class Terminal {
         }
     }
 
-    deinit { endwin() }
+    deinit {
+        endwin()
+        delscreen(screen)
+    }
 
     public var size: (width: Int, height: Int) {
         var h: Int32 = 0, w: Int32 = 0

@@ -1,6 +1,7 @@
 /// Word wrapping for messages and detail panes.
 public enum TextWrap {
-    /// Splits text into lines of at most `width` columns, breaking at spaces where possible.
+    /// Splits text into lines of at most `width` columns, breaking at spaces where possible and
+    /// long words (paths) after a "/".
     public static func lines(_ text: String, width: Int) -> [String] {
         guard width > 0 else { return [] }
         var result: [String] = []
@@ -12,8 +13,11 @@ public enum TextWrap {
                 if Canvas.columns(of: candidate) <= width { line = candidate; continue }
                 if !line.isEmpty { result.append(line) }
                 while Canvas.columns(of: word) > width {
-                    result.append(String(word.prefix(width)))
-                    word = String(word.dropFirst(width))
+                    let head = word.prefix(width)
+                    let cut = head.lastIndex(of: "/").map { head.distance(from: head.startIndex, to: $0) + 1 } ?? width
+                    let take = cut > 1 ? cut : width
+                    result.append(String(word.prefix(take)))
+                    word = String(word.dropFirst(take))
                 }
                 line = word
             }

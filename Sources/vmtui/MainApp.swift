@@ -12,8 +12,8 @@ struct MainApp {
         let terminal = try Terminal()
         let screen = MainScreen(library: library)
         if let selectedVM { screen.reload(selecting: selectedVM) }
-        if let warning { screen.show(warning, isError: true) }
         let app = Application(root: screen, styles: theme.resolved(for: terminal.depth))
+        if let warning { app.open(Dialog(title: "Theme", message: warning)) }
         app.run(on: terminal)
     }
 }

@@ -36,7 +36,7 @@ final class MainScreen: Panel {
         status.message = nil
         if list.handle(key) { return .handled }
         switch key {
-        case .char("q"), .function(10), .ctrl("c"): return .quit
+        case .char("q"), .function(10): return .quit
         case .char("?"), .function(1): return .open(TextViewer(title: "vmtui help", lines: HelpText.lines))
         case .char("n"), .function(2): return .open(VMWizard.make(draft: VMDraft(), screen: self))
         case .char("r"), .ctrl("l"): reload(); return .handled
@@ -55,7 +55,14 @@ final class MainScreen: Panel {
             return .open(Dialog(title: key == .enter ? "Console" : "Start \(config.name)", message: HelpText.engineNotWired))
         case (.char("N"), .vm(let config)), (.function(6), .vm(let config)):
             return toggleNetwork(config)
-        case (_, .broken(let name, _)) where [.char("e"), .char("s"), .enter, .char("N")].contains(key):
+        case (.char("e"), .broken(let name, _)), (.function(4), .broken(let name, _)):
+            // A config that decodes but has a bad value can be repaired in the wizard.
+            if let config = try? library.load(name: name, validating: false), config.name == name {
+                return .open(VMWizard.make(draft: VMDraft(editing: config), screen: self))
+            }
+            show("\(name) cannot be read: fix \(library.configURL(name: name).path) by hand or delete it (d).", isError: true)
+            return .handled
+        case (_, .broken(let name, _)) where [.char("s"), .function(5), .enter, .char("N"), .function(6)].contains(key):
             show("\(name) is broken: fix \(library.configURL(name: name).path) or delete it (d).", isError: true)
             return .handled
         default:
@@ -134,7 +141,7 @@ final class MainScreen: Panel {
         let window = styles[.window], border = styles[.border]
         canvas.fill(frame, style: window)
         canvas.box(frame, style: border, title: "vmtui", titleStyle: styles.bold(.title))
-        let split = min(max(27, frame.width / 3), 40)
+        let split = min(max(33, frame.width / 3), 44)
         let bottom = frame.maxY - 3
         canvas.vertical("│", x: split, y: 1, length: bottom - 1, style: border)
         canvas.horizontal("─", x: 1, y: bottom, length: frame.width - 2, style: border)
@@ -159,13 +166,14 @@ final class MainScreen: Panel {
 
     private func row(_ entry: VMLibrary.Entry, selected: Bool, width: Int) -> String {
         let marker = selected ? "▶ " : "  "
-        let nameWidth = max(width - 17, 6)
+        let nameWidth = max(width - 20, 6)
         let name = entry.name.count > nameWidth ? String(entry.name.prefix(nameWidth - 1)) + "…" : entry.name
+        func pad(_ text: String, _ n: Int) -> String { text.padding(toLength: n, withPad: " ", startingAt: 0) }
         switch entry {
         case let .vm(config):
-            return marker + name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + " stopped  " + config.modeShort
+            return marker + pad(name, nameWidth) + " " + pad(config.osShort, 5) + " stopped " + config.modeShort
         case let .broken(_, reason):
-            let text = marker + name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + " broken: " + reason
+            let text = marker + pad(name, nameWidth) + " broken: " + reason
             return text.count > width ? String(text.prefix(width - 1)) + "…" : text
         }
     }
@@ -203,7 +211,7 @@ final class MainScreen: Panel {
             var y = rect.y + 2
             let text = ["This VM cannot be loaded.", "broken: \(reason)", "",
                         "File: \(library.configURL(name: name).path)", "",
-                        "Fix the file by hand, or press d to delete the VM."]
+                        "Press e to repair it in the wizard (when the file can be read), fix the file by hand, or press d to delete the VM."]
             for (i, paragraph) in text.enumerated() {
                 for line in TextWrap.lines(paragraph, width: rect.width) where y < rect.maxY {
                     canvas.text(line, x: rect.x, y: y, style: i == 1 ? errorStyle : window)

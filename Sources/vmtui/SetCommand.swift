@@ -22,7 +22,12 @@ struct SetCommand: ParsableCommand {
 
     func run() throws {
         let library = VMLibrary()
-        var config = try library.load(name: name)
+        // Not validated until saved, so a value that is out of range can be set right.
+        var config = try library.load(name: name, validating: false)
+        guard config.name == name else {
+            throw CLIError(message: "\(library.configURL(name: name).path): name is \"\(config.name)\" but the bundle is \(name).vmtui; "
+                           + "fix the name in the file", code: 2)
+        }
         for setting in settings {
             try config.apply(setting: PathArgument.absoluteSetting(setting))
         }

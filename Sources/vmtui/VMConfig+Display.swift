@@ -5,6 +5,8 @@ import Foundation
 extension VMConfig {
     var modeLabel: String { mode == .emulate ? "Emulate (software CPU)" : "Virtualize (KVM)" }
     var modeShort: String { mode == .emulate ? "EMU" : "KVM" }
+    /// Five columns at most, for the library list.
+    var osShort: String { osType == .windows ? "Win" : osLabel }
     var osLabel: String {
         switch osType { case .linux: "Linux"; case .windows: "Windows"; case .dos: "DOS"; case .other: "Other" }
     }

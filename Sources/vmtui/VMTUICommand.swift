@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import TUI
 
 @main
 struct VMTUICommand: ParsableCommand {
@@ -37,6 +38,8 @@ struct VMTUICommand: ParsableCommand {
             try command.run()
         } catch let error as VMConfigError {
             CLIOutput.fail(error.description, code: error.exitCode)
+        } catch let error as TerminalError {
+            CLIOutput.fail(error.message, code: 1)
         } catch let error as CLIError {
             CLIOutput.fail(error.message, code: error.code)
         } catch {

@@ -65,6 +65,19 @@ func validationErrorsExitTwoWithAMessage() throws {
 }
 
 @Test(.enabled(if: binaryBuilt, "needs .build/debug/vmtui (swift build)"))
+func setRepairsAnOutOfRangeValue() throws {
+    let vmtui = VMTUIProcess()
+    #expect(try vmtui.run("create", "fixme").status == 0)
+    let url = vmtui.home.appendingPathComponent("VMs/fixme.vmtui/config.json")
+    let text = try String(contentsOf: url, encoding: .utf8).replacingOccurrences(of: "\"memoryMiB\" : 128", with: "\"memoryMiB\" : 1")
+    try text.write(to: url, atomically: true, encoding: .utf8)
+    #expect(try vmtui.run("list").stdout.contains("broken: memoryMiB: 1 is out of range"))
+    #expect(try vmtui.run("set", "fixme", "cpus=1").status == 2)  // still out of range: refused
+    #expect(try vmtui.run("set", "fixme", "memory=64").status == 0)
+    #expect(try vmtui.run("show", "fixme").stdout.contains("64 MiB"))
+}
+
+@Test(.enabled(if: binaryBuilt, "needs .build/debug/vmtui (swift build)"))
 func listShowsBrokenVMsAndJSON() throws {
     let vmtui = VMTUIProcess()
     #expect(try vmtui.run("create", "ok").status == 0)

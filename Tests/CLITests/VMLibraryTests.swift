@@ -112,6 +112,10 @@ func refusesUnsafeNames(_ name: String) { #expect(!VMName.isValid(name)) }
     try library.update(VMConfig(name: "u", disks: [second]))
     #expect(FileManager.default.fileExists(atPath: library.imageURL(of: second, vm: "u").path))
     #expect(try library.load(name: "u").disks == [second])
+    // A disk the VM already had is not re-created when its image is missing.
+    try FileManager.default.removeItem(at: library.imageURL(of: second, vm: "u"))
+    try library.update(VMConfig(name: "u", memoryMiB: 64, disks: [second]))
+    #expect(!FileManager.default.fileExists(atPath: library.imageURL(of: second, vm: "u").path))
     // A failed save (config.json replaced by a directory) leaves no new image behind.
     let config = library.configURL(name: "u")
     try FileManager.default.removeItem(at: config)

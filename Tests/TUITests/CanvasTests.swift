@@ -31,6 +31,7 @@ let plain = CellStyle(foreground: -1, background: -1)
     #expect(TextWrap.lines("one two three", width: 7) == ["one two", "three"])
     #expect(TextWrap.lines("abcdefghij", width: 4) == ["abcd", "efgh", "ij"])
     #expect(TextWrap.lines("a\nb", width: 4) == ["a", "b"])
+    #expect(TextWrap.lines("/usr/lib/memtest86+/memtest86+ia32.iso", width: 30) == ["/usr/lib/memtest86+/", "memtest86+ia32.iso"])
 }
 
 @Test func decodesKeys() {

@@ -113,3 +113,10 @@ func kind(_ result: EventResult) -> String {
     case .open: "open"
     }
 }
+
+@Test func ctrlCLeavesFromAnyPanel() {
+    let app = Application(root: TextViewer(title: "t", lines: []), styles: styles)
+    app.open(Dialog(title: "d", message: "m"))
+    #expect(app.send(.char("x")))
+    #expect(!app.send(.ctrl("c")))
+}

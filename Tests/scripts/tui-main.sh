@@ -8,11 +8,13 @@ source "$(dirname "$0")/lib/tmux.bash"
 "$VMTUI" create web --os linux --forward tcp:2222:22 >/dev/null
 mkdir -p "$VMTUI_HOME/VMs/broken.vmtui"
 printf '{\n  "schemaVersion": 1,\n  oops\n}\n' > "$VMTUI_HOME/VMs/broken.vmtui/config.json"
+"$VMTUI" create tiny >/dev/null
+sed -i 's/"memoryMiB" : 128/"memoryMiB" : 1/' "$VMTUI_HOME/VMs/tiny.vmtui/config.json"
 
 start 100 30
 expect "Virtual machines"
-expect "▶ broken        broken: not v…"
-expect "  memtest       stopped  EMU"
+expect_re "▶ broken +broken: not val"
+expect_re "  memtest +Other stopped EMU"
 expect "n New  e Edit  s Start  Enter Console  N NAT/Bridge  d Delete  ? Help  q Quit"
 expect "This VM cannot be loaded."
 expect "broken: not valid JSON: Invalid value at line 3"
@@ -20,6 +22,8 @@ expect "broken: not valid JSON: Invalid value at line 3"
 keys Down
 expect "Memory   128 MiB"
 expect "Network  None"
+keys Down
+expect "broken: memoryMiB: 1 is out of range"
 keys Down
 expect "Network  NAT  tcp 2222->22"
 
@@ -44,6 +48,18 @@ expect "Terminal too small: 80x23"
 resize 80 24
 expect "Virtual machines"
 absent "Terminal too small"
+
+# Unreadable JSON cannot be edited; a value out of range is repaired in the wizard.
+keys Home e
+expect "broken cannot be read"
+keys Down Down e
+expect "Edit tiny ─ 1 of 7"
+keys Enter Enter Enter
+expect "4 of 7"
+keys Right Enter Enter Enter Enter
+expect "saved tiny"
+expect_re "tiny +Other stopped EMU"
+grep -q '"memoryMiB" : 68' "$VMTUI_HOME/VMs/tiny.vmtui/config.json" || fail "tiny not repaired: $(cat "$VMTUI_HOME/VMs/tiny.vmtui/config.json")"
 
 keys q
 exited 0

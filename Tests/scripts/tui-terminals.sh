@@ -20,6 +20,9 @@ exited 0
 
 start 80 24 --theme nosuch
 expect "no theme named \"nosuch\""
+expect "using the default theme"
+keys Enter
+absent "no theme named"
 keys q
 exited 0
 
@@ -27,7 +30,8 @@ config=$(mktemp -d)
 mkdir -p "$config/vmtui/themes"
 echo '{"roles": {"selection": {"fg": "black", "bg": "plaid"}}}' > "$config/vmtui/themes/dark.json"
 TUI_ENV="XDG_CONFIG_HOME=$config" start 100 24 --theme dark
-expect "dark.json: roles.selection.bg: \"plaid\" is not a colour"
+expect "roles.selection.bg: \"plaid\" is not a colour"
+keys Enter
 keys q
 exited 0
 

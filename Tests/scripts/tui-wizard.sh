@@ -44,7 +44,7 @@ expect "Name it and create it?"
 expect "Network  NAT  tcp 2222->22"
 keys C-u web Enter
 expect "created web"
-expect "▶ web     stopped  EMU"
+expect_re "▶ web +Linux stopped EMU"
 check test -f "$VMTUI_HOME/VMs/web.vmtui/config.json"
 config web | grep -q '"memoryMiB" : 256' || fail "memoryMiB not 256: $(config web)"
 config web | grep -q '"bootISO" : "/usr/lib/memtest86+/memtest86+ia32.iso"' || fail "ISO not stored"

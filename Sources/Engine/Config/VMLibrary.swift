@@ -65,8 +65,9 @@ public struct VMLibrary: Sendable {
         }
     }
 
-    /// Reads and validates one VM's config.json.
-    public func load(name: String) throws -> VMConfig {
+    /// Reads and validates one VM's config.json. `validating: false` only decodes it (a newer
+    /// schema is still refused), so `vmtui set` can repair a value that is out of range.
+    public func load(name: String, validating: Bool = true) throws -> VMConfig {
         let url = configURL(name: name)
         let file = url.path
         guard exists(name: name) else { throw VMConfigError.notFound(name: name, bundle: bundleURL(name: name).path) }
@@ -77,6 +78,7 @@ public struct VMLibrary: Sendable {
             throw VMConfigError.malformed(file: file, reason: reason)
         }
         let config = try VMConfigDecoding.decode(data, file: file)
+        guard validating else { return config }
         do { try config.validate(limits: limits) } catch let error as VMConfigError { throw error.located(in: file) }
         guard config.name == name else {
             throw VMConfigError.invalid(file: file, field: "name", value: "\"\(config.name)\"",
@@ -118,14 +120,18 @@ public struct VMLibrary: Sendable {
         }
     }
 
-    /// Saves an existing VM's changed config, creating the images of disks added to it.
-    /// If saving fails, the images just created are removed again.
+    /// Saves an existing VM's changed config, creating the images of disks added to it (a disk
+    /// it already had is never re-created, even if its image went missing). If saving fails,
+    /// the images just created are removed again.
     public func update(_ config: VMConfig, diskCreator: any DiskImageCreator = RawDiskImageCreator()) throws {
         try config.validate(limits: limits)
         guard exists(name: config.name) else {
             throw VMConfigError.notFound(name: config.name, bundle: bundleURL(name: config.name).path)
         }
-        let created = try createMissingImages(of: config, with: diskCreator)
+        let known = Set((try? load(name: config.name, validating: false))?.disks.map(\.path) ?? [])
+        var added = config
+        added.disks.removeAll { known.contains($0.path) }
+        let created = try createMissingImages(of: added, with: diskCreator)
         do { try save(config) } catch {
             for url in created { try? FileManager.default.removeItem(at: url) }
             throw error

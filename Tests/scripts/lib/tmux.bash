@@ -17,7 +17,7 @@ cleanup() { tmux -L "$SOCKET" kill-server 2>/dev/null || true; rm -rf "$VMTUI_HO
 trap cleanup EXIT
 
 # start WIDTH HEIGHT [vmtui args...]: opens vmtui in a fresh session; its exit code lands in $VMTUI_HOME/exit.
-# TUI_ENV adds environment settings (default TERM=xterm-256color).
+# TUI_ENV adds environment settings (TERM defaults to tmux-256color, what tmux itself emulates).
 start() {
     local w=$1 h=$2; shift 2
     # A fresh server per run: reusing a socket races with the previous server shutting down.
@@ -26,7 +26,7 @@ start() {
     SOCKET=vmtui-test-$$-$STARTS
     rm -f "$VMTUI_HOME/exit"
     tmux -L "$SOCKET" new-session -d -x "$w" -y "$h" \
-        "env TERM=xterm-256color ${TUI_ENV:-} VMTUI_HOME='$VMTUI_HOME' '$VMTUI' $* 2>'$VMTUI_HOME/stderr'; echo \$? > '$VMTUI_HOME/exit'; sleep 60"
+        "env TERM=tmux-256color ${TUI_ENV:-} VMTUI_HOME='$VMTUI_HOME' '$VMTUI' $* 2>'$VMTUI_HOME/stderr'; echo \$? > '$VMTUI_HOME/exit'; sleep 60"
 }
 
 screen() { tmux -L "$SOCKET" capture-pane -p; }
@@ -51,6 +51,16 @@ expect() {
         sleep 0.1
     done
     fail "expected \"$1\" on the screen"
+}
+
+# expect_re REGEX [SECONDS]: waits until a line matches the extended regular expression.
+expect_re() {
+    local deadline=$((SECONDS + ${2:-5}))
+    while [ $SECONDS -lt $deadline ]; do
+        screen | grep -qE -- "$1" && return 0
+        sleep 0.1
+    done
+    fail "expected a line matching /$1/ on the screen"
 }
 
 # absent TEXT [SECONDS]: waits until TEXT is gone from the screen.
