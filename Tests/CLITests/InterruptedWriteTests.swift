@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+@testable import Engine
+
+/// `vmtui set` killed with SIGKILL at random points while it rewrites config.json: whatever
+/// moment the kill lands, the config must load and hold either the old or the new value.
+@Test(.enabled(if: binaryBuilt, "needs .build/debug/vmtui (swift build)"))
+func killedWriteLeavesOldOrNewConfig() throws {
+    let vmtui = VMTUIProcess()
+    #expect(try vmtui.run("create", "web", "--os", "linux", "--memory", "256", "--network", "none").status == 0)
+    let library = VMLibrary(home: vmtui.home)
+    var generator = SystemRandomNumberGenerator()
+    var sawOld = false, sawNew = false
+    for round in 0..<40 {
+        let before = try library.load(name: "web").memoryMiB
+        let target = before == 256 ? 384 : 256
+        let process = Process()
+        process.executableURL = VMTUIProcess.binary
+        process.arguments = ["set", "web", "memory=\(target)"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["VMTUI_HOME": vmtui.home.path]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Spread the kills over the process's whole life (start-up, load, write, rename).
+        usleep(UInt32.random(in: 0...40_000, using: &generator))
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let after = try library.load(name: "web")
+        #expect(after.memoryMiB == before || after.memoryMiB == target, "round \(round): \(after.memoryMiB)")
+        if after.memoryMiB == before { sawOld = true } else { sawNew = true }
+    }
+    // Both outcomes happened, so the kills really landed before and after the rename.
+    #expect(sawOld && sawNew)
+}
