@@ -167,8 +167,9 @@ extension Interpreter {
             // The address uses ESP after the pop.
             let v = try peek(0, w)
             adjustSP(w)
-            do {
+            do throws(Fault) {
                 try decodeModRM()
+                if regField != 0 { throw Fault.ud }
                 try writeRM(w, v)
             } catch {
                 adjustSP(-w)
@@ -251,9 +252,11 @@ extension Interpreter {
             setReg(regField, w, off)
         case 0xC6:
             try decodeModRM()
+            if regField != 0 { throw Fault.ud }
             try writeRM(1, try fetch8())
         case 0xC7:
             try decodeModRM()
+            if regField != 0 { throw Fault.ud }
             try writeRM(w, try fetchImm(w))
         case 0xC8: try enter(w)
         case 0xC9:
