@@ -1,0 +1,99 @@
+/// The interpreter's hot scalar state, held behind one pointer so the hot loop reads and
+/// writes plain memory (no exclusivity checks on class properties).
+struct CPUState {
+    var eip: UInt32 = 0
+    /// EFLAGS; the six arithmetic flags are stale while `lazyOp` is not `LazyOp.none`.
+    var flags: UInt32 = 0x2
+    var lazyOp: UInt32 = LazyOp.none
+    var lazyRes: UInt32 = 0
+    var lazyDst: UInt32 = 0
+    var lazySrc: UInt32 = 0
+    var lazyWidth: Int = 1
+
+    // Decoder state of the instruction being executed.
+    var startEIP: UInt32 = 0
+    var opsize32 = false
+    var addrsize32 = false
+    /// Segment override (SegReg index) or -1.
+    var segOverride = -1
+    /// 0, 0xF2 (REPNE) or 0xF3 (REP/REPE).
+    var rep: UInt8 = 0
+    var modrm: UInt32 = 0
+    var eaOffset: UInt32 = 0
+    var eaSeg = 0
+
+    // Modes derived from CR0, EFLAGS and the segment caches (updateModes()).
+    var code32 = false
+    var stack32 = false
+    var protected = false
+    var vm86 = false
+    var paging = false
+    var cpl = 0
+
+    // Control and system registers.
+    var cr0: UInt32 = 0x6000_0010
+    var cr2: UInt32 = 0
+    var cr3: UInt32 = 0
+    var cr4: UInt32 = 0
+    var gdtBase: UInt32 = 0
+    var gdtLimit: UInt32 = 0xFFFF
+    var idtBase: UInt32 = 0
+    var idtLimit: UInt32 = 0x3FF
+    var ldtr = SegmentCache()
+    var tr = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attr: 0x8B)
+
+    // Run-loop signals.
+    var halted = false
+    /// Set by HLT and friends: the run loop leaves after this instruction.
+    var stop = false
+    /// Set when INTR, NMI or IF may have changed: the run loop samples them.
+    var irqCheck = true
+    /// One-instruction interrupt shadow after STI and MOV/POP SS.
+    var interruptShadow = false
+
+    // Instruction fetch: host pointer of the linear page `fetchPage` (paging and A20 applied).
+    var fetchPage: UInt32 = .max
+    var fetchPtr: UnsafeMutableRawPointer?
+}
+
+/// Kinds of the last flag-setting operation (CPUState.lazyOp).
+enum LazyOp {
+    static let none: UInt32 = 0
+    static let add: UInt32 = 1
+    static let adc: UInt32 = 2  // add with carry-in 1
+    static let sub: UInt32 = 3
+    static let sbb: UInt32 = 4  // subtract with borrow-in 1
+    static let logic: UInt32 = 5
+    static let inc: UInt32 = 6  // CF kept in `flags`
+    static let dec: UInt32 = 7  // CF kept in `flags`
+}
+
+/// EFLAGS bits.
+enum Flag {
+    static let CF: UInt32 = 1 << 0
+    static let PF: UInt32 = 1 << 2
+    static let AF: UInt32 = 1 << 4
+    static let ZF: UInt32 = 1 << 6
+    static let SF: UInt32 = 1 << 7
+    static let TF: UInt32 = 1 << 8
+    static let IF: UInt32 = 1 << 9
+    static let DF: UInt32 = 1 << 10
+    static let OF: UInt32 = 1 << 11
+    static let IOPL: UInt32 = 3 << 12
+    static let NT: UInt32 = 1 << 14
+    static let RF: UInt32 = 1 << 16
+    static let VM: UInt32 = 1 << 17
+    static let AC: UInt32 = 1 << 18
+    static let ID: UInt32 = 1 << 21
+    static let arith: UInt32 = CF | PF | AF | ZF | SF | OF
+}
+
+/// Segment register indices in x86 encoding order.
+enum SegReg {
+    static let es = 0
+    static let cs = 1
+    static let ss = 2
+    static let ds = 3
+    static let fs = 4
+    static let gs = 5
+}

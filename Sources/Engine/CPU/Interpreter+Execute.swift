@@ -1,0 +1,458 @@
+/// Decoding prefixes and executing one-byte opcodes: one `switch`, state behind pointers.
+extension Interpreter {
+    /// Executes one instruction (with its prefixes). Faults propagate to `run`'s `deliver`.
+    @inline(__always)
+    func step() throws(Fault) {
+        let s = state
+        s.pointee.startEIP = s.pointee.eip
+        let code32 = s.pointee.code32
+        s.pointee.opsize32 = code32
+        s.pointee.addrsize32 = code32
+        s.pointee.segOverride = -1
+        s.pointee.rep = 0
+        var op = try fetch8()
+        prefixes: while true {
+            switch op {
+            case 0x66: s.pointee.opsize32 = !code32
+            case 0x67: s.pointee.addrsize32 = !code32
+            case 0x26, 0x2E, 0x36, 0x3E: s.pointee.segOverride = Int((op >> 3) & 3)
+            case 0x64, 0x65: s.pointee.segOverride = Int(op - 0x60)
+            case 0xF2, 0xF3: s.pointee.rep = UInt8(op)
+            case 0xF0: break
+            default: break prefixes
+            }
+            op = try fetch8()
+        }
+        try execute(op)
+    }
+
+    func execute(_ op: UInt32) throws(Fault) {
+        let s = state
+        let w = s.pointee.opsize32 ? 4 : 2
+        switch op {
+        // ALU r/m,r  r,r/m  acc,imm
+        case 0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38:
+            try decodeModRM()
+            let r = alu(op >> 3, try readRM(1), reg(regField, 1), 1)
+            if op != 0x38 { try writeRM(1, r) }
+        case 0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39:
+            try decodeModRM()
+            let r = alu(op >> 3, try readRM(w), reg(regField, w), w)
+            if op != 0x39 { try writeRM(w, r) }
+        case 0x02, 0x0A, 0x12, 0x1A, 0x22, 0x2A, 0x32, 0x3A:
+            try decodeModRM()
+            let r = alu(op >> 3, reg(regField, 1), try readRM(1), 1)
+            if op != 0x3A { setReg8(regField, r) }
+        case 0x03, 0x0B, 0x13, 0x1B, 0x23, 0x2B, 0x33, 0x3B:
+            try decodeModRM()
+            let r = alu(op >> 3, reg(regField, w), try readRM(w), w)
+            if op != 0x3B { setReg(regField, w, r) }
+        case 0x04, 0x0C, 0x14, 0x1C, 0x24, 0x2C, 0x34, 0x3C:
+            let r = alu(op >> 3, gpr[0] & 0xFF, try fetch8(), 1)
+            if op != 0x3C { setReg8(0, r) }
+        case 0x05, 0x0D, 0x15, 0x1D, 0x25, 0x2D, 0x35, 0x3D:
+            let r = alu(op >> 3, reg(0, w), try fetchImm(w), w)
+            if op != 0x3D { setReg(0, w, r) }
+        case 0x06, 0x0E, 0x16, 0x1E:
+            try push(UInt32(seg[Int(op >> 3)].selector), w)
+        case 0x07, 0x17, 0x1F:
+            let v = try peek(0, w)
+            try loadSegment(Int(op >> 3), UInt16(truncatingIfNeeded: v))
+            adjustSP(w)
+        case 0x0F: try executeTwoByte()
+        case 0x27: daa(subtract: false)
+        case 0x2F: daa(subtract: true)
+        case 0x37: aaa(subtract: false)
+        case 0x3F: aaa(subtract: true)
+        case 0x40...0x47:
+            let i = Int(op & 7)
+            setReg(i, w, incDec(reg(i, w), false, w))
+        case 0x48...0x4F:
+            let i = Int(op & 7)
+            setReg(i, w, incDec(reg(i, w), true, w))
+        case 0x50...0x57:
+            try push(reg(Int(op & 7), w), w)
+        case 0x58...0x5F:
+            let v = try pop(w)
+            setReg(Int(op & 7), w, v)
+        case 0x60: // PUSHA
+            let sp = reg(4, w)
+            for i in 0..<8 { try push(i == 4 ? sp : reg(i, w), w) }
+        case 0x61: // POPA
+            for i in (0..<8).reversed() {
+                let v = try peek((7 - i) * w, w)
+                if i != 4 { setReg(i, w, v) }
+            }
+            adjustSP(8 * w)
+        case 0x62: // BOUND
+            try decodeModRM()
+            if rmIsReg { throw Fault.ud }
+            let idx = reg(regField, w)
+            let lo = try readEA(0, w)
+            let hi = try readEA(UInt32(w), w)
+            let (i, l, h) = w == 2
+                ? (Int32(Int16(truncatingIfNeeded: idx)), Int32(Int16(truncatingIfNeeded: lo)), Int32(Int16(truncatingIfNeeded: hi)))
+                : (Int32(bitPattern: idx), Int32(bitPattern: lo), Int32(bitPattern: hi))
+            if i < l || i > h { throw Fault(vector: 5) }
+        case 0x63: try arpl()
+        case 0x68: try push(try fetchImm(w), w)
+        case 0x6A: try push(signExtend8(try fetch8()), w)
+        case 0x69, 0x6B:
+            try decodeModRM()
+            let a = try readRM(w)
+            let b = op == 0x69 ? try fetchImm(w) : signExtend8(try fetch8())
+            setReg(regField, w, imul(a, b, w))
+        case 0x6C: try stringIO(input: true, 1)
+        case 0x6D: try stringIO(input: true, w)
+        case 0x6E: try stringIO(input: false, 1)
+        case 0x6F: try stringIO(input: false, w)
+        case 0x70...0x7F:
+            let d = signExtend8(try fetch8())
+            if condition(op & 0xF) { jumpRelative(d) }
+        case 0x80, 0x82:
+            try decodeModRM()
+            let sub = UInt32(regField)
+            let r = alu(sub, try readRM(1), try fetch8(), 1)
+            if sub != 7 { try writeRM(1, r) }
+        case 0x81, 0x83:
+            try decodeModRM()
+            let sub = UInt32(regField)
+            let a = try readRM(w)
+            let b = op == 0x81 ? try fetchImm(w) : signExtend8(try fetch8())
+            let r = alu(sub, a, b, w)
+            if sub != 7 { try writeRM(w, r) }
+        case 0x84:
+            try decodeModRM()
+            _ = alu(4, try readRM(1), reg(regField, 1), 1)
+        case 0x85:
+            try decodeModRM()
+            _ = alu(4, try readRM(w), reg(regField, w), w)
+        case 0x86:
+            try decodeModRM()
+            let a = try readRM(1)
+            try writeRM(1, reg(regField, 1))
+            setReg8(regField, a)
+        case 0x87:
+            try decodeModRM()
+            let a = try readRM(w)
+            try writeRM(w, reg(regField, w))
+            setReg(regField, w, a)
+        case 0x88:
+            try decodeModRM()
+            try writeRM(1, reg(regField, 1))
+        case 0x89:
+            try decodeModRM()
+            try writeRM(w, reg(regField, w))
+        case 0x8A:
+            try decodeModRM()
+            setReg8(regField, try readRM(1))
+        case 0x8B:
+            try decodeModRM()
+            setReg(regField, w, try readRM(w))
+        case 0x8C:
+            try decodeModRM()
+            if regField > 5 { throw Fault.ud }
+            let v = UInt32(seg[regField].selector)
+            try writeRM(rmIsReg ? w : 2, v)
+        case 0x8D:
+            try decodeModRM()
+            if rmIsReg { throw Fault.ud }
+            setReg(regField, w, s.pointee.eaOffset)
+        case 0x8E:
+            try decodeModRM()
+            let r = regField
+            if r == SegReg.cs || r > 5 { throw Fault.ud }
+            try loadSegment(r, UInt16(truncatingIfNeeded: try readRM(2)))
+        case 0x8F:
+            // The address uses ESP after the pop.
+            let v = try peek(0, w)
+            adjustSP(w)
+            do throws(Fault) {
+                try decodeModRM()
+                if regField != 0 { throw Fault.ud }
+                try writeRM(w, v)
+            } catch {
+                adjustSP(-w)
+                throw error
+            }
+        case 0x90:
+            if s.pointee.rep == 0xF3 { s.pointee.stop = true } // PAUSE: end the slice early
+        case 0x91...0x97:
+            let i = Int(op & 7)
+            let a = reg(i, w)
+            setReg(i, w, reg(0, w))
+            setReg(0, w, a)
+        case 0x98:
+            if w == 2 { setReg16(0, signExtend8(gpr[0])) } else { gpr[0] = signExtend16(gpr[0]) }
+        case 0x99:
+            if w == 2 {
+                setReg16(2, gpr[0] & 0x8000 != 0 ? 0xFFFF : 0)
+            } else {
+                gpr[2] = gpr[0] & 0x8000_0000 != 0 ? 0xFFFF_FFFF : 0
+            }
+        case 0x9A:
+            let off = try fetchImm(w)
+            let sel = try fetch16()
+            try farCall(UInt16(sel), off, w)
+        case 0x9B:
+            if s.pointee.cr0 & 0xA == 0xA { throw Fault(vector: 7) }
+        case 0x9C: try pushFlags(w)
+        case 0x9D: try popFlags(w)
+        case 0x9E: // SAHF
+            let f = flagsValue()
+            setArith((f & Flag.OF) | ((gpr[0] >> 8) & (Flag.CF | Flag.PF | Flag.AF | Flag.ZF | Flag.SF)))
+        case 0x9F: // LAHF
+            let f = (flagsValue() & 0xD5) | 0x02
+            setReg8(4, f)
+        case 0xA0...0xA3:
+            let off = s.pointee.addrsize32 ? try fetch32() : try fetch16()
+            let width = op & 1 == 0 ? 1 : w
+            if op < 0xA2 {
+                setReg(0, width, try read(dataSeg, off, width))
+            } else {
+                try write(dataSeg, off, width, reg(0, width))
+            }
+        case 0xA4: try movs(1)
+        case 0xA5: try movs(w)
+        case 0xA6: try cmps(1)
+        case 0xA7: try cmps(w)
+        case 0xA8: _ = alu(4, gpr[0] & 0xFF, try fetch8(), 1)
+        case 0xA9: _ = alu(4, reg(0, w), try fetchImm(w), w)
+        case 0xAA: try stos(1)
+        case 0xAB: try stos(w)
+        case 0xAC: try lods(1)
+        case 0xAD: try lods(w)
+        case 0xAE: try scas(1)
+        case 0xAF: try scas(w)
+        case 0xB0...0xB7: setReg8(Int(op & 7), try fetch8())
+        case 0xB8...0xBF: setReg(Int(op & 7), w, try fetchImm(w))
+        case 0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3:
+            let width = op & 1 == 0 ? 1 : w
+            try decodeModRM()
+            let sub = UInt32(regField)
+            let v = try readRM(width)
+            let count: UInt32
+            switch op {
+            case 0xC0, 0xC1: count = try fetch8() & 31
+            case 0xD0, 0xD1: count = 1
+            default: count = gpr[1] & 31
+            }
+            try writeRM(width, shift(sub, v, count, width))
+        case 0xC2, 0xC3:
+            let n = op == 0xC2 ? try fetch16() : 0
+            let target = try pop(w)
+            adjustSP(Int(n))
+            s.pointee.eip = target
+        case 0xC4, 0xC5:
+            try decodeModRM()
+            if rmIsReg { throw Fault.ud }
+            let off = try readEA(0, w)
+            let sel = try readEA(UInt32(w), 2)
+            try loadSegment(op == 0xC4 ? SegReg.es : SegReg.ds, UInt16(sel))
+            setReg(regField, w, off)
+        case 0xC6:
+            try decodeModRM()
+            if regField != 0 { throw Fault.ud }
+            try writeRM(1, try fetch8())
+        case 0xC7:
+            try decodeModRM()
+            if regField != 0 { throw Fault.ud }
+            try writeRM(w, try fetchImm(w))
+        case 0xC8: try enter(w)
+        case 0xC9:
+            let bp = s.pointee.stack32 ? gpr[5] : gpr[5] & 0xFFFF
+            let v = try read(SegReg.ss, bp, w)
+            if s.pointee.stack32 { gpr[4] = bp &+ UInt32(w) } else { setReg16(4, bp &+ UInt32(w)) }
+            setReg(5, w, v)
+        case 0xCA, 0xCB:
+            let n = op == 0xCA ? try fetch16() : 0
+            try farReturn(w, n)
+        case 0xCC: throw Fault(vector: 3, kind: .software)
+        case 0xCD: throw Fault(vector: UInt8(try fetch8()), kind: .software)
+        case 0xCE: if of() { throw Fault(vector: 4, kind: .software) }
+        case 0xCF: try iret(w)
+        case 0xD4: try aam(try fetch8())
+        case 0xD5: aad(try fetch8())
+        case 0xD6: setReg8(0, cf() ? 0xFF : 0)
+        case 0xD7:
+            let off = (s.pointee.addrsize32 ? gpr[3] : gpr[3] & 0xFFFF) &+ (gpr[0] & 0xFF)
+            setReg8(0, try read(dataSeg, s.pointee.addrsize32 ? off : off & 0xFFFF, 1))
+        case 0xD8...0xDF:
+            // No x87: the escape decodes its operand and does nothing (a 386 without a 387).
+            if s.pointee.cr0 & 0xC != 0 { throw Fault(vector: 7) }
+            try decodeModRM()
+        case 0xE0, 0xE1, 0xE2:
+            let d = signExtend8(try fetch8())
+            let count: UInt32
+            if s.pointee.addrsize32 { gpr[1] &-= 1; count = gpr[1] } else { setReg16(1, gpr[1] &- 1); count = gpr[1] & 0xFFFF }
+            let take = count != 0 && (op == 0xE2 || (op == 0xE1) == zf())
+            if take { jumpRelative(d) }
+        case 0xE3:
+            let d = signExtend8(try fetch8())
+            let count = s.pointee.addrsize32 ? gpr[1] : gpr[1] & 0xFFFF
+            if count == 0 { jumpRelative(d) }
+        case 0xE4, 0xE5:
+            let port = UInt16(try fetch8())
+            try portIn(port, op == 0xE4 ? 1 : w)
+        case 0xE6, 0xE7:
+            let port = UInt16(try fetch8())
+            try portOut(port, op == 0xE6 ? 1 : w)
+        case 0xEC, 0xED: try portIn(UInt16(truncatingIfNeeded: gpr[2]), op == 0xEC ? 1 : w)
+        case 0xEE, 0xEF: try portOut(UInt16(truncatingIfNeeded: gpr[2]), op == 0xEE ? 1 : w)
+        case 0xE8:
+            let d = try fetchImm(w)
+            try push(s.pointee.eip, w)
+            jumpRelative(d)
+        case 0xE9: jumpRelative(try fetchImm(w))
+        case 0xEA:
+            let off = try fetchImm(w)
+            let sel = try fetch16()
+            try farJump(UInt16(sel), off)
+        case 0xEB: jumpRelative(signExtend8(try fetch8()))
+        case 0xF1: throw Fault(vector: 1, kind: .trap)
+        case 0xF4:
+            if s.pointee.protected && s.pointee.cpl != 0 { throw Fault.gp() }
+            s.pointee.halted = true
+            s.pointee.stop = true
+        case 0xF5: setFlag(Flag.CF, !cf())
+        case 0xF6, 0xF7:
+            let width = op == 0xF6 ? 1 : w
+            try decodeModRM()
+            let sub = UInt32(regField)
+            let v = try readRM(width)
+            switch sub {
+            case 0, 1: _ = alu(4, v, try fetchImm(width), width)
+            case 2: try writeRM(width, ~v & Interpreter.mask(width))
+            case 3:
+                let r = alu(5, 0, v, width)
+                try writeRM(width, r)
+            default: try mulDiv(sub, v, width)
+            }
+        case 0xF8: setFlag(Flag.CF, false)
+        case 0xF9: setFlag(Flag.CF, true)
+        case 0xFA:
+            try checkIOPL()
+            s.pointee.flags &= ~Flag.IF
+        case 0xFB:
+            try checkIOPL()
+            if s.pointee.flags & Flag.IF == 0 {
+                s.pointee.flags |= Flag.IF
+                s.pointee.interruptShadow = true
+                s.pointee.irqCheck = true
+            }
+        case 0xFC: s.pointee.flags &= ~Flag.DF
+        case 0xFD: s.pointee.flags |= Flag.DF
+        case 0xFE:
+            try decodeModRM()
+            switch regField {
+            case 0: try writeRM(1, incDec(try readRM(1), false, 1))
+            case 1: try writeRM(1, incDec(try readRM(1), true, 1))
+            default: throw Fault.ud
+            }
+        case 0xFF: try groupFF(w)
+        default:
+            throw Fault.ud
+        }
+    }
+
+    /// Near jump by a displacement; the result is truncated to the operand size.
+    @inline(__always)
+    func jumpRelative(_ d: UInt32) {
+        let s = state
+        let t = s.pointee.eip &+ d
+        s.pointee.eip = s.pointee.opsize32 ? t : t & 0xFFFF
+    }
+
+    func groupFF(_ w: Int) throws(Fault) {
+        let s = state
+        try decodeModRM()
+        switch regField {
+        case 0: try writeRM(w, incDec(try readRM(w), false, w))
+        case 1: try writeRM(w, incDec(try readRM(w), true, w))
+        case 2:
+            let t = try readRM(w)
+            try push(s.pointee.eip, w)
+            s.pointee.eip = t
+        case 3, 5:
+            if rmIsReg { throw Fault.ud }
+            let off = try readEA(0, w)
+            let sel = UInt16(try readEA(UInt32(w), 2))
+            if regField == 3 { try farCall(sel, off, w) } else { try farJump(sel, off) }
+        case 4: s.pointee.eip = try readRM(w)
+        case 6: try push(try readRM(w), w)
+        default: throw Fault.ud
+        }
+    }
+
+    func enter(_ w: Int) throws(Fault) {
+        let s = state
+        let size = try fetch16()
+        let level = try fetch8() & 31
+        let bp = reg(5, s.pointee.stack32 ? 4 : 2)
+        try push(reg(5, w), w)
+        let frame = reg(4, s.pointee.stack32 ? 4 : 2)
+        if level > 0 {
+            var p = bp
+            for _ in 1..<level {
+                p &-= UInt32(w)
+                let v = try read(SegReg.ss, s.pointee.stack32 ? p : p & 0xFFFF, w)
+                try push(v, w)
+            }
+            try push(frame, w)
+        }
+        setReg(5, w, frame)
+        if s.pointee.stack32 { gpr[4] = frame &- size } else { setReg16(4, frame &- size) }
+    }
+
+    // MARK: Flags register
+
+    func pushFlags(_ w: Int) throws(Fault) {
+        let s = state
+        if s.pointee.vm86 && (s.pointee.flags & Flag.IOPL) != Flag.IOPL { throw Fault.gp() }
+        let f = flagsValue() & ~(Flag.VM | Flag.RF)
+        try push(f, w)
+    }
+
+    func popFlags(_ w: Int) throws(Fault) {
+        let s = state
+        if s.pointee.vm86 && (s.pointee.flags & Flag.IOPL) != Flag.IOPL { throw Fault.gp() }
+        let v = try pop(w)
+        var writable: UInt32 = Flag.arith | Flag.TF | Flag.DF | Flag.NT | Flag.AC | Flag.ID
+        if s.pointee.cpl == 0 || !s.pointee.protected { writable |= Flag.IOPL }
+        if !s.pointee.protected || s.pointee.cpl <= Int((s.pointee.flags >> 12) & 3) { writable |= Flag.IF }
+        if w == 2 { writable &= 0xFFFF }
+        writeFlags(v, writable)
+    }
+
+    /// Replaces the `writable` bits of EFLAGS with those of `v`.
+    func writeFlags(_ v: UInt32, _ writable: UInt32) {
+        let s = state
+        let old = flagsValue()
+        s.pointee.flags = (old & ~writable) | (v & writable) | 0x2
+        s.pointee.lazyOp = LazyOp.none
+        if (old ^ s.pointee.flags) & (Flag.IF | Flag.VM) != 0 {
+            s.pointee.irqCheck = true
+            updateModes()
+        }
+    }
+
+    func checkIOPL() throws(Fault) {
+        let s = state
+        if s.pointee.protected && s.pointee.cpl > Int((s.pointee.flags >> 12) & 3) { throw Fault.gp() }
+    }
+
+    // MARK: Port I/O
+
+    func portIn(_ port: UInt16, _ w: Int) throws(Fault) {
+        try checkIOPL()
+        setReg(0, w, ports.read(port, width: w))
+        state.pointee.irqCheck = true
+    }
+
+    func portOut(_ port: UInt16, _ w: Int) throws(Fault) {
+        try checkIOPL()
+        ports.write(port, width: w, value: reg(0, w))
+        state.pointee.irqCheck = true
+        syncMappings()
+    }
+}

@@ -1,0 +1,142 @@
+/// Lazy flags: the last arithmetic operation is kept (kind, operands, result, width) and the
+/// six arithmetic flags are computed only when something reads them.
+extension Interpreter {
+    @inline(__always) static func mask(_ w: Int) -> UInt32 {
+        w == 4 ? 0xFFFF_FFFF : (w == 2 ? 0xFFFF : 0xFF)
+    }
+
+    @inline(__always) static func sign(_ w: Int) -> UInt32 {
+        w == 4 ? 0x8000_0000 : (w == 2 ? 0x8000 : 0x80)
+    }
+
+    @inline(__always)
+    func setLazy(_ op: UInt32, _ dst: UInt32, _ src: UInt32, _ res: UInt32, _ w: Int) {
+        let s = state
+        let m = Interpreter.mask(w)
+        s.pointee.lazyOp = op
+        s.pointee.lazyDst = dst & m
+        s.pointee.lazySrc = src & m
+        s.pointee.lazyRes = res & m
+        s.pointee.lazyWidth = w
+    }
+
+    /// Replaces the six arithmetic flags with `bits`, ending any lazy state.
+    @inline(__always)
+    func setArith(_ bits: UInt32) {
+        let s = state
+        s.pointee.flags = (s.pointee.flags & ~Flag.arith) | (bits & Flag.arith)
+        s.pointee.lazyOp = LazyOp.none
+    }
+
+    /// ZF, SF and PF of `res` at width `w` (for eagerly computed results).
+    @inline(__always)
+    func szp(_ res: UInt32, _ w: Int) -> UInt32 {
+        let r = res & Interpreter.mask(w)
+        var f: UInt32 = r == 0 ? Flag.ZF : 0
+        if r & Interpreter.sign(w) != 0 { f |= Flag.SF }
+        if UInt8(truncatingIfNeeded: r).nonzeroBitCount & 1 == 0 { f |= Flag.PF }
+        return f
+    }
+
+    @inline(__always)
+    func cf() -> Bool {
+        let s = state.pointee
+        switch s.lazyOp {
+        case LazyOp.add: return s.lazyRes < s.lazyDst
+        case LazyOp.adc: return s.lazyRes <= s.lazyDst
+        case LazyOp.sub: return s.lazyDst < s.lazySrc
+        case LazyOp.sbb: return s.lazyDst <= s.lazySrc
+        case LazyOp.logic: return false
+        default: return s.flags & Flag.CF != 0
+        }
+    }
+
+    @inline(__always)
+    func zf() -> Bool {
+        let s = state.pointee
+        return s.lazyOp == LazyOp.none ? s.flags & Flag.ZF != 0 : s.lazyRes == 0
+    }
+
+    @inline(__always)
+    func sf() -> Bool {
+        let s = state.pointee
+        return s.lazyOp == LazyOp.none ? s.flags & Flag.SF != 0 : s.lazyRes & Interpreter.sign(s.lazyWidth) != 0
+    }
+
+    @inline(__always)
+    func of() -> Bool {
+        let s = state.pointee
+        let sign = Interpreter.sign(s.lazyWidth)
+        switch s.lazyOp {
+        case LazyOp.add, LazyOp.adc, LazyOp.inc:
+            return (s.lazyDst ^ s.lazyRes) & (s.lazySrc ^ s.lazyRes) & sign != 0
+        case LazyOp.sub, LazyOp.sbb, LazyOp.dec:
+            return (s.lazyDst ^ s.lazySrc) & (s.lazyDst ^ s.lazyRes) & sign != 0
+        case LazyOp.logic: return false
+        default: return s.flags & Flag.OF != 0
+        }
+    }
+
+    @inline(__always)
+    func pf() -> Bool {
+        let s = state.pointee
+        if s.lazyOp == LazyOp.none { return s.flags & Flag.PF != 0 }
+        return UInt8(truncatingIfNeeded: s.lazyRes).nonzeroBitCount & 1 == 0
+    }
+
+    func af() -> Bool {
+        let s = state.pointee
+        switch s.lazyOp {
+        case LazyOp.none: return s.flags & Flag.AF != 0
+        case LazyOp.logic: return false
+        default: return (s.lazyDst ^ s.lazySrc ^ s.lazyRes) & 0x10 != 0
+        }
+    }
+
+    /// EFLAGS with the arithmetic flags materialised.
+    func flagsValue() -> UInt32 {
+        let s = state
+        if s.pointee.lazyOp == LazyOp.none { return s.pointee.flags }
+        var f = s.pointee.flags & ~Flag.arith
+        if cf() { f |= Flag.CF }
+        if pf() { f |= Flag.PF }
+        if af() { f |= Flag.AF }
+        if zf() { f |= Flag.ZF }
+        if sf() { f |= Flag.SF }
+        if of() { f |= Flag.OF }
+        return f
+    }
+
+    /// Materialises the lazy flags into `flags`.
+    @inline(__always)
+    func settleFlags() {
+        if state.pointee.lazyOp != LazyOp.none {
+            state.pointee.flags = flagsValue()
+            state.pointee.lazyOp = LazyOp.none
+        }
+    }
+
+    /// Condition code `cc` (the low nibble of Jcc/SETcc/CMOVcc).
+    @inline(__always)
+    func condition(_ cc: UInt32) -> Bool {
+        let r: Bool
+        switch cc >> 1 {
+        case 0: r = of()
+        case 1: r = cf()
+        case 2: r = zf()
+        case 3: r = cf() || zf()
+        case 4: r = sf()
+        case 5: r = pf()
+        case 6: r = sf() != of()
+        default: r = zf() || sf() != of()
+        }
+        return cc & 1 == 0 ? r : !r
+    }
+
+    /// Sets or clears one flag (settling lazy state first when it is arithmetic).
+    @inline(__always)
+    func setFlag(_ bit: UInt32, _ on: Bool) {
+        if bit & Flag.arith != 0 { settleFlags() }
+        if on { state.pointee.flags |= bit } else { state.pointee.flags &= ~bit }
+    }
+}

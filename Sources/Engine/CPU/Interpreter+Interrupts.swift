@@ -1,0 +1,126 @@
+/// Exception and interrupt delivery: the IVT in real mode, IDT gates in protected mode,
+/// double and triple faults.
+extension Interpreter {
+    /// The one place a `Fault` becomes guest-visible. Returns an exit for the run loop when the
+    /// machine cannot go on (triple fault, unimplemented feature).
+    @inline(never)
+    func deliver(_ first: Fault) -> BackendExit? {
+        let s = state
+        if first.kind == .unsupported { return unsupportedExit() }
+        if first.kind == .fault { s.pointee.eip = s.pointee.startEIP }
+        s.pointee.halted = false
+        let eipAtFault = s.pointee.eip
+        let csAtFault = seg[SegReg.cs].selector
+        var event = first
+        faultChain = [first.vector]
+        while true {
+            do {
+                try enterInterrupt(event)
+                return nil
+            } catch {
+                if error.kind == .unsupported { return unsupportedExit() }
+                faultChain.append(error.vector)
+                if event.vector == 8 || faultChain.count > 3 {
+                    let chain = faultChain.map { "#\(Interpreter.exceptionName($0))" }.joined(separator: " -> ")
+                    return .tripleFault("triple fault at \(hex16(csAtFault)):\(hex32(eipAtFault)): \(chain)")
+                }
+                let benign = event.kind == .external || event.kind == .software || ![0, 10, 11, 12, 13, 14].contains(event.vector)
+                event = benign ? error : Fault(vector: 8, errorCode: 0, hasErrorCode: true)
+            }
+        }
+    }
+
+    private func unsupportedExit() -> BackendExit {
+        let s = state
+        let where_ = "\(hex16(seg[SegReg.cs].selector)):\(hex32(s.pointee.startEIP))"
+        s.pointee.eip = s.pointee.startEIP
+        return .unsupported("\(unsupportedMessage) at \(where_)")
+    }
+
+    static func exceptionName(_ v: UInt8) -> String {
+        let names = ["DE", "DB", "NMI", "BP", "OF", "BR", "UD", "NM", "DF", "9", "TS", "NP", "SS", "GP", "PF", "15", "MF", "AC"]
+        return Int(v) < names.count ? names[Int(v)] : "INT \(v)"
+    }
+
+    /// Pushes the frame and transfers to the handler of `f.vector`.
+    func enterInterrupt(_ f: Fault) throws(Fault) {
+        let s = state
+        let vector = UInt32(f.vector)
+        if !s.pointee.protected {
+            if vector * 4 + 3 > s.pointee.idtLimit { throw Fault.gp() }
+            let entry = try readSystem(s.pointee.idtBase &+ vector * 4, 4)
+            try push(flagsValue(), 2)
+            try push(UInt32(seg[SegReg.cs].selector), 2)
+            try push(s.pointee.eip, 2)
+            s.pointee.flags &= ~(Flag.IF | Flag.TF | Flag.AC | Flag.RF)
+            loadRealCS(UInt16(entry >> 16))
+            s.pointee.eip = entry & 0xFFFF
+            return
+        }
+        let ext: UInt32 = f.kind == .external ? 1 : 0
+        let gateCode = vector * 8 + 2 + ext
+        if vector * 8 + 7 > s.pointee.idtLimit { throw Fault.gp(gateCode) }
+        let low = try readSystem(s.pointee.idtBase &+ vector * 8, 4)
+        let high = try readSystem(s.pointee.idtBase &+ vector * 8 &+ 4, 4)
+        let type = (high >> 8) & 0x1F
+        let dpl = Int((high >> 13) & 3)
+        if f.kind == .software && (dpl < s.pointee.cpl || (s.pointee.vm86 && (s.pointee.flags & Flag.IOPL) != Flag.IOPL)) {
+            throw Fault.gp(gateCode)
+        }
+        switch type {
+        case 0x6, 0x7, 0xE, 0xF: break
+        case 0x5:
+            unsupportedMessage = "interrupt \(vector) through a task gate (hardware task switch)"
+            throw Fault.unsupported
+        default: throw Fault.gp(gateCode)
+        }
+        if high & 0x8000 == 0 { throw Fault.np(gateCode) }
+        let sel = UInt16(truncatingIfNeeded: low >> 16)
+        let entry = type & 8 != 0 ? (low & 0xFFFF) | (high & 0xFFFF_0000) : low & 0xFFFF
+        let w = type & 8 != 0 ? 4 : 2
+        if sel & 0xFFFC == 0 { throw Fault.gp(ext) }
+        let selCode = UInt32(sel & 0xFFFC) + ext
+        let (cl, ch) = try descriptor(sel)
+        let c = SegmentCache(selector: sel, low: cl, high: ch)
+        if c.isSystem || !c.isCode || c.dpl > s.pointee.cpl { throw Fault.gp(selCode) }
+        if !c.present { throw Fault.np(selCode) }
+        let oldFlags = flagsValue()
+        let oldCS = UInt32(seg[SegReg.cs].selector)
+        let oldEIP = s.pointee.eip
+        let wasVM86 = s.pointee.vm86
+        if c.attr & 4 == 0 && c.dpl < s.pointee.cpl {
+            // Inner ring: the handler's stack comes from the TSS.
+            let oldSS = UInt32(seg[SegReg.ss].selector)
+            let oldESP = gpr[4]
+            let (ss, esp) = try tssStack(c.dpl)
+            let savedSeg = (seg[SegReg.es].selector, seg[SegReg.ds].selector, seg[SegReg.fs].selector, seg[SegReg.gs].selector)
+            s.pointee.cpl = c.dpl
+            s.pointee.flags &= ~Flag.VM
+            updateModes()
+            try loadStackSegment(ss)
+            gpr[4] = esp
+            if wasVM86 {
+                try push(UInt32(savedSeg.3), w)
+                try push(UInt32(savedSeg.2), w)
+                try push(UInt32(savedSeg.1), w)
+                try push(UInt32(savedSeg.0), w)
+                for sg in [SegReg.es, SegReg.ds, SegReg.fs, SegReg.gs] {
+                    seg[sg] = SegmentCache(selector: 0, base: 0, limit: 0, attr: 0)
+                }
+            }
+            try push(oldSS, w)
+            try push(oldESP, w)
+        } else if wasVM86 {
+            throw Fault.gp(selCode)
+        }
+        try push(oldFlags, w)
+        try push(oldCS, w)
+        try push(oldEIP, w)
+        if f.hasErrorCode { try push(f.errorCode, w) }
+        try loadCS(sel, cl, ch, cpl: c.attr & 4 != 0 ? s.pointee.cpl : c.dpl)
+        s.pointee.eip = entry
+        s.pointee.flags &= ~(Flag.TF | Flag.NT | Flag.RF | Flag.VM)
+        if type & 1 == 0 { s.pointee.flags &= ~Flag.IF }
+        updateModes()
+    }
+}

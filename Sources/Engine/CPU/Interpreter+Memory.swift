@@ -1,0 +1,249 @@
+/// Guest memory: segmentation, paging through the software TLB, instruction fetch, the stack.
+extension Interpreter {
+    func flushTLB() {
+        tlb.flush()
+        state.pointee.fetchPage = .max
+    }
+
+    // MARK: Linear addresses
+
+    @inline(__always)
+    func readLinear(_ lin: UInt32, _ width: Int) throws(Fault) -> UInt32 {
+        let page = lin >> 12
+        let i = Int(page) & (SoftTLB.entries - 1)
+        if _fastPath(tlb.readTag[i] == page && Int(lin & 0xFFF) <= 4096 - width), let host = tlb.readPtr[i] {
+            let o = Int(lin & 0xFFF)
+            switch width {
+            case 1: return UInt32(host.load(fromByteOffset: o, as: UInt8.self))
+            case 2: return UInt32(host.loadUnaligned(fromByteOffset: o, as: UInt16.self))
+            default: return host.loadUnaligned(fromByteOffset: o, as: UInt32.self)
+            }
+        }
+        return try readLinearSlow(lin, width)
+    }
+
+    @inline(__always)
+    func writeLinear(_ lin: UInt32, _ width: Int, _ value: UInt32) throws(Fault) {
+        let page = lin >> 12
+        let i = Int(page) & (SoftTLB.entries - 1)
+        if _fastPath(tlb.writeTag[i] == page && Int(lin & 0xFFF) <= 4096 - width), let host = tlb.writePtr[i] {
+            let o = Int(lin & 0xFFF)
+            switch width {
+            case 1: host.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: o, as: UInt8.self)
+            case 2: host.storeBytes(of: UInt16(truncatingIfNeeded: value), toByteOffset: o, as: UInt16.self)
+            default: host.storeBytes(of: value, toByteOffset: o, as: UInt32.self)
+            }
+            return
+        }
+        try writeLinearSlow(lin, width, value)
+    }
+
+    @inline(never)
+    func readLinearSlow(_ lin: UInt32, _ width: Int) throws(Fault) -> UInt32 {
+        if Int(lin & 0xFFF) > 4096 - width {
+            var v: UInt32 = 0
+            for k in 0..<width { v |= try readLinear(lin &+ UInt32(k), 1) << UInt32(8 * k) }
+            return v
+        }
+        let phys = try translate(lin, write: false) & memory.a20Mask
+        if let host = memory.readPages[Int(phys >> 12)] {
+            let i = Int(lin >> 12) & (SoftTLB.entries - 1)
+            tlb.readTag[i] = lin >> 12
+            tlb.readPtr[i] = host
+            return try readLinear(lin, width)
+        }
+        return memory.read(phys, width: width)
+    }
+
+    @inline(never)
+    func writeLinearSlow(_ lin: UInt32, _ width: Int, _ value: UInt32) throws(Fault) {
+        if Int(lin & 0xFFF) > 4096 - width {
+            // Check both pages before writing anything, so a #PF leaves memory untouched.
+            _ = try translate(lin, write: true)
+            _ = try translate(lin &+ UInt32(width - 1), write: true)
+            for k in 0..<width { try writeLinear(lin &+ UInt32(k), 1, value >> UInt32(8 * k)) }
+            return
+        }
+        let phys = try translate(lin, write: true) & memory.a20Mask
+        let page = phys >> 12
+        if let host = memory.writePages[Int(page)], !memory.isCodePage(page) {
+            let i = Int(lin >> 12) & (SoftTLB.entries - 1)
+            tlb.writeTag[i] = lin >> 12
+            tlb.writePtr[i] = host
+            try writeLinear(lin, width, value)
+            return
+        }
+        memory.write(phys, width: width, value: value)
+        state.pointee.irqCheck = true // MMIO may have changed an interrupt line
+    }
+
+    // MARK: Paging
+
+    /// Linear to physical (before A20), walking the page tables when CR0.PG is set.
+    @inline(__always)
+    func translate(_ lin: UInt32, write: Bool) throws(Fault) -> UInt32 {
+        if !state.pointee.paging { return lin }
+        return try walk(lin, write: write, user: state.pointee.cpl == 3)
+    }
+
+    @inline(never)
+    func walk(_ lin: UInt32, write: Bool, user: Bool) throws(Fault) -> UInt32 {
+        let s = state
+        let a20 = memory.a20Mask
+        let pdeAddr = ((s.pointee.cr3 & 0xFFFF_F000) | ((lin >> 20) & 0xFFC)) & a20
+        var pde = memory.read(pdeAddr, width: 4)
+        func pageFault(_ present: Bool) -> Fault {
+            s.pointee.cr2 = lin
+            let code = (present ? 1 : 0) | (write ? 2 : 0) | (user ? 4 : 0)
+            return Fault(vector: 14, errorCode: UInt32(code), hasErrorCode: true)
+        }
+        if pde & 1 == 0 { throw pageFault(false) }
+        let wp = s.pointee.cr0 & (1 << 16) != 0
+        func allowed(_ entryBits: UInt32) -> Bool {
+            if user && entryBits & 4 == 0 { return false }
+            if write && entryBits & 2 == 0 && (user || wp) { return false }
+            return true
+        }
+        if pde & 0x80 != 0 && s.pointee.cr4 & 0x10 != 0 {
+            if !allowed(pde) { throw pageFault(true) }
+            let want = pde | 0x20 | (write ? 0x40 : 0)
+            if want != pde { memory.write(pdeAddr, width: 4, value: want) }
+            return (pde & 0xFFC0_0000) | (lin & 0x3F_FFFF)
+        }
+        let pteAddr = ((pde & 0xFFFF_F000) | ((lin >> 10) & 0xFFC)) & a20
+        let pte = memory.read(pteAddr, width: 4)
+        if pte & 1 == 0 { throw pageFault(false) }
+        if !allowed(pde & pte) { throw pageFault(true) }
+        if pde & 0x20 == 0 { pde |= 0x20; memory.write(pdeAddr, width: 4, value: pde) }
+        let want = pte | 0x20 | (write ? 0x40 : 0)
+        if want != pte { memory.write(pteAddr, width: 4, value: want) }
+        return (pte & 0xFFFF_F000) | (lin & 0xFFF)
+    }
+
+    // MARK: Segmented access
+
+    @inline(__always)
+    func linear(_ sg: Int, _ off: UInt32, _ width: Int) throws(Fault) -> UInt32 {
+        let c = seg[sg]
+        if _slowPath(UInt64(off) &+ UInt64(width &- 1) > UInt64(c.limit)) {
+            try checkExpandDown(sg, off, width)
+        }
+        return c.base &+ off
+    }
+
+    /// Past the limit: fine only inside an expand-down data segment, else #GP(0) or #SS(0).
+    @inline(never)
+    func checkExpandDown(_ sg: Int, _ off: UInt32, _ width: Int) throws(Fault) {
+        let c = seg[sg]
+        if state.pointee.protected && !state.pointee.vm86 && !c.isSystem && !c.isCode && c.attr & 0x4 != 0 {
+            let top: UInt64 = c.is32 ? 0xFFFF_FFFF : 0xFFFF
+            if UInt64(off) > UInt64(c.limit) && UInt64(off) + UInt64(width - 1) <= top { return }
+        }
+        throw sg == SegReg.ss ? .ss(0) : .gp(0)
+    }
+
+    @inline(__always)
+    func read(_ sg: Int, _ off: UInt32, _ width: Int) throws(Fault) -> UInt32 {
+        try readLinear(try linear(sg, off, width), width)
+    }
+
+    @inline(__always)
+    func write(_ sg: Int, _ off: UInt32, _ width: Int, _ value: UInt32) throws(Fault) {
+        try writeLinear(try linear(sg, off, width), width, value)
+    }
+
+    // MARK: Instruction fetch
+
+    @inline(__always)
+    func fetch8() throws(Fault) -> UInt32 {
+        let s = state
+        let lin = seg[SegReg.cs].base &+ s.pointee.eip
+        s.pointee.eip = s.pointee.code32 ? s.pointee.eip &+ 1 : (s.pointee.eip &+ 1) & 0xFFFF
+        if _fastPath(lin >> 12 == s.pointee.fetchPage), let host = s.pointee.fetchPtr {
+            return UInt32(host.load(fromByteOffset: Int(lin & 0xFFF), as: UInt8.self))
+        }
+        return try fetchSlow(lin)
+    }
+
+    @inline(__always)
+    func fetch16() throws(Fault) -> UInt32 {
+        let lo = try fetch8()
+        return lo | (try fetch8() << 8)
+    }
+
+    @inline(__always)
+    func fetch32() throws(Fault) -> UInt32 {
+        let s = state
+        let lin = seg[SegReg.cs].base &+ s.pointee.eip
+        if _fastPath(s.pointee.code32 && lin >> 12 == s.pointee.fetchPage && lin & 0xFFF <= 0xFFC),
+           let host = s.pointee.fetchPtr {
+            s.pointee.eip &+= 4
+            return host.loadUnaligned(fromByteOffset: Int(lin & 0xFFF), as: UInt32.self)
+        }
+        let lo = try fetch16()
+        return lo | (try fetch16() << 16)
+    }
+
+    /// Fetches an operand-size immediate.
+    @inline(__always)
+    func fetchImm(_ width: Int) throws(Fault) -> UInt32 {
+        switch width {
+        case 1: return try fetch8()
+        case 2: return try fetch16()
+        default: return try fetch32()
+        }
+    }
+
+    @inline(never)
+    func fetchSlow(_ lin: UInt32) throws(Fault) -> UInt32 {
+        let s = state
+        let phys = try translate(lin, write: false) & memory.a20Mask
+        if let host = memory.readPages[Int(phys >> 12)] {
+            s.pointee.fetchPage = lin >> 12
+            s.pointee.fetchPtr = host
+            return UInt32(host.load(fromByteOffset: Int(lin & 0xFFF), as: UInt8.self))
+        }
+        s.pointee.fetchPage = .max
+        return memory.read(phys, width: 1)
+    }
+
+    // MARK: Stack
+
+    @inline(__always)
+    func push(_ value: UInt32, _ width: Int) throws(Fault) {
+        if state.pointee.stack32 {
+            let sp = gpr[4] &- UInt32(width)
+            try write(SegReg.ss, sp, width, value)
+            gpr[4] = sp
+        } else {
+            let sp = (gpr[4] &- UInt32(width)) & 0xFFFF
+            try write(SegReg.ss, sp, width, value)
+            gpr[4] = (gpr[4] & 0xFFFF_0000) | sp
+        }
+    }
+
+    @inline(__always)
+    func pop(_ width: Int) throws(Fault) -> UInt32 {
+        let v = try peek(0, width)
+        adjustSP(width)
+        return v
+    }
+
+    /// Reads the stack `depth` bytes above the top, without popping.
+    @inline(__always)
+    func peek(_ depth: Int, _ width: Int) throws(Fault) -> UInt32 {
+        if state.pointee.stack32 {
+            return try read(SegReg.ss, gpr[4] &+ UInt32(depth), width)
+        }
+        return try read(SegReg.ss, (gpr[4] &+ UInt32(depth)) & 0xFFFF, width)
+    }
+
+    @inline(__always)
+    func adjustSP(_ delta: Int) {
+        if state.pointee.stack32 {
+            gpr[4] &+= UInt32(bitPattern: Int32(truncatingIfNeeded: delta))
+        } else {
+            gpr[4] = (gpr[4] & 0xFFFF_0000) | ((gpr[4] &+ UInt32(bitPattern: Int32(truncatingIfNeeded: delta))) & 0xFFFF)
+        }
+    }
+}

@@ -1,0 +1,178 @@
+/// Segmentation: descriptor tables, segment register loads, the modes they imply.
+extension Interpreter {
+    /// Recomputes the cached mode bits from CR0, EFLAGS.VM and the CS/SS caches.
+    func updateModes() {
+        let s = state
+        let oldCPL = s.pointee.cpl
+        let oldPaging = s.pointee.paging
+        s.pointee.protected = s.pointee.cr0 & 1 != 0
+        s.pointee.vm86 = s.pointee.protected && s.pointee.flags & Flag.VM != 0
+        s.pointee.paging = s.pointee.protected && s.pointee.cr0 & 0x8000_0000 != 0
+        if !s.pointee.protected { s.pointee.cpl = 0 } else if s.pointee.vm86 { s.pointee.cpl = 3 }
+        s.pointee.code32 = !s.pointee.vm86 && seg[SegReg.cs].is32
+        s.pointee.stack32 = !s.pointee.vm86 && seg[SegReg.ss].is32
+        // The TLB holds pointers checked for one privilege level.
+        if s.pointee.paging && (oldCPL == 3) != (s.pointee.cpl == 3) || oldPaging != s.pointee.paging { flushTLB() }
+    }
+
+    // MARK: System-table access (always supervisor, never cached in the TLB)
+
+    func readSystem(_ lin: UInt32, _ width: Int) throws(Fault) -> UInt32 {
+        if Int(lin & 0xFFF) > 4096 - width {
+            var v: UInt32 = 0
+            for k in 0..<width { v |= try readSystem(lin &+ UInt32(k), 1) << UInt32(8 * k) }
+            return v
+        }
+        let phys = state.pointee.paging ? try walk(lin, write: false, user: false) : lin
+        return memory.read(phys & memory.a20Mask, width: width)
+    }
+
+    func writeSystem(_ lin: UInt32, _ width: Int, _ value: UInt32) throws(Fault) {
+        let phys = state.pointee.paging ? try walk(lin, write: true, user: false) : lin
+        memory.write(phys & memory.a20Mask, width: width, value: value)
+    }
+
+    /// The descriptor `sel` names, as (low, high) dwords; #GP(sel) beyond the table limit.
+    func descriptor(_ sel: UInt16) throws(Fault) -> (UInt32, UInt32) {
+        let s = state
+        let index = UInt32(sel & 0xFFF8)
+        let base: UInt32
+        let limit: UInt32
+        if sel & 4 != 0 {
+            base = s.pointee.ldtr.base
+            limit = s.pointee.ldtr.present ? s.pointee.ldtr.limit : 0
+            if !s.pointee.ldtr.present { throw Fault.gp(UInt32(sel & 0xFFFC)) }
+        } else {
+            base = s.pointee.gdtBase
+            limit = s.pointee.gdtLimit
+        }
+        if index + 7 > limit { throw Fault.gp(UInt32(sel & 0xFFFC)) }
+        return (try readSystem(base &+ index, 4), try readSystem(base &+ index &+ 4, 4))
+    }
+
+    /// Sets the accessed bit of a segment descriptor (guests such as Linux rely on it only
+    /// for statistics, but writing it keeps GDTs in RAM honest).
+    func markAccessed(_ sel: UInt16, _ high: UInt32) throws(Fault) {
+        if high & 0x100 != 0 { return }
+        let base = sel & 4 != 0 ? state.pointee.ldtr.base : state.pointee.gdtBase
+        try writeSystem(base &+ UInt32(sel & 0xFFF8) &+ 5, 1, ((high >> 8) & 0xFF) | 1)
+    }
+
+    /// MOV/POP/LxS to a data or stack segment register.
+    func loadSegment(_ sg: Int, _ sel: UInt16) throws(Fault) {
+        let s = state
+        if !s.pointee.protected || s.pointee.vm86 {
+            seg[sg].selector = sel
+            seg[sg].base = UInt32(sel) << 4
+            if s.pointee.vm86 {
+                seg[sg].limit = 0xFFFF
+                seg[sg].attr = 0xF3
+            }
+            if sg == SegReg.ss { s.pointee.interruptShadow = true; s.pointee.irqCheck = true }
+            return
+        }
+        let rpl = Int(sel & 3)
+        let code = UInt32(sel & 0xFFFC)
+        if sel & 0xFFFC == 0 {
+            if sg == SegReg.ss { throw Fault.gp(0) }
+            seg[sg] = SegmentCache(selector: sel, base: 0, limit: 0, attr: 0)
+            return
+        }
+        let (low, high) = try descriptor(sel)
+        let c = SegmentCache(selector: sel, low: low, high: high)
+        let cpl = s.pointee.cpl
+        if sg == SegReg.ss {
+            // Writable data, RPL = DPL = CPL.
+            if c.isSystem || c.isCode || c.attr & 2 == 0 || rpl != cpl || c.dpl != cpl { throw Fault.gp(code) }
+            if !c.present { throw Fault.ss(code) }
+        } else {
+            if c.isSystem || (c.isCode && c.attr & 2 == 0) { throw Fault.gp(code) }
+            let conformingCode = c.isCode && c.attr & 4 != 0
+            if !conformingCode && (c.dpl < cpl || c.dpl < rpl) { throw Fault.gp(code) }
+            if !c.present { throw Fault.np(code) }
+        }
+        try markAccessed(sel, high)
+        seg[sg] = c
+        if sg == SegReg.ss {
+            updateModes()
+            s.pointee.interruptShadow = true
+            s.pointee.irqCheck = true
+        }
+    }
+
+    /// Loads CS for a control transfer whose checks were done by the caller.
+    func loadCS(_ sel: UInt16, _ low: UInt32, _ high: UInt32, cpl: Int) throws(Fault) {
+        try markAccessed(sel, high)
+        var c = SegmentCache(selector: sel, low: low, high: high)
+        c.selector = (sel & 0xFFFC) | UInt16(cpl)
+        seg[SegReg.cs] = c
+        state.pointee.cpl = cpl
+        updateModes()
+    }
+
+    /// CS in real and virtual-8086 mode: base = selector*16, the rest of the cache kept.
+    func loadRealCS(_ sel: UInt16) {
+        seg[SegReg.cs].selector = sel
+        seg[SegReg.cs].base = UInt32(sel) << 4
+        if state.pointee.vm86 {
+            seg[SegReg.cs].limit = 0xFFFF
+            seg[SegReg.cs].attr = 0xFB
+        }
+        updateModes()
+    }
+
+    /// After a return to an outer ring: data segments the new CPL may not use become null.
+    func dropPrivilegedSegments() {
+        let cpl = state.pointee.cpl
+        for sg in [SegReg.es, SegReg.ds, SegReg.fs, SegReg.gs] {
+            let c = seg[sg]
+            let conformingCode = c.isCode && c.attr & 4 != 0
+            if !conformingCode && c.dpl < cpl {
+                seg[sg] = SegmentCache(selector: 0, base: 0, limit: 0, attr: 0)
+            }
+        }
+    }
+
+    /// Loads SS from a descriptor during a ring change (checks done by the caller).
+    func loadStackSegment(_ sel: UInt16) throws(Fault) {
+        if sel & 0xFFFC == 0 { throw Fault.ts(0) }
+        let (low, high) = try descriptor(sel)
+        let c = SegmentCache(selector: sel, low: low, high: high)
+        if c.isSystem || c.isCode || c.attr & 2 == 0 { throw Fault.ts(UInt32(sel & 0xFFFC)) }
+        if !c.present { throw Fault.ss(UInt32(sel & 0xFFFC)) }
+        try markAccessed(sel, high)
+        seg[SegReg.ss] = c
+        updateModes()
+    }
+
+    /// The ring-`dpl` stack pointer from the current TSS.
+    func tssStack(_ dpl: Int) throws(Fault) -> (UInt16, UInt32) {
+        let tr = state.pointee.tr
+        if tr.type == 0x9 || tr.type == 0xB {
+            let at = UInt32(4 + dpl * 8)
+            if at + 5 > tr.limit { throw Fault.ts(UInt32(tr.selector & 0xFFFC)) }
+            let esp = try readSystem(tr.base &+ at, 4)
+            let ss = try readSystem(tr.base &+ at &+ 4, 2)
+            return (UInt16(ss), esp)
+        }
+        let at = UInt32(2 + dpl * 4)
+        if at + 3 > tr.limit { throw Fault.ts(UInt32(tr.selector & 0xFFFC)) }
+        let sp = try readSystem(tr.base &+ at, 2)
+        let ss = try readSystem(tr.base &+ at &+ 2, 2)
+        return (UInt16(ss), sp)
+    }
+
+    /// ARPL (protected mode only).
+    func arpl() throws(Fault) {
+        if !state.pointee.protected || state.pointee.vm86 { throw Fault.ud }
+        try decodeModRM()
+        let dst = try readRM(2)
+        let src = reg(regField, 2)
+        if dst & 3 < src & 3 {
+            try writeRM(2, (dst & ~3) | (src & 3))
+            setFlag(Flag.ZF, true)
+        } else {
+            setFlag(Flag.ZF, false)
+        }
+    }
+}

@@ -1,0 +1,40 @@
+/// A direct-mapped cache from linear page to host pointer, one way for reads and one for
+/// writes. Filled from the page tables and MemoryMap; emptied when either changes.
+final class SoftTLB {
+    static let entries = 1024
+    static let invalid: UInt32 = .max
+
+    let readTag: UnsafeMutablePointer<UInt32>
+    let writeTag: UnsafeMutablePointer<UInt32>
+    let readPtr: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    let writePtr: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+
+    init() {
+        readTag = .allocate(capacity: SoftTLB.entries)
+        writeTag = .allocate(capacity: SoftTLB.entries)
+        readPtr = .allocate(capacity: SoftTLB.entries)
+        writePtr = .allocate(capacity: SoftTLB.entries)
+        readPtr.initialize(repeating: nil, count: SoftTLB.entries)
+        writePtr.initialize(repeating: nil, count: SoftTLB.entries)
+        readTag.initialize(repeating: SoftTLB.invalid, count: SoftTLB.entries)
+        writeTag.initialize(repeating: SoftTLB.invalid, count: SoftTLB.entries)
+    }
+
+    deinit {
+        readTag.deallocate()
+        writeTag.deallocate()
+        readPtr.deallocate()
+        writePtr.deallocate()
+    }
+
+    func flush() {
+        readTag.update(repeating: SoftTLB.invalid, count: SoftTLB.entries)
+        writeTag.update(repeating: SoftTLB.invalid, count: SoftTLB.entries)
+    }
+
+    func flush(page: UInt32) {
+        let i = Int(page) & (SoftTLB.entries - 1)
+        if readTag[i] == page { readTag[i] = SoftTLB.invalid }
+        if writeTag[i] == page { writeTag[i] = SoftTLB.invalid }
+    }
+}
