@@ -100,4 +100,27 @@ struct CrashTests {
             baseline = actual
         }
     }
+
+    /// A crash between writing refcounts and writing the clusters they count leaves refcounts past
+    /// the end of the file; reopening must step over those clusters (a leak), not reuse them.
+    @Test func refcountsPastTheEndOfTheFileAreNotReused() throws {
+        let dir = ScratchDirectory()
+        let path = dir.file("leak.qcow2")
+        try DiskImage.create(path: path, format: .qcow2, size: 8 << 20).flush()
+        let length = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64)
+        let nextCluster = (length + 65535) / 65536
+        // The first refcount block is cluster 2; 16-bit entries.
+        let handle = try #require(FileHandle(forUpdatingAtPath: path))
+        try handle.seek(toOffset: 2 * 65536 + nextCluster * 2)
+        try handle.write(contentsOf: Data([0, 1]))
+        try handle.close()
+        do {
+            let image = try DiskImage.open(path: path, readOnly: false)
+            try image.write(at: 0, bytes: [UInt8](repeating: 7, count: 65536))
+            try image.flush()
+        }
+        let check = try run(Tools.qemuImg, ["check", path])
+        #expect(check.status == 3, "expected exactly a leak:\n\(check.output)")
+        #expect(check.output.contains("1 leaked clusters"), "\(check.output)")
+    }
 }

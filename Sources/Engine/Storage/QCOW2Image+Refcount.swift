@@ -54,8 +54,12 @@ extension QCOW2Image {
         let offset = refcountTable[index] & ~UInt64(clusterSize - 1)
         if offset != 0 { return (try loadTable(at: offset, cache: refblockCache), offset) }
         guard create else { return nil }
-        let newCluster = nextFreeCluster
-        nextFreeCluster += 1
+        var newCluster = nextFreeCluster
+        while try refcount(ofCluster: newCluster) != 0 {
+            newCluster += 1
+            try checkSkipped(newCluster)
+        }
+        nextFreeCluster = newCluster + 1
         let newOffset = newCluster << UInt64(clusterBits)
         let table = MetadataTable(StorageBytes(count: clusterSize))
         refblockCache.insert(table, at: newOffset)
@@ -85,11 +89,31 @@ extension QCOW2Image {
     }
 
     /// Appends `count` contiguous clusters with refcount 1 and returns the byte offset of the first.
+    /// Clusters past the end of the file that already have a refcount (left by a crash after the
+    /// refcounts were written but before the data) are stepped over, never handed out twice.
     func allocateClusters(_ count: Int) throws(StorageError) -> UInt64 {
-        let first = nextFreeCluster
-        nextFreeCluster += UInt64(count)
+        var first = nextFreeCluster
+        var checked = 0
+        while checked < count {
+            if try refcount(ofCluster: first + UInt64(checked)) != 0 {
+                first += UInt64(checked) + 1
+                checked = 0
+                try checkSkipped(first)
+            } else {
+                checked += 1
+            }
+        }
+        nextFreeCluster = first + UInt64(count)
         for cluster in first..<(first + UInt64(count)) { try adjustRefcount(ofCluster: cluster, by: 1) }
         return first << UInt64(clusterBits)
+    }
+
+    /// A crash leaves at most a few refcounted clusters past the end of the file; millions mean
+    /// corrupt refcounts, and searching past them would take forever.
+    private func checkSkipped(_ cluster: UInt64) throws(StorageError) {
+        guard cluster - nextFreeCluster < 1 << 20 else {
+            throw file.error("refcounts past the end of the file are corrupt (qemu-img check -r all repairs them)")
+        }
     }
 
     /// Gives the grown refcount table a new home big enough for itself and some headroom.
