@@ -15,8 +15,13 @@ let package = Package(
             path: "Sources/CNcurses",
             providers: [.apt(["libncursesw5-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(name: "TUI", dependencies: ["CNcurses"]),
-        .target(name: "Engine"),
+        .target(name: "Engine", dependencies: ["CZlib"]),
         .executableTarget(
             name: "vmtui",
             dependencies: [

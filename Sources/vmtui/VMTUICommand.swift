@@ -18,6 +18,7 @@ struct VMTUICommand: ParsableCommand {
             ShowCommand.self,
             SetCommand.self,
             DeleteCommand.self,
+            DiskCommand.self,
         ]
     )
 

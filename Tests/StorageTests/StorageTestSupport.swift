@@ -1,0 +1,99 @@
+import Foundation
+@testable import Engine
+
+/// A scratch directory removed when the value goes away.
+final class ScratchDirectory {
+    let path: String
+
+    init() {
+        path = NSTemporaryDirectory() + "vmtui-storage-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func file(_ name: String) -> String { path + "/" + name }
+}
+
+/// Deterministic pseudo-random numbers (SplitMix64), so a failing workload can be replayed.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Runs a program to completion; returns exit status and combined output.
+@discardableResult
+func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: program)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+enum Tools {
+    static let qemuImg = "/usr/bin/qemu-img"
+    static let qemuIO = "/usr/bin/qemu-io"
+    static var haveQemu: Bool {
+        FileManager.default.isExecutableFile(atPath: qemuImg) && FileManager.default.isExecutableFile(atPath: qemuIO)
+    }
+
+    /// The `vmtui` binary built next to the test bundle (`swift build` / `swift test` build it).
+    static var vmtui: String? {
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = url.appendingPathComponent("vmtui").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            url.deleteLastPathComponent()
+        }
+        return nil
+    }
+}
+
+extension BlockDevice {
+    func readAll() throws(StorageError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: Int(size))
+        try bytes.withUnsafeMutableBufferPointer { (raw) throws(StorageError) in
+            try read(at: 0, into: UnsafeMutableRawBufferPointer(raw))
+        }
+        return bytes
+    }
+
+    func read(at offset: UInt64, count: Int) throws(StorageError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        try bytes.withUnsafeMutableBufferPointer { (raw) throws(StorageError) in
+            try read(at: offset, into: UnsafeMutableRawBufferPointer(raw))
+        }
+        return bytes
+    }
+
+    func write(at offset: UInt64, bytes: [UInt8]) throws(StorageError) {
+        try bytes.withUnsafeBufferPointer { (raw) throws(StorageError) in
+            try write(at: offset, from: UnsafeRawBufferPointer(raw))
+        }
+    }
+}
+
+/// Index of the first 512-byte sector where two disks differ, or nil.
+func firstDifferentSector(_ a: [UInt8], _ b: [UInt8]) -> Int? {
+    guard a.count == b.count else { return 0 }
+    var sector = 0
+    while sector * 512 < a.count {
+        let range = (sector * 512)..<min(a.count, (sector + 1) * 512)
+        if a[range] != b[range] { return sector }
+        sector += 1
+    }
+    return nil
+}
