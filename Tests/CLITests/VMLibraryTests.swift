@@ -98,8 +98,28 @@ func refusesUnsafeNames(_ name: String) { #expect(!VMName.isValid(name)) }
     #expect(throws: VMConfigError.self) { try library.create(VMConfig(name: "d")) }
 
     let qcow = VMConfig.Disk(path: "disk0.qcow2", format: .qcow2, sizeBytes: 1 << 30, interface: .ide)
-    #expect(throws: VMConfigError.self) { try library.create(VMConfig(name: "q", disks: [qcow])) }
+    #expect(throws: VMConfigError.self) {
+        try library.create(VMConfig(name: "q", disks: [qcow]), diskCreator: FailingDiskCreator())
+    }
     #expect(!library.exists(name: "q"))
+}
+
+/// A creator whose disk cannot be made (a full disk, say): create must leave nothing behind.
+struct FailingDiskCreator: DiskImageCreator {
+    var supportedFormats: [VMConfig.DiskFormat] { VMConfig.DiskFormat.allCases }
+    func create(at url: URL, format: VMConfig.DiskFormat, sizeBytes: UInt64) throws {
+        throw VMConfigError.io(path: url.path, reason: "No space left on device")
+    }
+}
+
+@Test func newQcow2DiskIsSparseAndProbesAsQcow2() throws {
+    let library = try temporaryLibrary()
+    let disk = VMConfig.Disk(path: "disk0.qcow2", format: .qcow2, sizeBytes: 20 << 30, interface: .ide)
+    try library.create(VMConfig(name: "q", disks: [disk]))
+    let image = library.imageURL(of: disk, vm: "q")
+    #expect(try DiskImage.probe(path: image.path) == .qcow2)
+    var st = stat()
+    #expect(stat(image.path, &st) == 0 && st.st_size < 1 << 20)  // 20 GiB virtual, under 1 MiB on disk
 }
 
 @Test func updateCreatesAddedDisksWithFreeNames() throws {

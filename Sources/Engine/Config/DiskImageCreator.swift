@@ -1,7 +1,6 @@
 import Foundation
 
-/// Makes a new, empty disk image. The storage engine plugs in qcow2 and VDI; until then
-/// `RawDiskImageCreator` makes sparse raw files and refuses the other formats clearly.
+/// Makes a new, empty disk image (`ImageDiskCreator` in Storage; tests plug in their own).
 public protocol DiskImageCreator: Sendable {
     var supportedFormats: [VMConfig.DiskFormat] { get }
     func create(at url: URL, format: VMConfig.DiskFormat, sizeBytes: UInt64) throws

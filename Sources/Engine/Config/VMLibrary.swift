@@ -99,7 +99,7 @@ public struct VMLibrary: Sendable {
 
     /// Adds a new VM: makes its bundle, creates the new disk images it lists, writes config.json.
     /// Nothing is left behind if any step fails.
-    public func create(_ config: VMConfig, diskCreator: any DiskImageCreator = RawDiskImageCreator()) throws {
+    public func create(_ config: VMConfig, diskCreator: any DiskImageCreator = ImageDiskCreator()) throws {
         try config.validate(limits: limits)
         let bundle = bundleURL(name: config.name)
         guard !exists(name: config.name) else { throw VMConfigError.alreadyExists(name: config.name, bundle: bundle.path) }
@@ -123,7 +123,7 @@ public struct VMLibrary: Sendable {
     /// Saves an existing VM's changed config, creating the images of disks added to it (a disk
     /// it already had is never re-created, even if its image went missing). If saving fails,
     /// the images just created are removed again.
-    public func update(_ config: VMConfig, diskCreator: any DiskImageCreator = RawDiskImageCreator()) throws {
+    public func update(_ config: VMConfig, diskCreator: any DiskImageCreator = ImageDiskCreator()) throws {
         try config.validate(limits: limits)
         guard exists(name: config.name) else {
             throw VMConfigError.notFound(name: config.name, bundle: bundleURL(name: config.name).path)
