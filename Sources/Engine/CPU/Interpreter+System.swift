@@ -83,7 +83,7 @@ extension Interpreter {
         case 7:
             try requireCPL0()
             tlb.flush(page: (seg[s.pointee.eaSeg].base &+ s.pointee.eaOffset) >> 12)
-            s.pointee.fetchPage = .max
+            s.pointee.fetchLen = 0
         default: throw Fault.ud
         }
     }
