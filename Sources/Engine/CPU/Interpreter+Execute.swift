@@ -11,16 +11,18 @@ extension Interpreter {
         s.pointee.segOverride = -1
         s.pointee.rep = 0
         var op = try fetch8()
-        prefixes: while true {
+        // Cheap, well-predicted test first: most instructions have no prefix.
+        while (op & 0xE7) == 0x26 || (op & 0xFC) == 0x64 || ((op & 0xFC) == 0xF0 && op != 0xF1) {
             switch op {
             case 0x66: s.pointee.opsize32 = !code32
             case 0x67: s.pointee.addrsize32 = !code32
             case 0x26, 0x2E, 0x36, 0x3E: s.pointee.segOverride = Int((op >> 3) & 3)
             case 0x64, 0x65: s.pointee.segOverride = Int(op - 0x60)
             case 0xF2, 0xF3: s.pointee.rep = UInt8(op)
-            case 0xF0: break
-            default: break prefixes
+            default: break // LOCK
             }
+            // A 386 refuses instructions longer than 15 bytes.
+            if s.pointee.eip &- s.pointee.startEIP > 14 { throw Fault.gp() }
             op = try fetch8()
         }
         try execute(op)
