@@ -360,6 +360,84 @@ import Testing
         """)
     }
 
+    @Test func x87Arithmetic() throws {
+        try Self.expectPass("""
+            fninit
+            fnstsw ax
+            test ax, ax
+            CHECK jnz, 'a'
+            fnstcw [cw]
+            cmp word [cw], 0x037F
+            CHECK jne, 'b'
+            fld dword [three]
+            fld dword [four]
+            fmulp st1                           ; 12
+            fistp dword [result]
+            cmp dword [result], 12
+            CHECK jne, 'c'
+            fldpi
+            fimul dword [million]
+            fistp dword [result]                ; round to nearest
+            cmp dword [result], 3141593
+            CHECK jne, 'd'
+            fild dword [two]
+            fsqrt
+            fmul st0, st0
+            fistp dword [result]
+            cmp dword [result], 2
+            CHECK jne, 'e'
+            fld1
+            fldz
+            fcomip st0, st1                     ; 0 < 1: CF
+            CHECK jnb, 'f'
+            fcom dword [three]                  ; 1 < 3: C0
+            fnstsw ax
+            test ah, 1
+            CHECK jz, 'g'
+            fstp st0
+            fxam                                ; empty: C3 and C0
+            fnstsw ax
+            and ah, 0x45
+            cmp ah, 0x41
+            CHECK jne, 'h'
+            fild qword [big]                    ; 64-bit integers are exact in 80-bit
+            fnsave [save]
+            fld1
+            frstor [save]
+            fistp qword [result]
+            cmp dword [result], 0x89ABCDEF
+            CHECK jne, 'i'
+            cmp dword [result + 4], 0x01234567
+            CHECK jne, 'j'
+            fldz
+            fsin
+            ftst
+            fnstsw ax
+            test ah, 0x40                       ; sin 0 = 0: C3
+            CHECK jz, 'k'
+            fld dword [three]
+            fld dword [four]
+            fdivr st0, st1                      ; st0 = 3 / 4
+            fld1
+            fadd st0, st0                       ; 2
+            fmulp st1                           ; 1.5
+            fistp dword [result]                ; 1.5 rounds to even: 2
+            cmp dword [result], 2
+            CHECK jne, 'l'
+            jmp pass
+        align 8
+        big: dq 0x0123456789ABCDEF
+        three: dd 3.0
+        four: dd 4.0
+        two: dd 2
+        million: dd 1000000
+        cw: dw 0
+        align 4
+        result: dq 0
+        save: times 108 db 0
+        """)
+    }
+
     @Test func tripleFaultIsReportedNotFatal() throws {
         guard GuestProgram.available else { return }
         let outcome = try GuestProgram.run(Self.prelude + """

@@ -279,10 +279,7 @@ extension Interpreter {
         case 0xD7:
             let off = (s.pointee.addrsize32 ? gpr[3] : gpr[3] & 0xFFFF) &+ (gpr[0] & 0xFF)
             setReg8(0, try read(dataSeg, s.pointee.addrsize32 ? off : off & 0xFFFF, 1))
-        case 0xD8...0xDF:
-            // No x87: the escape decodes its operand and does nothing (a 386 without a 387).
-            if s.pointee.cr0 & 0xC != 0 { throw Fault(vector: 7) }
-            try decodeModRM()
+        case 0xD8...0xDF: try executeFPU(op)
         case 0xE0, 0xE1, 0xE2:
             let d = signExtend8(try fetch8())
             let count: UInt32
