@@ -28,9 +28,15 @@ extension Interpreter {
         try execute(op)
     }
 
+    /// Two copies of the opcode switch, one per operand size, so that every width-generic
+    /// helper below is specialised for a constant width.
     func execute(_ op: UInt32) throws(Fault) {
+        if state.pointee.opsize32 { try execute(op, 4) } else { try execute(op, 2) }
+    }
+
+    @inline(__always)
+    private func execute(_ op: UInt32, _ w: Int) throws(Fault) {
         let s = state
-        let w = s.pointee.opsize32 ? 4 : 2
         switch op {
         // ALU r/m,r  r,r/m  acc,imm
         case 0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38:
