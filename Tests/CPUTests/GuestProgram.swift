@@ -10,15 +10,15 @@ struct GuestProgram {
 
     /// Collects what the guest writes to port 0xE9.
     final class Console: PortDevice {
-        var text = ""
+        var bytes: [UInt8] = []
+        var text: String { String(decoding: bytes, as: UTF8.self) }
         func portRead(_ port: UInt16, width: Int) -> UInt32 { 0xE9 }
-        func portWrite(_ port: UInt16, width: Int, value: UInt32) {
-            text.append(Character(Unicode.Scalar(UInt8(value & 0xFF))))
-        }
+        func portWrite(_ port: UInt16, width: Int, value: UInt32) { bytes.append(UInt8(value & 0xFF)) }
     }
 
     struct Outcome {
         var output: String
+        var bytes: [UInt8]
         var exit: BackendExit
         var cpu: Interpreter
         var memory: MemoryMap
@@ -52,15 +52,19 @@ struct GuestProgram {
 
     /// Assembles and runs `source` for at most `budget` instructions.
     static func run(_ source: String, budget: Int = 5_000_000) throws -> Outcome {
-        let code = try assemble(source)
+        try run(binary: try assemble(source), at: 0x1000, budget: budget)
+    }
+
+    /// Runs an image loaded at `address` (below 64 KiB), starting at 0000:address.
+    static func run(binary code: [UInt8], at address: UInt32, budget: Int) throws -> Outcome {
         let memory = try MemoryMap(ramSize: 16 << 20)
-        for (i, b) in code.enumerated() { memory.write(0x1000 + UInt32(i), width: 1, value: UInt32(b)) }
+        for (i, b) in code.enumerated() { memory.write(address + UInt32(i), width: 1, value: UInt32(b)) }
         let ports = PortMap()
         let console = Console()
         ports.register(console, ports: 0xE9...0xE9)
         let cpu = Interpreter(memory: memory, ports: ports)
         cpu.loadRealCS(0)
-        cpu.state.pointee.eip = 0x1000
+        cpu.state.pointee.eip = address
         var exit = BackendExit.sliceExpired
         var left = budget
         while left > 0 {
@@ -68,6 +72,6 @@ struct GuestProgram {
             if exit != .sliceExpired { break }
             left -= 100_000
         }
-        return Outcome(output: console.text, exit: exit, cpu: cpu, memory: memory)
+        return Outcome(output: console.text, bytes: console.bytes, exit: exit, cpu: cpu, memory: memory)
     }
 }
