@@ -40,6 +40,16 @@ import Testing
         c += [("lea eax, [ebx + esi * 4 + 0x1234]", 0), ("lea cx, [bx + di - 9]", 0), ("lea edx, [ecx * 8]", 0)]
         c += [("movsb", 0), ("cmpsd", 0), ("scasw", 0), ("lodsd", 0)]
         c += [("clc\n cmc", 0), ("stc\n sahf", 0), ("lahf", 0), ("salc", 0)]
+        // x87, results through [buf] or AX (status exception bits masked: not emulated).
+        c += [("fild dword [buf]\n fild dword [buf + 4]\n fdivp st1\n fstp dword [buf]", 0),
+              ("fild dword [buf]\n fsqrt\n fstp qword [buf]", 0),
+              ("fild dword [buf]\n fimul dword [buf + 4]\n fistp dword [buf]", 0),
+              ("fld dword [buf]\n fld dword [buf + 4]\n fcompp\n fnstsw ax\n and ax, 0x4500", 0),
+              ("fild dword [buf]\n fidiv dword [buf + 4]\n frndint\n fistp dword [buf]", 0),
+              ("fld dword [buf]\n fxam\n fnstsw ax\n and ax, 0x4700\n fstp st0", 0),
+              ("fild word [buf]\n fld1\n fscale\n fstp st1\n fistp dword [buf]", 0),
+              ("fld dword [buf + 4]\n fchs\n fabs\n fadd dword [buf]\n fst qword [buf]\n fstp st0", 0),
+              ("fild qword [buf]\n fistp qword [buf]", 0)]
         return c
     }()
 
