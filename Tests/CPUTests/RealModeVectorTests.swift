@@ -50,8 +50,6 @@ import Testing
            [4, 5].contains((bytes[i + 1] >> 3) & 7) {
             return "FS/GS do not exist on a 286"
         }
-        // The 286 checks an ESC instruction's memory operand even without a coprocessor.
-        if file.hasPrefix("D8") && exception != nil { return "286 ESC operand check" }
         return nil
     }
 

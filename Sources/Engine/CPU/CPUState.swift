@@ -51,8 +51,10 @@ struct CPUState {
     /// One-instruction interrupt shadow after STI and MOV/POP SS.
     var interruptShadow = false
 
-    // Instruction fetch: host pointer of the linear page `fetchPage` (paging and A20 applied).
-    var fetchPage: UInt32 = .max
+    // Instruction fetch window: EIPs in [fetchLo, fetchLo+fetchLen) read from fetchPtr+(EIP-fetchLo).
+    // It covers one guest page (CS base, paging and A20 applied); fetchLen 0 means refill.
+    var fetchLo: UInt32 = 0
+    var fetchLen: UInt32 = 0
     var fetchPtr: UnsafeMutableRawPointer?
 }
 

@@ -11,24 +11,32 @@ extension Interpreter {
         s.pointee.segOverride = -1
         s.pointee.rep = 0
         var op = try fetch8()
-        prefixes: while true {
+        // Cheap, well-predicted test first: most instructions have no prefix.
+        while (op & 0xE7) == 0x26 || (op & 0xFC) == 0x64 || ((op & 0xFC) == 0xF0 && op != 0xF1) {
             switch op {
             case 0x66: s.pointee.opsize32 = !code32
             case 0x67: s.pointee.addrsize32 = !code32
             case 0x26, 0x2E, 0x36, 0x3E: s.pointee.segOverride = Int((op >> 3) & 3)
             case 0x64, 0x65: s.pointee.segOverride = Int(op - 0x60)
             case 0xF2, 0xF3: s.pointee.rep = UInt8(op)
-            case 0xF0: break
-            default: break prefixes
+            default: break // LOCK
             }
+            // A 386 refuses instructions longer than 15 bytes.
+            if s.pointee.eip &- s.pointee.startEIP > 14 { throw Fault.gp() }
             op = try fetch8()
         }
         try execute(op)
     }
 
+    /// Two copies of the opcode switch, one per operand size, so that every width-generic
+    /// helper below is specialised for a constant width.
     func execute(_ op: UInt32) throws(Fault) {
+        if state.pointee.opsize32 { try execute(op, 4) } else { try execute(op, 2) }
+    }
+
+    @inline(__always)
+    private func execute(_ op: UInt32, _ w: Int) throws(Fault) {
         let s = state
-        let w = s.pointee.opsize32 ? 4 : 2
         switch op {
         // ALU r/m,r  r,r/m  acc,imm
         case 0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38:
@@ -277,10 +285,7 @@ extension Interpreter {
         case 0xD7:
             let off = (s.pointee.addrsize32 ? gpr[3] : gpr[3] & 0xFFFF) &+ (gpr[0] & 0xFF)
             setReg8(0, try read(dataSeg, s.pointee.addrsize32 ? off : off & 0xFFFF, 1))
-        case 0xD8...0xDF:
-            // No x87: the escape decodes its operand and does nothing (a 386 without a 387).
-            if s.pointee.cr0 & 0xC != 0 { throw Fault(vector: 7) }
-            try decodeModRM()
+        case 0xD8...0xDF: try executeFPU(op)
         case 0xE0, 0xE1, 0xE2:
             let d = signExtend8(try fetch8())
             let count: UInt32

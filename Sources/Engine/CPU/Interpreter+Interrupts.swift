@@ -19,13 +19,16 @@ extension Interpreter {
                 return nil
             } catch {
                 if error.kind == .unsupported { return unsupportedExit() }
-                faultChain.append(error.vector)
-                if event.vector == 8 || faultChain.count > 3 {
+                if event.vector == 8 || faultChain.count > 8 {
+                    faultChain.append(error.vector)
                     let chain = faultChain.map { "#\(Interpreter.exceptionName($0))" }.joined(separator: " -> ")
-                    return .tripleFault("triple fault at \(hex16(csAtFault)):\(hex32(eipAtFault)): \(chain)")
+                    return .tripleFault("triple fault at \(hex16(csAtFault)):\(hex32(eipAtFault)): \(chain) (shutdown)")
                 }
+                // A fault while delivering a contributory fault or #PF is a double fault;
+                // after a benign event the new fault is simply delivered.
                 let benign = event.kind == .external || event.kind == .software || ![0, 10, 11, 12, 13, 14].contains(event.vector)
                 event = benign ? error : Fault(vector: 8, errorCode: 0, hasErrorCode: true)
+                faultChain.append(event.vector)
             }
         }
     }

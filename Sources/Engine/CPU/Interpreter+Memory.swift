@@ -2,7 +2,7 @@
 extension Interpreter {
     func flushTLB() {
         tlb.flush()
-        state.pointee.fetchPage = .max
+        state.pointee.fetchLen = 0
     }
 
     // MARK: Linear addresses
@@ -157,16 +157,24 @@ extension Interpreter {
     @inline(__always)
     func fetch8() throws(Fault) -> UInt32 {
         let s = state
-        let lin = seg[SegReg.cs].base &+ s.pointee.eip
-        s.pointee.eip = s.pointee.code32 ? s.pointee.eip &+ 1 : (s.pointee.eip &+ 1) & 0xFFFF
-        if _fastPath(lin >> 12 == s.pointee.fetchPage), let host = s.pointee.fetchPtr {
-            return UInt32(host.load(fromByteOffset: Int(lin & 0xFFF), as: UInt8.self))
+        let e = s.pointee.eip
+        let d = e &- s.pointee.fetchLo
+        if _fastPath(d < s.pointee.fetchLen), let host = s.pointee.fetchPtr {
+            s.pointee.eip = e &+ 1
+            return UInt32(host.load(fromByteOffset: Int(d), as: UInt8.self))
         }
-        return try fetchSlow(lin)
+        return try fetchSlow()
     }
 
     @inline(__always)
     func fetch16() throws(Fault) -> UInt32 {
+        let s = state
+        let e = s.pointee.eip
+        let d = e &- s.pointee.fetchLo
+        if _fastPath(d &+ 1 < s.pointee.fetchLen && d < 0xFFFF_0000), let host = s.pointee.fetchPtr {
+            s.pointee.eip = e &+ 2
+            return UInt32(host.loadUnaligned(fromByteOffset: Int(d), as: UInt16.self))
+        }
         let lo = try fetch8()
         return lo | (try fetch8() << 8)
     }
@@ -174,11 +182,11 @@ extension Interpreter {
     @inline(__always)
     func fetch32() throws(Fault) -> UInt32 {
         let s = state
-        let lin = seg[SegReg.cs].base &+ s.pointee.eip
-        if _fastPath(s.pointee.code32 && lin >> 12 == s.pointee.fetchPage && lin & 0xFFF <= 0xFFC),
-           let host = s.pointee.fetchPtr {
-            s.pointee.eip &+= 4
-            return host.loadUnaligned(fromByteOffset: Int(lin & 0xFFF), as: UInt32.self)
+        let e = s.pointee.eip
+        let d = e &- s.pointee.fetchLo
+        if _fastPath(d &+ 3 < s.pointee.fetchLen && d < 0xFFFF_0000), let host = s.pointee.fetchPtr {
+            s.pointee.eip = e &+ 4
+            return host.loadUnaligned(fromByteOffset: Int(d), as: UInt32.self)
         }
         let lo = try fetch16()
         return lo | (try fetch16() << 16)
@@ -194,17 +202,34 @@ extension Interpreter {
         }
     }
 
+    /// Outside the fetch window: fetch one byte the long way and re-aim the window at the
+    /// page holding it.
     @inline(never)
-    func fetchSlow(_ lin: UInt32) throws(Fault) -> UInt32 {
+    func fetchSlow() throws(Fault) -> UInt32 {
         let s = state
+        let e = s.pointee.eip
+        let code32 = s.pointee.code32
+        let lin = seg[SegReg.cs].base &+ e
         let phys = try translate(lin, write: false) & memory.a20Mask
-        if let host = memory.readPages[Int(phys >> 12)] {
-            s.pointee.fetchPage = lin >> 12
-            s.pointee.fetchPtr = host
-            return UInt32(host.load(fromByteOffset: Int(lin & 0xFFF), as: UInt8.self))
+        s.pointee.eip = code32 ? e &+ 1 : (e &+ 1) & 0xFFFF
+        guard let host = memory.readPages[Int(phys >> 12)] else {
+            s.pointee.fetchLen = 0
+            return memory.read(phys, width: 1)
         }
-        s.pointee.fetchPage = .max
-        return memory.read(phys, width: 1)
+        // EIPs of this page: [e - offset, e - offset + 4096); 16-bit code also stops short of
+        // 0xFFFF so that IP wraps through this slow path.
+        let offset = lin & 0xFFF
+        var lo = e &- offset
+        var len: UInt32 = 4096
+        var start = 0
+        if !code32 {
+            if lo > 0xFFFF { start = Int(0 &- lo); len -= 0 &- lo; lo = 0 }
+            len = min(len, 0xFFFF &- lo)
+        }
+        s.pointee.fetchLo = lo
+        s.pointee.fetchLen = len
+        s.pointee.fetchPtr = host + start
+        return UInt32(host.load(fromByteOffset: Int(offset), as: UInt8.self))
     }
 
     // MARK: Stack

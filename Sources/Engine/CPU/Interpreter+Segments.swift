@@ -11,6 +11,7 @@ extension Interpreter {
         if !s.pointee.protected { s.pointee.cpl = 0 } else if s.pointee.vm86 { s.pointee.cpl = 3 }
         s.pointee.code32 = !s.pointee.vm86 && seg[SegReg.cs].is32
         s.pointee.stack32 = !s.pointee.vm86 && seg[SegReg.ss].is32
+        s.pointee.fetchLen = 0 // CS base or code size may have changed
         // The TLB holds pointers checked for one privilege level.
         if s.pointee.paging && (oldCPL == 3) != (s.pointee.cpl == 3) || oldPaging != s.pointee.paging { flushTLB() }
     }

@@ -83,7 +83,7 @@ extension Interpreter {
         case 7:
             try requireCPL0()
             tlb.flush(page: (seg[s.pointee.eaSeg].base &+ s.pointee.eaOffset) >> 12)
-            s.pointee.fetchPage = .max
+            s.pointee.fetchLen = 0
         default: throw Fault.ud
         }
     }
@@ -190,7 +190,7 @@ extension Interpreter {
     // MARK: CPUID
 
     /// Honest CPUID: a family-6 Intel part with exactly the features implemented here. No
-    /// APIC, no MTRR (PLATFORM-NOTES §4.10), no FPU (there is no x87 yet), no hypervisor leaf.
+    /// APIC, no MTRR (PLATFORM-NOTES §4.10), no FXSR/SSE, no hypervisor leaf.
     func cpuid() {
         let leaf = gpr[0]
         switch leaf {
@@ -212,6 +212,6 @@ extension Interpreter {
         }
     }
 
-    /// CPUID.1:EDX: PSE (3), TSC (4), MSR (5), CX8 (8), PGE (13), CMOV (15).
-    static let cpuidFeatures: UInt32 = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 13) | (1 << 15)
+    /// CPUID.1:EDX: FPU (0), PSE (3), TSC (4), MSR (5), CX8 (8), PGE (13), CMOV (15).
+    static let cpuidFeatures: UInt32 = 1 | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 13) | (1 << 15)
 }

@@ -19,6 +19,9 @@ public final class Interpreter: CPUBackend {
     /// ES, CS, SS, DS, FS, GS (the x86 encoding order).
     let seg: UnsafeMutablePointer<SegmentCache>
     let tlb: SoftTLB
+    /// x87 data registers (physical order) and control state.
+    let fpr: UnsafeMutablePointer<Float80>
+    let fpu: UnsafeMutablePointer<X87State>
 
     var retired: UInt64 = 0
     var nmiPending = false
@@ -43,6 +46,10 @@ public final class Interpreter: CPUBackend {
         seg = .allocate(capacity: 6)
         seg.initialize(repeating: SegmentCache(), count: 6)
         tlb = SoftTLB()
+        fpr = .allocate(capacity: 8)
+        fpr.initialize(repeating: 0, count: 8)
+        fpu = .allocate(capacity: 1)
+        fpu.initialize(to: X87State())
         reset()
     }
 
@@ -50,6 +57,8 @@ public final class Interpreter: CPUBackend {
         state.deallocate()
         gpr.deallocate()
         seg.deallocate()
+        fpr.deallocate()
+        fpu.deallocate()
     }
 
     public var instructionsRetired: UInt64 { retired }
@@ -67,6 +76,7 @@ public final class Interpreter: CPUBackend {
         faultChain = []
         msrs = [:]
         debugRegisters = [UInt32](repeating: 0, count: 8)
+        fninit()
         updateModes()
         flushTLB()
     }

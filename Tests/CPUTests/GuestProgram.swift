@@ -1,0 +1,77 @@
+import Foundation
+@testable import Engine
+
+/// A self-checking nasm guest, assembled at test time (`nasm -f bin`, never committed as a
+/// binary), loaded at 0x1000 and started in real mode at 0000:1000. It reports through port
+/// 0xE9 (one byte per character) and ends with HLT.
+struct GuestProgram {
+    static let nasm = "/usr/bin/nasm"
+    static var available: Bool { FileManager.default.isExecutableFile(atPath: nasm) }
+
+    /// Collects what the guest writes to port 0xE9.
+    final class Console: PortDevice {
+        var bytes: [UInt8] = []
+        var text: String { String(decoding: bytes, as: UTF8.self) }
+        func portRead(_ port: UInt16, width: Int) -> UInt32 { 0xE9 }
+        func portWrite(_ port: UInt16, width: Int, value: UInt32) { bytes.append(UInt8(value & 0xFF)) }
+    }
+
+    struct Outcome {
+        var output: String
+        var bytes: [UInt8]
+        var exit: BackendExit
+        var cpu: Interpreter
+        var memory: MemoryMap
+    }
+
+    enum Failure: Error, CustomStringConvertible {
+        case assembler(String)
+        var description: String {
+            switch self { case .assembler(let log): return "nasm failed: \(log)" }
+        }
+    }
+
+    static func assemble(_ source: String) throws -> [UInt8] {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmtui-cpu-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let asm = dir.appendingPathComponent("guest.asm")
+        let bin = dir.appendingPathComponent("guest.bin")
+        try source.write(to: asm, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: nasm)
+        process.arguments = ["-f", "bin", "-o", bin.path, asm.path]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let log = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        if process.terminationStatus != 0 { throw Failure.assembler(String(decoding: log, as: UTF8.self)) }
+        return [UInt8](try Data(contentsOf: bin))
+    }
+
+    /// Assembles and runs `source` for at most `budget` instructions.
+    static func run(_ source: String, budget: Int = 5_000_000) throws -> Outcome {
+        try run(binary: try assemble(source), at: 0x1000, budget: budget)
+    }
+
+    /// Runs an image loaded at `address` (below 64 KiB), starting at 0000:address.
+    static func run(binary code: [UInt8], at address: UInt32, budget: Int) throws -> Outcome {
+        let memory = try MemoryMap(ramSize: 16 << 20)
+        for (i, b) in code.enumerated() { memory.write(address + UInt32(i), width: 1, value: UInt32(b)) }
+        let ports = PortMap()
+        let console = Console()
+        ports.register(console, ports: 0xE9...0xE9)
+        let cpu = Interpreter(memory: memory, ports: ports)
+        cpu.loadRealCS(0)
+        cpu.state.pointee.eip = address
+        var exit = BackendExit.sliceExpired
+        var left = budget
+        while left > 0 {
+            exit = cpu.run(instructions: min(left, 100_000))
+            if exit != .sliceExpired { break }
+            left -= 100_000
+        }
+        return Outcome(output: console.text, bytes: console.bytes, exit: exit, cpu: cpu, memory: memory)
+    }
+}

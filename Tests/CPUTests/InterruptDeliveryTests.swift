@@ -1,0 +1,68 @@
+import Testing
+@testable import Engine
+
+/// A PIC stand-in: INTR asserted by a guest OUT to port 0x80, vector 0x20 on acknowledge.
+final class FakePIC: InterruptAcknowledge, PortDevice {
+    var interruptPending = false
+    var acknowledged = 0
+    func acknowledgeInterrupt() -> UInt8 {
+        interruptPending = false
+        acknowledged += 1
+        return 0x20
+    }
+    func portRead(_ port: UInt16, width: Int) -> UInt32 { 0 }
+    func portWrite(_ port: UInt16, width: Int, value: UInt32) { interruptPending = true }
+}
+
+@Suite struct InterruptDeliveryTests {
+    static let guest = """
+    bits 16
+    org 0x1000
+        xor ax, ax
+        mov ds, ax
+        mov ss, ax
+        mov sp, 0x9000
+        mov word [0x20 * 4], handler
+        mov word [0x20 * 4 + 2], 0
+        sti
+        hlt                         ; the host raises INTR while we sleep
+        cli
+        out 0x80, al                ; INTR now, but IF=0: held
+        mov byte [marker], 0
+        sti
+        mov byte [marker], 1        ; runs in the STI shadow, before the interrupt
+        nop
+        cli
+        hlt                         ; IF=0: halted for good
+    handler:
+        inc byte [count]
+        mov al, [marker]
+        mov [seen], al
+        iret
+    marker: db 0
+    count: db 0
+    seen: db 0xFF
+    """
+
+    @Test func hltWakesOnInterruptAndSTIShadowHolds() throws {
+        guard GuestProgram.available else { return }
+        let code = try GuestProgram.assemble(Self.guest)
+        let memory = try MemoryMap(ramSize: 1 << 20)
+        for (i, b) in code.enumerated() { memory.write(0x1000 + UInt32(i), width: 1, value: UInt32(b)) }
+        let ports = PortMap()
+        let pic = FakePIC()
+        ports.register(pic, ports: 0x80...0x80)
+        let cpu = Interpreter(memory: memory, ports: ports)
+        cpu.interruptController = pic
+        cpu.loadRealCS(0)
+        cpu.state.pointee.eip = 0x1000
+        #expect(cpu.run(instructions: 1000) == .halted)
+        #expect(cpu.run(instructions: 1000) == .halted, "nothing pending: stays halted")
+        pic.interruptPending = true
+        #expect(cpu.run(instructions: 1000) == .haltedForever)
+        let base = UInt32(code.count) - 3 + 0x1000
+        #expect(memory.read(base + 1, width: 1) == 2, "two interrupts handled")
+        #expect(memory.read(base + 2, width: 1) == 1, "the instruction after STI ran first")
+        #expect(pic.acknowledged == 2)
+    }
+}
