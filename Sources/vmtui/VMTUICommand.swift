@@ -9,7 +9,7 @@ struct VMTUICommand: ParsableCommand {
         commandName: "vmtui",
         abstract: "A text-mode virtual machine manager with its own PC engine.",
         version: version,
-        subcommands: []
+        subcommands: [RunCommand.self]
     )
 
     func run() throws {
