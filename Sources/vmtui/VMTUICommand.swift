@@ -19,6 +19,7 @@ struct VMTUICommand: ParsableCommand {
             SetCommand.self,
             DeleteCommand.self,
             DiskCommand.self,
+            RunCommand.self,
         ]
     )
 

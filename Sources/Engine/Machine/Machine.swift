@@ -1,0 +1,312 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A PC modelled on QEMU's i440FX + PIIX3 `pc` machine, assembled from a VMConfig: RAM, the
+/// BIOS at 4 GiB - size with its PAM-controlled alias below 1 MiB, the chipset and ISA
+/// devices, and a CPU backend from a factory (interpreter or KVM). `runSlice()` is the run
+/// loop body: run the CPU, advance time, fire timers, handle exits.
+public final class Machine {
+    public typealias CPUFactory = (MemoryMap, PortMap) -> CPUBackend
+
+    public enum TimeMode: Equatable, Sendable {
+        /// Follows the host clock; a halted guest sleeps the host thread until its next timer.
+        case realtime
+        /// Time = instructions retired x this many ns (reproducible runs and tests).
+        case deterministic(nanosecondsPerInstruction: UInt64)
+    }
+
+    public let config: VMConfig
+    public let memory: MemoryMap
+    public let ports = PortMap()
+    public let clock: MachineClock
+    public let scheduler: Scheduler
+    public let cpu: CPUBackend
+    public let timeMode: TimeMode
+
+    public let pic = PIC8259Pair()
+    public let pit: PIT8254
+    public let cmos: CMOSRTC
+    public let fwCfg = FwCfg()
+    public let hostBridge: I440FX
+    public let isaBridge = PIIX3ISA()
+    public let ide: PIIX3IDE
+    public let pm: PIIX4PM
+    public let vga: VGA
+    public let keyboardController: I8042
+    public let com1: UART16550
+    public let com2: UART16550
+    public let dma: DMA8237
+    public let fdc: FDC82077AA
+    public let debugConsole = DebugConsole()
+    public let post = POSTPort()
+    public let debugExit = DebugExitPort()
+    public let systemControl: SystemControlPortA
+
+    private let bios: HostBuffer
+    /// Things the user should know that did not stop the machine (e.g. a CD not attached yet).
+    public private(set) var warnings: [String] = []
+
+    public private(set) var stopReason: MachineStop?
+    /// True while the guest sits in HLT with interrupts off (only reset or power-off help).
+    public private(set) var haltedForever = false
+    /// True while the guest is halted waiting for an interrupt.
+    public private(set) var idle = false
+    public private(set) var resetCount = 0
+
+    private var resetRequested = false
+    private var powerOffRequested = false
+    private var exitCode: Int32?
+    private var lastRetired: UInt64 = 0
+    private var recentResets: [UInt64] = []
+
+    /// Instructions per CPU call: short enough that timers and port-driven devices stay responsive.
+    public var sliceInstructions = 20_000
+    /// Longest host sleep while halted, so the caller regains control (input, timeouts).
+    public var maxIdleNanoseconds: UInt64 = 10_000_000
+
+    /// `baseDirectory` resolves relative image paths (the VM bundle); `unixTime` fixes the RTC
+    /// (tests), default now.
+    public init(config: VMConfig, firmware: Firmware, timeMode: TimeMode = .realtime,
+                baseDirectory: String? = nil, unixTime: Int64? = nil, cpuFactory: CPUFactory) throws {
+        guard MachineError.memoryRange.contains(config.memoryMiB) else { throw MachineError.memorySize(config.memoryMiB) }
+        self.config = config
+        self.timeMode = timeMode
+        do {
+            memory = try MemoryMap(ramSize: config.memoryMiB << 20)
+        } catch {
+            throw MachineError.memory("\(error)")
+        }
+        switch timeMode {
+        case .realtime: clock = HostClock()
+        case .deterministic: clock = ManualClock()
+        }
+        scheduler = Scheduler(clock: clock)
+        bios = HostBuffer(count: firmware.bios.count, bytes: firmware.bios)
+        hostBridge = I440FX(memory: memory, bios: bios, biosSize: firmware.bios.count)
+        pit = PIT8254(clock: clock, irq0: IRQLine(irq: 0, controller: pic))
+        cmos = CMOSRTC(clock: clock, irq8: IRQLine(irq: 8, controller: pic), unixTime: unixTime ?? Int64(time(nil)))
+        ide = PIIX3IDE(ports: ports, memory: memory, irq14: IRQLine(irq: 14, controller: pic), irq15: IRQLine(irq: 15, controller: pic))
+        pm = PIIX4PM(ports: ports, clock: clock)
+        vga = VGA(memory: memory, romImage: firmware.vgaBios)
+        keyboardController = I8042(memory: memory, irq1: IRQLine(irq: 1, controller: pic), irq12: IRQLine(irq: 12, controller: pic))
+        com1 = UART16550(base: 0x3F8, irq: IRQLine(irq: 4, controller: pic))
+        com2 = UART16550(base: 0x2F8, irq: IRQLine(irq: 3, controller: pic))
+        dma = DMA8237(memory: memory)
+        fdc = FDC82077AA(dma: dma, irq6: IRQLine(irq: 6, controller: pic))
+        systemControl = SystemControlPortA(memory: memory)
+        cpu = cpuFactory(memory, ports)
+        cpu.interruptController = pic
+
+        wire()
+        try attachMedia(baseDirectory: baseDirectory)
+        configureFirmwareTables()
+        reset()
+    }
+
+    private func wire() {
+        hostBridge.attach(isaBridge, device: 1, function: 0)
+        hostBridge.attach(ide, device: 1, function: 1)
+        hostBridge.attach(pm, device: 1, function: 3)
+        hostBridge.attach(vga, device: 2)
+        ports.register(hostBridge, ports: 0xCF8...0xCF8)
+        ports.register(isaBridge, ports: 0xCF9...0xCF9)
+        ports.register(hostBridge, ports: 0xCFC...0xCFF)
+        ports.register(dma, ports: 0x00...0x0F)
+        ports.register(dma, ports: 0x81...0x8F)
+        ports.register(dma, ports: 0xC0...0xDF)
+        ports.register(pic, ports: 0x20...0x21)
+        ports.register(pic, ports: 0xA0...0xA1)
+        ports.register(pic, ports: 0x4D0...0x4D1)
+        ports.register(pit, ports: 0x40...0x43)
+        ports.register(pit, ports: 0x61...0x61)
+        ports.register(keyboardController, ports: 0x60...0x60)
+        ports.register(keyboardController, ports: 0x64...0x64)
+        ports.register(cmos, ports: 0x70...0x71)
+        ports.register(post, ports: 0x80...0x80)
+        ports.register(systemControl, ports: 0x92...0x92)
+        ports.register(debugExit, ports: 0xF4...0xF4)
+        ports.register(debugConsole, ports: 0x402...0x402)
+        ports.register(debugConsole, ports: 0xE9...0xE9)
+        ports.register(fwCfg, ports: 0x510...0x511)
+        ports.register(fdc, ports: 0x3F0...0x3F5)
+        ports.register(fdc, ports: 0x3F7...0x3F7)
+        ports.register(com1, ports: com1.portRange)
+        ports.register(com2, ports: com2.portRange)
+        for range in VGA.portRanges { ports.register(vga, ports: range) }
+        scheduler.add(pit)
+        scheduler.add(cmos)
+
+        isaBridge.onReset = { [unowned self] in resetRequested = true }
+        systemControl.onReset = { [unowned self] in resetRequested = true }
+        keyboardController.onReset = { [unowned self] in resetRequested = true }
+        pm.onPowerOff = { [unowned self] in powerOffRequested = true }
+        debugExit.onExit = { [unowned self] code in exitCode = code }
+    }
+
+    private func resolve(_ path: String, _ base: String?) -> String {
+        guard let base, !path.hasPrefix("/") else { return path }
+        return base + "/" + path
+    }
+
+    private func attachMedia(baseDirectory: String?) throws {
+        if let floppy = config.floppyImage {
+            let path = resolve(floppy, baseDirectory)
+            let disk: RawFileDisk
+            do { disk = try RawFileDisk(path: path) } catch { throw MachineError.storage(error.description) }
+            guard let geometry = FloppyGeometry.forImage(size: disk.size) else {
+                throw MachineError.floppySize(path: path, size: disk.size)
+            }
+            fdc.insert(disk)
+            cmos.setByte(0x10, geometry.cmosType << 4)
+        }
+        for (slot, spec) in config.disks.enumerated() {
+            let path = resolve(spec.path, baseDirectory)
+            guard slot < 2 else {
+                warnings.append("disk \(path) not attached: the IDE primary channel holds two disks")
+                continue
+            }
+            guard spec.format == .raw else {
+                throw MachineError.unsupportedDisk(path: path, reason: "\(spec.format.rawValue) images are not attached by the PC engine yet; use a raw image (qemu-img convert -O raw)")
+            }
+            if spec.interface != .ide {
+                warnings.append("disk \(path): \(spec.interface.rawValue) is not modelled yet; attached as IDE")
+            }
+            let disk: RawFileDisk
+            do { disk = try RawFileDisk(path: path) } catch { throw MachineError.storage(error.description) }
+            ide.primary.attach(ATADisk(disk: disk), slot: slot)
+        }
+        if let iso = config.bootISO {
+            warnings.append("CD-ROM \(iso) not attached: the ATAPI CD-ROM is not built yet")
+        }
+    }
+
+    /// CMOS bytes and fw_cfg files SeaBIOS reads (PLATFORM-NOTES §2.3-2.6).
+    private func configureFirmwareTables() {
+        let ram = UInt64(memory.ramSize)
+        let extendedKiB = min(0xFFFF, max(0, (ram >> 10) - 1024))
+        let above16M = min(0xFFFF, ram > 16 << 20 ? (ram - (16 << 20)) >> 16 : 0)
+        for (reg, value) in [(0x15, UInt64(640)), (0x17, extendedKiB), (0x30, extendedKiB), (0x34, above16M)] {
+            cmos.setByte(reg, UInt8(value & 0xFF))
+            cmos.setByte(reg + 1, UInt8(value >> 8))
+        }
+        cmos.setByte(0x14, (fdc.driveA.disk != nil ? 0x01 : 0) | 0x06)
+        cmos.setByte(0x5F, 0) // one CPU
+        let codes: [VMConfig.BootDevice: UInt8] = [.floppy: 1, .disk: 2, .cdrom: 3]
+        let order = config.bootOrder.compactMap { codes[$0] } + [0, 0, 0]
+        cmos.setByte(0x3D, order[0] | order[1] << 4)
+        cmos.setByte(0x38, order[2] << 4) // bit 0 clear: check the boot signature
+
+        fwCfg.addFile("etc/e820", FwCfg.e820([(0, ram, 1)]))
+        let paths: [VMConfig.BootDevice: String] = [
+            .floppy: "/pci@i0cf8/isa@1/fdc@03f0/floppy@0",
+            .disk: "/pci@i0cf8/ide@1,1/drive@0/disk@0",
+            .cdrom: "/pci@i0cf8/ide@1,1/drive@1/disk@0",
+        ]
+        let bootorder = config.bootOrder.compactMap { paths[$0] }.joined(separator: "\n")
+        fwCfg.addFile("bootorder", Array(bootorder.utf8) + [0])
+        fwCfg.addFile("etc/boot-fail-wait", FwCfg.le32(0xFFFF_FFFF)) // never retry, as QEMU
+        fwCfg.setItem(0x05, [1, 0]) // NB_CPUS
+        fwCfg.setItem(0x0F, [1, 0]) // MAX_CPUS
+        fwCfg.setItem(0x0E, [0, 0]) // no boot menu
+    }
+
+    // MARK: Control
+
+    /// A hard reset: CPU and chipset to power-on state (PAM back to ROM, as real hardware).
+    public func reset() {
+        cpu.reset()
+        hostBridge.reset()
+        isaBridge.reset()
+        ide.reset()
+        pm.reset()
+        vga.reset()
+        pic.reset()
+        pit.reset()
+        cmos.reset()
+        fwCfg.reset()
+        keyboardController.reset()
+        com1.reset()
+        com2.reset()
+        dma.reset()
+        fdc.reset()
+        systemControl.reset()
+        resetRequested = false
+        haltedForever = false
+        idle = false
+    }
+
+    /// Stops the machine for good (the user's power button, Ctrl-C).
+    public func powerOff() {
+        if stopReason == nil { stopReason = .poweredOff }
+    }
+
+    public func screen() -> TextScreen { vga.screen() }
+
+    /// Queues key events (set-2 scancodes) for the guest keyboard.
+    public func inject(scancodes: [UInt8]) { keyboardController.inject(scancodes: scancodes) }
+
+    public var instructionsRetired: UInt64 { cpu.instructionsRetired }
+
+    // MARK: Run loop
+
+    /// Runs one slice of guest time; returns the stop reason once the machine has stopped.
+    @discardableResult
+    public func runSlice() -> MachineStop? {
+        if let stop = stopReason { return stop }
+        let exit = cpu.run(instructions: sliceInstructions)
+        advanceDeterministicClock()
+        scheduler.fireDue()
+        idle = false
+        switch exit {
+        case .sliceExpired:
+            haltedForever = false
+        case .halted, .haltedForever:
+            haltedForever = exit == .haltedForever
+            idle = true
+            waitForNextEvent()
+        case .tripleFault(let what):
+            stopReason = .tripleFault(what)
+        case .unsupported(let what):
+            stopReason = .unsupported(what)
+        }
+        handleRequests()
+        return stopReason
+    }
+
+    private func advanceDeterministicClock() {
+        guard case .deterministic(let ns) = timeMode, let manual = clock as? ManualClock else { return }
+        let retired = cpu.instructionsRetired
+        manual.advance(by: (retired &- lastRetired) &* ns)
+        lastRetired = retired
+    }
+
+    /// A halted CPU: let time pass to the next timer (sleeping the host in realtime mode).
+    private func waitForNextEvent() {
+        let now = clock.nanoseconds
+        let target = min(scheduler.nextDeadline() ?? .max, now &+ maxIdleNanoseconds)
+        guard target > now else { return }
+        if let manual = clock as? ManualClock {
+            manual.set(target)
+        } else {
+            var request = timespec(tv_sec: Int(target - now) / 1_000_000_000, tv_nsec: Int(target - now) % 1_000_000_000)
+            var left = timespec()
+            while nanosleep(&request, &left) != 0 && errno == EINTR { request = left }
+        }
+        scheduler.fireDue()
+    }
+
+    private func handleRequests() {
+        if let code = exitCode, stopReason == nil { stopReason = .debugExit(code) }
+        if powerOffRequested, stopReason == nil { stopReason = .poweredOff }
+        guard resetRequested, stopReason == nil else { return }
+        resetCount += 1
+        let now = clock.nanoseconds
+        recentResets = recentResets.filter { now &- $0 < 5_000_000_000 } + [now]
+        if recentResets.count >= 10 {
+            stopReason = .resetLoop(count: recentResets.count)
+            return
+        }
+        reset()
+    }
+}

@@ -1,0 +1,23 @@
+/// Why a machine could not be assembled from its configuration; each names the fix.
+public enum MachineError: Error, CustomStringConvertible, Equatable {
+    case memorySize(Int)
+    case floppySize(path: String, size: UInt64)
+    case unsupportedDisk(path: String, reason: String)
+    case storage(String)
+    case memory(String)
+
+    public static let memoryRange = 4...3072
+
+    public var description: String {
+        switch self {
+        case .memorySize(let mib):
+            return "memoryMiB \(mib) is out of range: use \(MachineError.memoryRange.lowerBound) to \(MachineError.memoryRange.upperBound) MiB"
+        case .floppySize(let path, let size):
+            return "\(path) is \(size) bytes, not a floppy image: sizes allowed are \(FloppyGeometry.allowedSizes) bytes (1474560 for 1.44 MB)"
+        case .unsupportedDisk(let path, let reason):
+            return "disk \(path): \(reason)"
+        case .storage(let what), .memory(let what):
+            return what
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+/// `vmtui run NAME --headless`: boots a VM without the TUI and reports what its screen shows.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a virtual machine (headless: prints the final VGA text screen).",
+        discussion: "Exit status: 0 when --until-text matched (or the guest powered off), 1 on timeout, triple fault or guest failure, 2 for usage or configuration errors, 130 after Ctrl-C."
+    )
+
+    @Argument(help: "The VM's name in the library (or use --config).")
+    var name: String?
+
+    @Option(help: "Path to a config.json to run instead of a library VM.")
+    var config: String?
+
+    @Flag(help: "Run without the interactive console (the only mode so far).")
+    var headless = false
+
+    @Option(help: "Where COM1 goes: 'stdio' connects it to this terminal, 'none' drops it.")
+    var serial: String = "none"
+
+    @Option(help: "Write the guest's debug console (ports 0x402/0xE9, the SeaBIOS log) to FILE.")
+    var debugcon: String?
+
+    @Option(name: .customLong("until-text"), help: "Stop with status 0 once the screen shows TEXT (repeatable).")
+    var untilText: [String] = []
+
+    @Option(help: "Give up after SECONDS with status 1.")
+    var timeout: Double?
+
+    @Option(name: .customLong("screen-dump"), help: "Also write the final screen to FILE.")
+    var screenDump: String?
+
+    @Option(help: "Use this BIOS image instead of the VM's or Debian's SeaBIOS.")
+    var bios: String?
+
+    @Option(name: .customLong("type"), help: "Type TEXT on the guest keyboard (\\n is Enter) once the screen shows --type-after, or at start.")
+    var typeText: String?
+
+    @Option(name: .customLong("type-after"), help: "Screen text that triggers --type.")
+    var typeAfter: String?
+
+    @Flag(help: "Derive time from instructions retired (reproducible) instead of the host clock.")
+    var deterministic = false
+
+    func validate() throws {
+        guard (name == nil) != (config == nil) else {
+            throw ValidationError("give either a VM NAME or --config PATH")
+        }
+        guard ["stdio", "none"].contains(serial) else {
+            throw ValidationError("--serial must be 'stdio' or 'none', not '\(serial)'")
+        }
+        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be a positive number of seconds") }
+    }
+
+    func run() throws {
+        let configURL = config.map { URL(fileURLWithPath: $0) } ?? VMLibrary().configURL(name: name ?? "")
+        let vmConfig: VMConfig
+        do {
+            vmConfig = try JSONDecoder().decode(VMConfig.self, from: Data(contentsOf: configURL))
+        } catch let error as DecodingError {
+            fail("\(configURL.path): not a valid VM config: \(error)")
+        } catch {
+            fail("cannot read \(configURL.path): \(error.localizedDescription)" + (config == nil ? " (see `vmtui list`)" : ""))
+        }
+        let machine: Machine
+        do {
+            let firmware = try FirmwareLocator(firmware: vmConfig.firmware, biosOverride: bios).load()
+            machine = try Machine(config: vmConfig, firmware: firmware,
+                                  timeMode: deterministic ? .deterministic(nanosecondsPerInstruction: 10) : .realtime,
+                                  baseDirectory: configURL.deletingLastPathComponent().path) {
+                Interpreter(memory: $0, ports: $1)
+            }
+        } catch {
+            fail("\(error)")
+        }
+        for warning in machine.warnings { FileHandle.standardError.write(Data("vmtui: warning: \(warning)\n".utf8)) }
+
+        var options = HeadlessRunner.Options()
+        options.untilText = untilText
+        options.timeoutSeconds = timeout
+        options.serialStdio = serial == "stdio"
+        options.debugconPath = debugcon
+        options.typeScancodes = Scancodes.typing((typeText ?? "").replacingOccurrences(of: "\\n", with: "\n"))
+        options.typeAfter = typeAfter
+        let runner: HeadlessRunner
+        do { runner = try HeadlessRunner(machine: machine, options: options) } catch { fail("\(error)") }
+        HostInterrupt.install()
+        let outcome = runner.run()
+
+        let screen = machine.screen()
+        let text = screenText(screen)
+        print(text)
+        if let screenDump {
+            do { try (text + "\n").write(toFile: screenDump, atomically: true, encoding: .utf8) } catch {
+                FileHandle.standardError.write(Data("vmtui: cannot write \(screenDump): \(error.localizedDescription)\n".utf8))
+            }
+        }
+        let status = outcome.exitStatus(waitedForText: !untilText.isEmpty)
+        if status != 0 {
+            FileHandle.standardError.write(Data("vmtui: \(runner.report(outcome))\n".utf8))
+            if case .stopped(.tripleFault) = outcome, let cpu = machine.cpu as? Interpreter {
+                FileHandle.standardError.write(Data((cpu.registerDump + "\n").utf8))
+            }
+        }
+        throw ExitCode(status)
+    }
+
+    /// 80x25 plain text; a graphics or blank screen says so.
+    private func screenText(_ screen: TextScreen) -> String {
+        switch screen.mode {
+        case .text: return screen.plainText
+        case .graphics(let w, let h, let bpp): return "[guest is in graphics mode \(w)x\(h), \(bpp) bpp]"
+        case .blank: return "[display not initialised]"
+        }
+    }
+
+    private func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("vmtui: \(message)\n".utf8))
+        Foundation.exit(2)
+    }
+}
