@@ -89,11 +89,12 @@ extension BlockDevice {
 /// Index of the first 512-byte sector where two disks differ, or nil.
 func firstDifferentSector(_ a: [UInt8], _ b: [UInt8]) -> Int? {
     guard a.count == b.count else { return 0 }
-    var sector = 0
-    while sector * 512 < a.count {
-        let range = (sector * 512)..<min(a.count, (sector + 1) * 512)
-        if a[range] != b[range] { return sector }
-        sector += 1
+    return a.withUnsafeBytes { x in
+        b.withUnsafeBytes { y in
+            guard memcmp(x.baseAddress!, y.baseAddress!, x.count) != 0 else { return nil }
+            return stride(from: 0, to: x.count, by: 512).first { offset in
+                memcmp(x.baseAddress! + offset, y.baseAddress! + offset, min(512, x.count - offset)) != 0
+            }.map { $0 / 512 }
+        }
     }
-    return nil
 }

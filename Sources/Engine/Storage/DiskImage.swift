@@ -68,16 +68,19 @@ public enum DiskImage {
         }
         let input = try open(path: source, readOnly: true)
         let output = try create(path: destination, format: format, size: (input.size + 511) / 512 * 512, options: options)
-        let chunk = 1 << 20
-        var buffer = [UInt8](repeating: 0, count: chunk)
+        // 64 KiB pieces (qcow2's default cluster): empty ones are skipped unread, zero ones unwritten.
+        let piece = 1 << 16
+        var buffer = [UInt8](repeating: 0, count: piece)
         var offset: UInt64 = 0
         while offset < input.size {
-            let count = Int(min(UInt64(chunk), input.size - offset))
-            try buffer.withUnsafeMutableBufferPointer { (bytes) throws(StorageError) in
-                let part = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(bytes)[0..<count])
-                try input.read(at: offset, into: part)
-                if part.contains(where: { $0 != 0 }) {
-                    try output.write(at: offset, from: UnsafeRawBufferPointer(part))
+            let count = Int(min(UInt64(piece), input.size - offset))
+            if try !input.readsAsZeros(at: offset, count: count) {
+                try buffer.withUnsafeMutableBufferPointer { (bytes) throws(StorageError) in
+                    let part = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(bytes)[0..<count])
+                    try input.read(at: offset, into: part)
+                    if part.contains(where: { $0 != 0 }) {
+                        try output.write(at: offset, from: UnsafeRawBufferPointer(part))
+                    }
                 }
             }
             offset += UInt64(count)

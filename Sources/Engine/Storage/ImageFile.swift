@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The host file under a disk image: positional reads and writes that retry on EINTR and short
 /// transfers, fsync, and errors that name the file. Owns the descriptor and an advisory lock
@@ -116,6 +112,14 @@ final class ImageFile {
     func preallocate() throws(StorageError) {
         let rc = posix_fallocate(fd, 0, off_t(length))
         guard rc == 0 else { throw error("cannot reserve \(length) bytes: \(String(cString: strerror(rc)))") }
+    }
+
+    /// True when the byte range lies entirely in a hole of a sparse file (SEEK_DATA finds no data in it).
+    func isHole(at offset: UInt64, count: Int) -> Bool {
+        // SEEK_DATA is 3 on Linux; Glibc only declares it under _GNU_SOURCE, which Swift does not set.
+        let data = lseek(fd, off_t(offset), 3)
+        if data < 0 { return errno == ENXIO }  // no data at or after offset
+        return UInt64(data) >= offset + UInt64(count)
     }
 
     /// Bytes the file really occupies on the host (holes excluded).

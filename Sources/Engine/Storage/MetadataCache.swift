@@ -24,7 +24,6 @@ final class MetadataCache {
         dirty.insert(offset)
     }
 
-    var hasDirty: Bool { !dirty.isEmpty }
     var needsWriteBack: Bool { dirty.count >= capacity / 2 }
 
     /// Dirty tables in file order.

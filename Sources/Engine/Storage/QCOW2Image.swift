@@ -249,6 +249,24 @@ public final class QCOW2Image: DiskImageFile {
         try backing.read(at: guest, into: UnsafeMutableRawBufferPointer(rebasing: part[0..<count]))
     }
 
+    public func readsAsZeros(at offset: UInt64, count: Int) throws(StorageError) -> Bool {
+        try checkAccess(at: offset, count: count, write: false)
+        var guest = offset & ~UInt64(clusterSize - 1)
+        while guest < offset + UInt64(count) {
+            switch try mapping(try l2Entry(forGuest: guest), guest: guest) {
+            case .zero: break
+            case .unallocated:
+                if let backing, guest < backing.size {
+                    let length = Int(min(UInt64(clusterSize), backing.size - guest))
+                    guard try backing.readsAsZeros(at: guest, count: length) else { return false }
+                }
+            case .data, .compressed: return false
+            }
+            guest += UInt64(clusterSize)
+        }
+        return true
+    }
+
     public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(StorageError) {
         try checkAccess(at: offset, count: buffer.count, write: true)
         var done = 0

@@ -31,6 +31,10 @@ public final class RawImage: DiskImageFile {
         try file.write(at: offset, from: buffer)
     }
 
+    public func readsAsZeros(at offset: UInt64, count: Int) throws(StorageError) -> Bool {
+        file.isHole(at: offset, count: count)
+    }
+
     public func flush() throws(StorageError) {
         guard !isReadOnly else { return }
         try file.sync()

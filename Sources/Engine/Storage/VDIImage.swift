@@ -98,6 +98,14 @@ public final class VDIImage: DiskImageFile {
         }
     }
 
+    public func readsAsZeros(at offset: UInt64, count: Int) throws(StorageError) -> Bool {
+        try checkAccess(at: offset, count: count, write: false)
+        guard count > 0 else { return true }
+        let first = Int(offset / UInt64(header.blockSize))
+        let last = Int((offset + UInt64(count) - 1) / UInt64(header.blockSize))
+        return blockMap[first...last].allSatisfy { $0 >= VDIHeader.zeroBlock }
+    }
+
     public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(StorageError) {
         try checkAccess(at: offset, count: buffer.count, write: true)
         var done = 0
