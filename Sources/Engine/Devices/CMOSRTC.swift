@@ -179,8 +179,8 @@ public final class CMOSRTC: PortDevice, TimedDevice {
             reschedule()
         case CMOSRTC.regB:
             let wasSet = ram[CMOSRTC.regB] & 0x80 != 0
-            if byte & 0x80 != 0 && !wasSet { latchTime() }
-            ram[index] = byte & (byte & 0x80 != 0 ? 0xEF : 0xFF)
+            ram[index] = byte & (byte & 0x80 != 0 ? 0xEF : 0xFF) // SET clears UIE
+            if byte & 0x80 != 0 && !wasSet { latchTime() } // in the new data mode
             if wasSet && byte & 0x80 == 0 { adoptGuestTime() }
             reschedule()
         case CMOSRTC.regC, CMOSRTC.regD:
