@@ -86,7 +86,7 @@ public final class Terminal {
         lastFrame = canvas.cells
         if let cursor = canvas.cursor {
             wmove(cn_stdscr(), Int32(cursor.y), Int32(cursor.x))
-            curs_set(1)
+            curs_set(canvas.cursorBlock ? 2 : 1)
         } else {
             curs_set(0)
         }

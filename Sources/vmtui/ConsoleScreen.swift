@@ -142,7 +142,7 @@ final class ConsoleScreen: Panel {
         pane.draw(screen, on: canvas, x: x, y: area.y)
         let shown = (min(columns, area.width), min(rows, area.height))
         guard shown != (columns, rows) else { return nil }
-        return "terminal too small: showing \(shown.0)x\(shown.1) of the guest's \(columns)x\(rows); enlarge the window"
+        return "terminal too small: showing \(shown.0)x\(shown.1) of the guest's \(columns)x\(rows) screen"
     }
 
     private func drawSerial(on canvas: Canvas, in area: Rect, title: String, styles: ThemeStyles) {
@@ -178,15 +178,15 @@ final class ConsoleScreen: Panel {
         error.background = base.background
         let state = session.state
         var x = 0
-        if case .stopped = state {
-            x += canvas.text(" \(session.name) " + state.description, x: x, y: y, style: error, maxWidth: canvas.width)
-        } else {
-            x += canvas.text(" \(session.name) ", x: x, y: y, style: styles.bold(.statusBar))
-            x += canvas.text(ConsoleScreen.summary(state: state, stats: session.stats), x: x, y: y, style: base,
-                             maxWidth: canvas.width - x)
+        if let notice {
+            x += canvas.text(" " + notice + " │", x: x, y: y, style: error, maxWidth: canvas.width)
         }
-        if let notice, x + 3 < canvas.width {
-            canvas.text("  " + notice, x: x, y: y, style: error, maxWidth: canvas.width - x)
+        if case .stopped = state {
+            canvas.text(" \(session.name) " + state.description, x: x, y: y, style: error, maxWidth: canvas.width - x)
+        } else if x < canvas.width {
+            x += canvas.text(" \(session.name) ", x: x, y: y, style: styles.bold(.statusBar), maxWidth: canvas.width - x)
+            canvas.text(ConsoleScreen.summary(state: state, stats: session.stats), x: x, y: y, style: base,
+                        maxWidth: canvas.width - x)
         }
     }
 

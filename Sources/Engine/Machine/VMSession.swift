@@ -75,7 +75,7 @@ public final class VMSession: Sendable {
 
     /// Raw set-2 scancodes for the i8042.
     public func send(scancodes: [UInt8]) {
-        shared.withLock { if $0.state.isActive { $0.keys += scancodes } }
+        shared.withLock { if $0.state.isActive, $0.keys.count < 1 << 16 { $0.keys += scancodes } }
     }
 
     /// Bytes for the guest to read from COM1.
@@ -147,11 +147,11 @@ public final class VMSession: Sendable {
                 return (s.requests, s.keys, s.serialInput)
             }
             for request in requests { loop.apply(request, timeout: powerButtonTimeout) }
-            if !keys.isEmpty { machine.inject(scancodes: keys) }
+            loop.type(keys)
             if !serialInput.isEmpty { machine.com1.receive(serialInput) }
             let stop = loop.step()
             let now = HostClock.monotonicNow()
-            if stop != nil || now &- loop.lastPublish >= VMSession.publishInterval {
+            if stop != nil || !requests.isEmpty || now &- loop.lastPublish >= VMSession.publishInterval {
                 publish(machine, loop: &loop, now: now, stop: stop)
             }
             if stop != nil { return }
@@ -160,8 +160,10 @@ public final class VMSession: Sendable {
 
     private func publish(_ machine: Machine, loop: inout EngineLoop, now: UInt64, stop: MachineStop?) {
         loop.lastPublish = now
+        // A pause or resume publishes fresh stats together with the new state.
+        let pauseChanged = loop.paused != (state == .paused)
         let screen = machine.screen()
-        let stats = loop.measure(now: now, force: stop != nil)
+        let stats = loop.measure(now: now, force: stop != nil || pauseChanged)
         shared.withLock { s in
             if screen != s.screen {
                 s.screen = screen
@@ -186,6 +188,8 @@ public final class VMSession: Sendable {
         var paused = false
         var lastPublish: UInt64 = 0
         var powerOffDeadline: UInt64?
+        /// Scancodes not yet given to the keyboard, whose own queue is short (a paste, a paused guest).
+        private var keyBacklog: [UInt8] = []
         private var uptime: UInt64 = 0
         private var lastStep = HostClock.monotonicNow()
         private var window = (time: HostClock.monotonicNow(), cpu: EngineLoop.threadCPUTime(), instructions: UInt64(0))
@@ -202,6 +206,7 @@ public final class VMSession: Sendable {
                 paused = false
                 (machine.clock as? HostClock)?.resume()
             case .reset:
+                keyBacklog = []
                 machine.reset()
             case .powerButton:
                 machine.pm.pressPowerButton()
@@ -214,6 +219,16 @@ public final class VMSession: Sendable {
             case .powerOff:
                 machine.powerOff()
             }
+        }
+
+        /// Feeds the keyboard as fast as the guest reads it; keys typed while paused wait.
+        mutating func type(_ keys: [UInt8]) {
+            keyBacklog += keys
+            let room = PS2Keyboard.queueLimit / 2 - machine.keyboardController.keyboard.output.count
+            guard !keyBacklog.isEmpty, !paused, room > 0 else { return }
+            let chunk = keyBacklog.prefix(room)
+            keyBacklog.removeFirst(chunk.count)
+            machine.inject(scancodes: Array(chunk))
         }
 
         /// Runs one slice, or idles while paused; returns the stop reason once stopped.
