@@ -52,7 +52,13 @@ final class ConsoleScreen: Panel {
         case .escape where active:
             focus = .guest
         case .char("p") where active:
-            if session.state == .paused { session.resume() } else { session.pause() }
+            // Pausing keeps the menu up (to resume from); resuming hands the keyboard back.
+            if session.state == .paused {
+                session.resume()
+                focus = .guest
+            } else {
+                session.pause()
+            }
         case .char("r") where active:
             session.reset()
             focus = .guest

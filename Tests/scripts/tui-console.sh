@@ -23,7 +23,8 @@ expect "Ctrl-] VM menu"
 expect_re "echo running  up 0:00:[0-9]{2}  [0-9.]+ MIPS  engine CPU [0-9]+%"
 
 keys "Hello, World!" Enter
-keys "abcX" BSpace d F1 F12 C-a M-x Tab Escape
+keys "abcX" BSpace d F1 F12 C-a M-x Tab
+keys Escape
 expect "│Hello, World!"
 expect "│abcd<F1><F12>^A<2D><Tab><Esc>"
 no_text "abcX"
@@ -35,7 +36,9 @@ expect "echo ─ keyboard: vmtui"
 keys p
 expect_re "echo paused  up"
 expect "p resume"
-keys Escape zz
+# (Esc on its own: Esc and z in one write would be Alt-z, as in any terminal)
+keys Escape
+keys zz
 sleep 1
 no_text "<Esc>zz"
 keys C-] p
@@ -61,7 +64,7 @@ expect "vmtui echo guest ready: type here"
 resize 100 32
 absent "terminal too small"
 keys "resized"
-expect "zzserialresized" 10
+expect "│resized" 10
 
 # A second VM runs alongside; each console keeps its own screen.
 keys C-] q
@@ -76,7 +79,7 @@ expect_re "  echo +Other running EMU"
 expect_re "▶ echo2 +Other running EMU"
 keys Up Enter
 expect "echo ─ keyboard: guest"
-expect "zzserialresized"
+expect "│resized"
 no_text "second"
 keys "still here"
 expect "resizedstill here" 10

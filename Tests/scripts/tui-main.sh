@@ -34,6 +34,8 @@ absent "vmtui help"
 
 keys Enter
 expect "web is not running: press s to start it."
+keys Escape
+absent "web is not running"
 
 resize 80 24
 expect "Virtual machines"
