@@ -108,6 +108,37 @@ import Engine
         #expect(session.screen().screen.contains("via com1z"), "the last screen stays readable")
     }
 
+    @Test func acpiGuestShutsDownOnThePowerButton() throws {
+        guard let image = try Self.floppy("acpi-power-button") else { return }
+        defer { try? FileManager.default.removeItem(atPath: image) }
+        let session = VMSession(name: "acpi", powerButtonTimeout: .seconds(30)) {
+            try Machine.assemble(config: Self.config(floppy: image, name: "acpi"), baseDirectory: nil)
+        }
+        defer { session.powerOff(); session.waitUntilStopped(timeout: .seconds(5)) }
+        #expect(Self.eventually { session.screen().screen.contains("power button armed") })
+        session.requestPowerOff()
+        #expect(session.waitUntilStopped(timeout: .seconds(10)), "well before the 30 s forced power-off")
+        #expect(session.state == .stopped(.poweredOff))
+        #expect(session.screen().screen.contains("power button pressed: shutting down"))
+    }
+
+    @Test func powerIsCutWhenTheGuestDoesNotReactInTime() throws {
+        guard let image = try Self.floppy("acpi-power-button") else { return }
+        defer { try? FileManager.default.removeItem(atPath: image) }
+        let session = VMSession(name: "stuck", powerButtonTimeout: .milliseconds(300)) {
+            try Machine.assemble(config: Self.config(floppy: image, name: "stuck"), baseDirectory: nil)
+        }
+        defer { session.powerOff(); session.waitUntilStopped(timeout: .seconds(5)) }
+        #expect(Self.eventually { session.screen().screen.contains("power button armed") })
+        session.pause() // a paused guest cannot answer the button
+        session.requestPowerOff()
+        Thread.sleep(forTimeInterval: 0.1)
+        #expect(session.state == .paused, "the guest gets its time first")
+        #expect(session.waitUntilStopped(timeout: .seconds(5)))
+        #expect(session.state == .stopped(.poweredOff))
+        #expect(!session.screen().screen.contains("shutting down"))
+    }
+
     @Test func tripleFaultStopsTheSessionOnly() throws {
         guard let image = try Self.floppy("triple-fault") else { return }
         defer { try? FileManager.default.removeItem(atPath: image) }
