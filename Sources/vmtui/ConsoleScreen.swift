@@ -124,7 +124,7 @@ final class ConsoleScreen: Panel {
         let screen = session.screen().screen
         let title = "\(session.name) ─ \(keyboard)"
         guard case .text(let columns, let rows) = screen.mode else {
-            canvas.box(area, style: styles[.border], title: title, titleStyle: styles.bold(.title))
+            canvas.box(area, style: styles[.consoleFrame], title: title, titleStyle: styles.bold(.consoleFrame))
             let message = if case .graphics(let w, let h, let bpp) = screen.mode {
                 "The guest is in graphics mode \(w)x\(h), \(bpp) bpp: the console shows text modes only (Ctrl-] t for COM1)."
             } else {
@@ -139,7 +139,7 @@ final class ConsoleScreen: Panel {
         }
         if area.width >= columns + 2, area.height >= rows + 2 {
             let frame = area.centered(width: columns + 2, height: rows + 2)
-            canvas.box(frame, style: styles[.border], title: title, titleStyle: styles.bold(.title))
+            canvas.box(frame, style: styles[.consoleFrame], title: title, titleStyle: styles.bold(.consoleFrame))
             pane.draw(screen, on: canvas, x: frame.x + 1, y: frame.y + 1)
             return nil
         }
@@ -154,7 +154,7 @@ final class ConsoleScreen: Panel {
     private func drawSerial(on canvas: Canvas, in area: Rect, title: String, styles: ThemeStyles) {
         let window = styles[.window]
         canvas.fill(area, style: window)
-        canvas.box(area, style: styles[.border], title: title, titleStyle: styles.bold(.title))
+        canvas.box(area, style: styles[.consoleFrame], title: title, titleStyle: styles.bold(.consoleFrame))
         let body = area.inset(by: 1)
         guard body.width > 0, body.height > 0 else { return }
         pageHeight = max(body.height - 1, 1)
