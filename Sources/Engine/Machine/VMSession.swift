@@ -80,7 +80,7 @@ public final class VMSession: Sendable {
 
     /// Bytes for the guest to read from COM1.
     public func sendSerial(_ bytes: [UInt8]) {
-        shared.withLock { if $0.state.isActive { $0.serialInput += bytes } }
+        shared.withLock { if $0.state.isActive, $0.serialInput.count < 1 << 16 { $0.serialInput += bytes } }
     }
 
     public func pause() { request(.pause) }
