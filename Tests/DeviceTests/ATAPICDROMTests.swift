@@ -158,6 +158,8 @@ final class ATAPIRig {
         _ = rig.packet([0x1E, 0, 0, 0, 1]) // prevent removal
         let refused = rig.packet([0x1B, 0, 0, 0, 0x02])
         #expect(refused.error >> 4 == 0x05 && rig.sense() == (0x05, 0x53, 0x02))
+        rig.drive.reset() // a machine reset unlocks the tray
+        #expect(!rig.drive.isLocked)
         _ = rig.packet([0x1E, 0, 0, 0, 0])
         #expect(rig.packet([0x1B, 0, 0, 0, 0x02]).status == 0x50)
         #expect(rig.drive.medium == nil)

@@ -61,6 +61,15 @@ public final class ATAPICDROM: IDEDrive {
         isLocked = false
     }
 
+    /// A hard reset of the machine: the tray unlocks and any transfer or sense is dropped; the
+    /// disc stays in.
+    public func reset() {
+        isLocked = false
+        sense = .none
+        outgoing = []
+        readSectors = 0
+    }
+
     // MARK: ATA commands
 
     public func execute(_ command: UInt8, on channel: IDEChannel) {

@@ -262,6 +262,7 @@ public final class Machine {
         hostBridge.reset()
         isaBridge.reset()
         ide.reset()
+        cdrom?.reset()
         pm.reset()
         vga.reset()
         pic.reset()
