@@ -48,7 +48,12 @@ final class ATAPIRig {
     func inb(_ reg: UInt16) -> UInt8 { UInt8(channel.portRead(0x170 + reg, width: 1)) }
     var status: UInt8 { inb(7) }
 
-    struct Reply { var data: [UInt8] = []; var blocks: [Int] = []; var status: UInt8 = 0; var error: UInt8 = 0; var reason: UInt8 = 0 }
+    struct Reply {
+        var data: [UInt8] = [], blocks: [Int] = []
+        /// Interrupt reason (sector count) during each data block: 2 = IO, data to the host.
+        var blockReasons: [UInt8] = []
+        var status: UInt8 = 0, error: UInt8 = 0, reason: UInt8 = 0
+    }
 
     /// Sends a 12-byte packet in PIO with a byte count limit and collects the data-in phase.
     func packet(_ cdb: [UInt8], limit: Int = 0xFFFE) -> Reply {
@@ -63,6 +68,7 @@ final class ATAPIRig {
         while status & IDEChannel.dataRequest != 0 {
             let count = Int(inb(4)) | Int(inb(5)) << 8
             reply.blocks.append(count)
+            reply.blockReasons.append(inb(2))
             for _ in 0..<(count + 1) / 2 {
                 let word = channel.portRead(0x170, width: 2)
                 reply.data += [UInt8(word & 0xFF), UInt8(word >> 8)]
@@ -103,7 +109,7 @@ final class ATAPIRig {
         let read10 = rig.packet([0x28, 0, 0, 0, 0, 5, 0, 0, 3], limit: 2048)
         #expect(read10.blocks == [2048, 2048, 2048])
         #expect(read10.data == (5..<8).flatMap { PatternDisc.sector($0) })
-        #expect(read10.status == 0x50 && read10.reason == 3)
+        #expect(read10.status == 0x50 && read10.reason == 3 && read10.blockReasons == [2, 2, 2])
         // A limit that is not a sector multiple still delivers every byte, in order.
         let read12 = rig.packet([0xA8, 0, 0, 0, 0, 39, 0, 0, 0, 1], limit: 1000)
         #expect(read12.blocks == [1000, 1000, 48])
@@ -131,6 +137,7 @@ final class ATAPIRig {
         let inquiry = rig.packet([0x12, 0, 0, 0, 36]).data
         #expect(inquiry.count == 36 && inquiry[0] == 0x05 && inquiry[1] & 0x80 != 0)
         #expect(rig.packet([0x12, 0, 0, 0, 5]).data.count == 5) // allocation length honoured
+        #expect(rig.packet([0x12, 0x01, 0x83, 0, 36]).error >> 4 == 0x05) // no VPD pages
         let capabilities = rig.packet([0x5A, 0, 0x2A, 0, 0, 0, 0, 0, 64]).data
         #expect(capabilities.count == 28 && capabilities[8] == 0x2A && Int(capabilities[1]) == capabilities.count - 2)
         #expect(rig.packet([0x5A, 0, 0x05, 0, 0, 0, 0, 0, 64]).error >> 4 == 0x05)

@@ -135,7 +135,10 @@ public final class ATAPICDROM: IDEDrive {
             if current == .none && medium == nil { current = .mediumNotPresent }
             sense = .none
             send(requestSense(current), allocation: Int(cdb[4]), on: channel)
-        case 0x12: send(inquiry(), allocation: Int(be16(cdb, 3)), on: channel)
+        case 0x12:
+            // No vital product data pages: EVPD is refused, so hosts fall back to standard data.
+            guard cdb[1] & 0x01 == 0 else { return fail(.invalidField, on: channel) }
+            send(inquiry(), allocation: Int(be16(cdb, 3)), on: channel)
         case 0x1B: startStopUnit(cdb, on: channel)
         case 0x1E:
             isLocked = cdb[4] & 1 != 0
