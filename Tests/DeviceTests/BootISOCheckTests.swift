@@ -48,7 +48,7 @@ import Testing
         #expect(error?.description.contains("\(path) is not an ISO 9660 image (no CD001 at byte 0x8001)") == true)
         let tiny = Self.temporaryFile(Array("hello".utf8))
         defer { try? FileManager.default.removeItem(atPath: tiny) }
-        #expect(Self.machineError(iso: tiny)?.description.contains("too short for an ISO 9660 image") == true)
+        #expect(Self.machineError(iso: tiny)?.description.contains("is not an ISO 9660 image: 5 bytes is too short") == true)
     }
 
     @Test func truncatedISO() {
@@ -56,6 +56,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let error = Self.machineError(iso: path)
         #expect(error?.description.contains("is truncated: the ISO 9660 volume is 204800 bytes but the file holds only 81920") == true)
+        // `vmtui create/set iso=` refuse it with the same words.
+        do { try BootMedia.checkISO(path) } catch { #expect("\(error)".contains("is truncated")) }
+        #expect(throws: VMConfigError.self) { try BootMedia.checkISO(path) }
         let whole = Self.temporaryFile(Self.isoBytes(blocks: 40, fileBlocks: 40))
         defer { try? FileManager.default.removeItem(atPath: whole) }
         #expect(Self.machineError(iso: whole) == nil)

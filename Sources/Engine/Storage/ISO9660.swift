@@ -8,7 +8,7 @@ public enum ISO9660 {
     /// announces (a cut-off download fails here). Returns a problem sentence, nil when fine.
     public static func problem(with disc: BlockDevice) throws(StorageError) -> String? {
         guard disc.size >= descriptorOffset + 2048 else {
-            return "is \(disc.size) bytes, too short for an ISO 9660 image (no volume descriptor at byte 0x8000)"
+            return "is not an ISO 9660 image: \(disc.size) bytes is too short for the volume descriptor at byte 0x8000"
         }
         var sector = [UInt8](repeating: 0, count: 2048)
         try sector.withUnsafeMutableBufferPointer { (bytes) throws(StorageError) in
