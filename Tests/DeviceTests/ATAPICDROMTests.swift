@@ -145,6 +145,8 @@ final class ATAPIRig {
         #expect(toc == [0, 18, 1, 1, 0, 0x14, 1, 0, 0, 0, 0, 0, 0, 0x14, 0xAA, 0, 0, 0, 0, 40])
         let msf = rig.packet([0x43, 0x02, 0, 0, 0, 0, 0, 0, 100]).data
         #expect(Array(msf[16..<20]) == [0, 0, 2, 40]) // lead-out at 40 + 150 frames = 00:02:40
+        let disc = rig.packet([0x51, 0, 0, 0, 0, 0, 0, 0, 34]).data
+        #expect(disc.count == 34 && disc[1] == 32 && disc[2] & 0x03 == 0x02) // complete disc
         let configuration = rig.packet([0x46, 0, 0, 0, 0, 0, 0, 0, 255]).data
         #expect(configuration[6] == 0 && configuration[7] == 0x08) // current profile: CD-ROM
         let total = Int(configuration[3]) + 4
@@ -159,6 +161,8 @@ final class ATAPIRig {
         #expect(attention.error >> 4 == 0x06 && rig.sense() == (0x06, 0x28, 0))
         #expect(rig.packet([0x00]).status == 0x50)
         #expect(rig.packet([0x25]).data[3] == 79)
+        rig.drive.insert(PatternDisc(sectors: 90)) // REQUEST SENSE also reports and clears it
+        #expect(rig.sense() == (0x06, 0x28, 0) && rig.packet([0x00]).status == 0x50)
         let event = rig.packet([0x4A, 0x01, 0, 0, 0x10, 0, 0, 0, 8]).data
         #expect(event[4] == 2 && event[5] == 0x02) // new media, present
         #expect(rig.packet([0x4A, 0x01, 0, 0, 0x10, 0, 0, 0, 8]).data[4] == 0)

@@ -132,6 +132,10 @@ public final class ATAPICDROM: IDEDrive {
             succeed(on: channel)
         case 0x03: // REQUEST SENSE reports, then clears, the current sense
             var current = sense
+            if unitAttention { // a pending media change is reported (and cleared) here too
+                current = .mediumChanged
+                unitAttention = false
+            }
             if current == .none && medium == nil { current = .mediumNotPresent }
             sense = .none
             send(requestSense(current), allocation: Int(cdb[4]), on: channel)
@@ -154,6 +158,10 @@ public final class ATAPICDROM: IDEDrive {
         case 0x46: getConfiguration(cdb, on: channel)
         case 0x4A: getEventStatus(cdb, on: channel)
         case 0x5A: modeSense(cdb, on: channel)
+        case 0x51: // READ DISC INFORMATION: a finalised disc, one session, one track
+            var data: [UInt8] = [0, 32, 0x0E, 1, 1, 1, 1, 0x20]
+            data += [UInt8](repeating: 0, count: 8) + [UInt8](repeating: 0xFF, count: 8) + [UInt8](repeating: 0, count: 10)
+            send(data, allocation: Int(be16(cdb, 7)), on: channel)
         case 0xBD: // MECHANISM STATUS: no changer, tray state
             let header: [UInt8] = [0, medium == nil ? 0x10 : 0, 0, 0, 0, 0, 0, 0]
             send(header, allocation: Int(be16(cdb, 8)), on: channel)
