@@ -101,6 +101,8 @@ final class ATAPIRig {
         #expect((words[0] >> 8) & 0x1F == 5 && words[0] & 0xC000 == 0x8000) // ATAPI CD-ROM class
         let model = words[27..<47].flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
         #expect(String(decoding: model, as: UTF8.self).hasPrefix("VMTUI DVD-ROM"))
+        // One interrupt, for the data block; none after it (that is the packet protocol's).
+        #expect(rig.irqs.edges[15] == 2 && rig.irqs.levels[15] == false)
         #expect(rig.status == IDEChannel.ready | IDEChannel.seekComplete)
     }
 

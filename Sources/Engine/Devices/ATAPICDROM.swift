@@ -40,6 +40,8 @@ public final class ATAPICDROM: IDEDrive {
     private var readLBA: UInt64 = 0
     private var readSectors = 0
     private var byteLimit = 0
+    /// A packet command's data-in phase is running (IDENTIFY's data is not one: no final interrupt).
+    private var inDataPhase = false
 
     public init(medium: BlockDevice?, model: String = "VMTUI DVD-ROM") {
         self.medium = medium
@@ -68,6 +70,7 @@ public final class ATAPICDROM: IDEDrive {
         sense = .none
         outgoing = []
         readSectors = 0
+        inDataPhase = false
     }
 
     // MARK: ATA commands
@@ -111,7 +114,7 @@ public final class ATAPICDROM: IDEDrive {
     }
 
     public func pioReadFinished(on channel: IDEChannel) {
-        sendNextBlock(on: channel)
+        if inDataPhase { sendNextBlock(on: channel) }
     }
 
     // MARK: Packet commands
@@ -254,16 +257,19 @@ public final class ATAPICDROM: IDEDrive {
         channel.lbaMid = UInt16(n & 0xFF)
         channel.lbaHigh = UInt16(n >> 8)
         channel.sectorCount = 0x02 // IO, data to the host
+        inDataPhase = true
         channel.startPIORead(block)
     }
 
     private func succeed(on channel: IDEChannel) {
+        inDataPhase = false
         channel.sectorCount = 0x03 // IO | CoD: status phase
         channel.complete()
     }
 
     private func fail(_ reason: Sense, on channel: IDEChannel) {
         sense = reason
+        inDataPhase = false
         outgoing = []
         readSectors = 0
         channel.sectorCount = 0x03
