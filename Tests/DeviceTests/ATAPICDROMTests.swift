@@ -129,6 +129,16 @@ final class ATAPIRig {
         #expect(broken.status & IDEChannel.errorBit != 0 && broken.error >> 4 == 0x03)
         #expect(rig.sense() == (0x03, 0x11, 0))
         #expect(rig.drive.lastError?.contains("Input/output error") == true)
+        rig.disc.failReads = false
+        // The disc taken out by the host in the middle of a 3-sector PIO read (the second sector is
+        // already fetched when the first is drained): NOT READY, not a crash.
+        rig.out(4, 0x00); rig.out(5, 0x08)
+        rig.out(7, 0xA0)
+        for word: UInt32 in [0x28, 0, 0x0100, 0, 0x0003, 0] { rig.channel.portWrite(0x170, width: 2, value: word) }
+        for _ in 0..<1024 { _ = rig.channel.portRead(0x170, width: 2) }
+        rig.drive.insert(nil)
+        for _ in 0..<1024 { _ = rig.channel.portRead(0x170, width: 2) }
+        #expect(rig.status & IDEChannel.errorBit != 0 && rig.inb(1) >> 4 == 0x02)
         let unknown = rig.packet([0xFF])
         #expect(unknown.error >> 4 == 0x05 && rig.sense() == (0x05, 0x20, 0))
     }

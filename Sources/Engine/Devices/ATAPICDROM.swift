@@ -184,6 +184,7 @@ public final class ATAPICDROM: IDEDrive {
     }
 
     private func read(lba: UInt64, count: Int, on channel: IDEChannel) {
+        guard let disc = medium else { return fail(.mediumNotPresent, on: channel) }
         guard lba + UInt64(count) <= sectors else { return fail(.lbaOutOfRange, on: channel) }
         guard count > 0 else { return succeed(on: channel) }
         if channel.features & 1 != 0 {
@@ -192,7 +193,7 @@ public final class ATAPICDROM: IDEDrive {
             channel.sectorCount = 0x03
             channel.startDMA(toMemory: true, bytes: count * ATAPICDROM.sectorSize) { [self] data in
                 do {
-                    try data.withUnsafeMutableBytes { try medium!.read(at: lba * UInt64(ATAPICDROM.sectorSize), into: $0) }
+                    try data.withUnsafeMutableBytes { try disc.read(at: lba * UInt64(ATAPICDROM.sectorSize), into: $0) }
                     return true
                 } catch {
                     lastError = "\(error)"
@@ -231,11 +232,13 @@ public final class ATAPICDROM: IDEDrive {
     private func sendNextBlock(on channel: IDEChannel) {
         var available = outgoing.count - outgoingOffset
         if available < byteLimit && readSectors > 0 {
+            // The host may have taken the disc out in the middle of a transfer.
+            guard let disc = medium else { return fail(.mediumNotPresent, on: channel) }
             // Top up from the disc: whole sectors, at least enough for one block.
             let wanted = max(1, min(readSectors, (byteLimit - available + ATAPICDROM.sectorSize - 1) / ATAPICDROM.sectorSize))
             var more = [UInt8](repeating: 0, count: wanted * ATAPICDROM.sectorSize)
             do {
-                try more.withUnsafeMutableBytes { try medium!.read(at: readLBA * UInt64(ATAPICDROM.sectorSize), into: $0) }
+                try more.withUnsafeMutableBytes { try disc.read(at: readLBA * UInt64(ATAPICDROM.sectorSize), into: $0) }
             } catch {
                 lastError = "\(error)"
                 readSectors = 0
