@@ -46,7 +46,7 @@ public final class Machine {
     public private(set) var cdrom: ATAPICDROM?
 
     private let bios: HostBuffer
-    /// Things the user should know that did not stop the machine (e.g. a CD not attached yet).
+    /// Things the user should know that did not stop the machine (e.g. a disk attached read-only).
     public private(set) var warnings: [String] = []
 
     public private(set) var stopReason: MachineStop?
