@@ -56,4 +56,22 @@ if boot memtest "$memtest" "Status: Testing"; then
         echo "ok memtest: memory ${mib} MiB for a $ram_mib MiB VM"
     fi
 fi
+# Bad boot ISOs: a clear error before boot (status 2, the file named, the fix given), never a crash.
+if [ -s "$media/isolinux.iso" ]; then
+    bad=$VMTUI_HOME/bad.iso
+    cp "$media/isolinux.iso" "$bad"
+    "$VMTUI" create bad --iso "$bad" --disk none --network none >/dev/null || failed=1
+    check_bad() {  # what, expected message part
+        "$VMTUI" run bad --headless --timeout 5 >/dev/null 2>"$VMTUI_HOME/bad.err"
+        local status=$?
+        if [ "$status" -eq 2 ] && grep -qF "boot ISO $bad $2" "$VMTUI_HOME/bad.err" && grep -qF "vmtui set bad iso=PATH" "$VMTUI_HOME/bad.err"; then
+            echo "ok bad ISO ($1): $(cat "$VMTUI_HOME/bad.err")"
+        else
+            echo "FAIL bad ISO ($1): status $status, $(cat "$VMTUI_HOME/bad.err")"; failed=1
+        fi
+    }
+    rm "$bad"; check_bad vanished "does not exist"
+    head -c 100000 "$media/isolinux.iso" > "$bad"; check_bad truncated "is truncated"
+    head -c 100000 /dev/zero > "$bad"; check_bad "not ISO 9660" "is not an ISO 9660 image"
+fi
 exit $failed
