@@ -143,6 +143,7 @@ public final class Machine {
         systemControl.onReset = { [unowned self] in resetRequested = true }
         keyboardController.onReset = { [unowned self] in resetRequested = true }
         pm.onPowerOff = { [unowned self] in powerOffRequested = true }
+        pm.sci = IRQLine(irq: 9, controller: pic)
         debugExit.onExit = { [unowned self] code in exitCode = code }
     }
 
