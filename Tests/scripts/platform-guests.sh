@@ -123,6 +123,14 @@ run "$(config resets floppy "$(guest reset-loop 1474560)")" --timeout 30
 if [ $RC -eq 1 ] && has "$ERR" "reset loop"; then ok "reset loop reported, status 1"
 else fail "reset loop: status $RC, stderr: $ERR"; fi
 
+# 7b. ACPI power-off from the guest ends the run cleanly (status 0); port 0xE9 goes to --debugcon.
+run "$(config poweroff floppy "$(guest poweroff 1474560)")" --timeout 30 --debugcon "$WORK/e9.log"
+if [ $RC -eq 0 ] && grep -q "e9 says hi" "$WORK/e9.log"; then ok "ACPI power-off: status 0; port 0xE9 in --debugcon"
+else fail "power-off: status $RC, stderr: $ERR"; fi
+# 7c. The debug-exit port 0xF4: value v gives status (v << 1) | 1, as QEMU's isa-debug-exit.
+run "$(config exit floppy "$(guest poweroff 1474560 -DEXIT_CODE=3)")" --timeout 30
+if [ $RC -eq 7 ]; then ok "debug-exit port: status 7 for 3"; else fail "debug-exit: status $RC, stderr: $ERR"; fi
+
 # 8. Bad firmware and media: clear errors before boot (status 2), naming the file and the fix.
 run "$floppy_cfg" --bios "$WORK/nonexistent.bin" --timeout 5
 if [ $RC -eq 2 ] && has "$ERR" "$WORK/nonexistent.bin" && has "$ERR" "apt-get install seabios"; then ok "missing BIOS: clear error"
