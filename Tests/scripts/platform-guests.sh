@@ -51,11 +51,12 @@ config() {
     echo "$path"
 }
 
-# run CONFIG [options...]: runs vmtui headless; sets RC, OUT (stdout) and ERR (stderr).
+# run CONFIG [options...]: runs vmtui headless with stdin from $STDIN (default /dev/null);
+# sets RC, OUT (stdout) and ERR (stderr).
 run() {
     local cfg=$1; shift
     set +e
-    "$VMTUI" run --config "$cfg" --headless "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
+    "$VMTUI" run --config "$cfg" --headless "$@" >"$WORK/out" 2>"$WORK/err" <"${STDIN:-/dev/null}"
     RC=$?
     set -e
     OUT=$(cat "$WORK/out"); ERR=$(cat "$WORK/err")
@@ -102,6 +103,16 @@ run "$(config keys floppy "$(guest keys-int16 1474560)")" --type 'hello World!\n
 if [ $RC -ne 0 ]; then fail "keys: status $RC: $ERR"$'\n'"$OUT"; else
     has "$OUT" "Type keys: hello World!" || fail "keys: the echo while typing is missing"
     [ $FAILS -eq $f ] && ok "INT 16h reads injected keys (with Shift) and echoes them"
+fi
+
+# 3b. --serial stdio: stdin reaches COM1 and the guest's replies reach stdout.
+f=$FAILS
+printf 'ping\n' > "$WORK/ping"
+STDIN=$WORK/ping run "$(config serial floppy "$(guest serial-echo 1474560)")" --serial stdio \
+    --until-text "Serial got: ping" --timeout 30
+if [ $RC -ne 0 ]; then fail "serial input: status $RC: $ERR"$'\n'"$OUT"; else
+    has "$OUT" "PING" || fail "serial input: the guest's uppercased reply is not on stdout"
+    [ $FAILS -eq $f ] && ok "--serial stdio: stdin to COM1, COM1 to stdout"
 fi
 
 # 4. --until-text is repeatable: any one of them ends the run.
