@@ -192,4 +192,25 @@ elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 if [ $RC -eq 1 ] && [ $elapsed_ms -lt 10000 ] && has "$ERR" "timed out"; then ok "cli; hlt guest stopped by --timeout after ${elapsed_ms} ms"
 else fail "cli; hlt --timeout: status $RC after ${elapsed_ms} ms: $ERR"; fi
 
+# 12. Real boot loaders from a raw IDE disk (hybrid ISO images carry an MBR): GRUB's menu and a
+# menu entry chosen with Enter; memtest86+ started with Enter and testing.
+if command -v grub-mkrescue >/dev/null; then
+    cp "$("$ROOT/scripts/make-test-media")/grub.iso" "$WORK/grub.raw"
+    run "$(config grub disk "$WORK/grub.raw")" --type '\n' --type-after "vmtui GRUB test menu" \
+        --until-text "vmtui GRUB entry selected" --timeout 60
+    if [ $RC -eq 0 ]; then ok "GRUB from a raw IDE disk: menu, entry selected with Enter"
+    else fail "GRUB from disk: status $RC: $ERR"$'\n'"$OUT"; fi
+else
+    echo "SKIP GRUB from disk: grub-mkrescue is missing (apt-get install grub-pc-bin grub-common xorriso mtools)"
+fi
+if [ -f /usr/lib/memtest86+/memtest86+ia32.iso ]; then
+    cp /usr/lib/memtest86+/memtest86+ia32.iso "$WORK/memtest.raw"
+    run "$(config memtest disk "$WORK/memtest.raw")" --type '\n' --type-after "to start testing" \
+        --until-text "Status: Testing" --timeout 60
+    if [ $RC -eq 0 ]; then ok "memtest86+ from a raw IDE disk: testing"
+    else fail "memtest86+ from disk: status $RC: $ERR"$'\n'"$OUT"; fi
+else
+    echo "SKIP memtest86+ from disk: /usr/lib/memtest86+ is missing (apt-get install memtest86+)"
+fi
+
 [ $FAILS -eq 0 ] && echo "PASS $TEST_NAME" || { echo "FAIL $TEST_NAME: $FAILS check(s) failed"; exit 1; }
