@@ -126,7 +126,7 @@ else fail "--timeout: status $RC, stderr: $ERR"; fi
 
 # 6. Triple fault: reported with the CPU state, status 1, never a hang.
 run "$(config triple floppy "$(guest triple-fault 1474560)")" --timeout 30
-if [ $RC -eq 1 ] && has "$ERR" "triple fault" && has "$OUT" "About to triple fault"; then ok "triple fault reported, status 1"
+if [ $RC -eq 1 ] && has "$ERR" "triple fault" && has "$OUT" "vmtui triple-fault guest: faulting now"; then ok "triple fault reported, status 1"
 else fail "triple fault: status $RC, stderr: $ERR"; fi
 
 # 7. A guest that resets itself forever: reported as a reset loop, status 1.
