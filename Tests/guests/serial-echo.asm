@@ -1,5 +1,5 @@
 ; Boot sector for the platform tests: reads a line from COM1 by polling (LSR bit 0), shows each
-; byte through INT 10h and sends it back uppercased, then prints "Serial got: <line>".
+; byte through INT 10h and sends it back uppercased; at CR or LF it prints "Serial got: <line>".
         bits 16
         org 0x7C00
 start:
@@ -17,7 +17,9 @@ start:
         jz .poll
         mov dx, 0x3F8
         in al, dx
-        cmp al, 10
+        cmp al, 10              ; LF from a pipe, CR from a raw terminal
+        je .done
+        cmp al, 13
         je .done
         cmp di, line + 40
         jae .byte

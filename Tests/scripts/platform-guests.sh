@@ -115,6 +115,22 @@ if [ $RC -ne 0 ]; then fail "serial input: status $RC: $ERR"$'\n'"$OUT"; else
     [ $FAILS -eq $f ] && ok "--serial stdio: stdin to COM1, COM1 to stdout"
 fi
 
+# 3c. --serial stdio on a terminal (tmux): keys go to the guest as typed, without local echo, and
+# Enter arrives as CR, as with QEMU's -serial stdio; the terminal is restored afterwards.
+if command -v tmux >/dev/null; then
+    sock=vmtui-platform-$$
+    tmux -L "$sock" new-session -d -x 100 -y 40 "stty -a > '$WORK/stty.before'; '$VMTUI' run --config '$WORK/serial.json' --headless --serial stdio --until-text 'Serial got: ping' --timeout 30; echo \$? > '$WORK/tty.rc'; stty -a > '$WORK/stty.after'; sleep 30"
+    sleep 1
+    tmux -L "$sock" send-keys "ping" Enter
+    for _ in $(seq 100); do [ -s "$WORK/stty.after" ] && break; sleep 0.1; done
+    pane=$(tmux -L "$sock" capture-pane -p)
+    tmux -L "$sock" kill-server 2>/dev/null || true
+    if [ "$(cat "$WORK/tty.rc" 2>/dev/null)" = 0 ] && grep -q "^PING" <<<"$pane" && ! grep -q "^ping" <<<"$pane" \
+        && diff -q "$WORK/stty.before" "$WORK/stty.after" >/dev/null; then
+        ok "--serial stdio on a terminal: raw keys, no local echo, terminal restored"
+    else fail "--serial stdio on a terminal: status $(cat "$WORK/tty.rc" 2>/dev/null), screen:"$'\n'"$pane"; fi
+fi
+
 # 4. --until-text is repeatable: any one of them ends the run.
 run "$floppy_cfg" --until-text "no such text" --until-text "DL=00" --timeout 30
 [ $RC -eq 0 ] && ok "--until-text repeatable" || fail "--until-text repeatable: status $RC: $ERR"
