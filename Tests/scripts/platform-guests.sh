@@ -208,6 +208,20 @@ elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 if [ $RC -eq 1 ] && [ $elapsed_ms -lt 10000 ] && has "$ERR" "timed out"; then ok "cli; hlt guest stopped by --timeout after ${elapsed_ms} ms"
 else fail "cli; hlt --timeout: status $RC after ${elapsed_ms} ms: $ERR"; fi
 
+# 11b. VGA text modes as the screen shows them: 80x50 (8x8 font), 40x25, and the CRTC start
+# address moved as Linux scrolls its console.
+f=$FAILS
+run "$(config vga50 floppy "$(guest vga-text-modes 1474560 -DMODE=50)")" --until-text "bottom row of the mode" --timeout 30 --screen-dump "$WORK/vga50"
+{ [ $RC -eq 0 ] && [ "$(wc -l <"$WORK/vga50")" -eq 50 ] && [ "$(sed -n 50p "$WORK/vga50" | sed 's/ *$//')" = "bottom row of the mode" ]; } \
+    || fail "80x50: status $RC, $(wc -l <"$WORK/vga50") rows"
+run "$(config vga40 floppy "$(guest vga-text-modes 1474560 -DMODE=40)")" --until-text "bottom row of the mode" --timeout 30 --screen-dump "$WORK/vga40"
+{ [ $RC -eq 0 ] && [ "$(wc -l <"$WORK/vga40")" -eq 25 ] && awk 'length($0) != 40 { bad = 1 } END { exit bad }' "$WORK/vga40" \
+    && [ "$(sed -n 25p "$WORK/vga40" | sed 's/ *$//')" = "bottom row of the mode" ]; } || fail "40x25: status $RC"
+run "$(config scroll floppy "$(guest vga-text-modes 1474560 -DMODE=SCROLL)")" --until-text "line 44" --timeout 30 --screen-dump "$WORK/scroll"
+{ [ $RC -eq 0 ] && [ "$(sed -n 1p "$WORK/scroll" | sed 's/ *$//')" = "line 20" ] && [ "$(sed -n 25p "$WORK/scroll" | sed 's/ *$//')" = "line 44" ]; } \
+    || fail "start address: status $RC, first row '$(head -1 "$WORK/scroll")'"
+[ $FAILS -eq $f ] && ok "VGA text: 80x50, 40x25, CRTC start address scrolling"
+
 # 12. Real boot loaders from a raw IDE disk (hybrid ISO images carry an MBR): GRUB's menu and a
 # menu entry chosen with Enter; memtest86+ started with Enter and testing.
 if command -v grub-mkrescue >/dev/null; then
