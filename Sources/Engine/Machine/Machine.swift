@@ -99,6 +99,7 @@ public final class Machine {
         systemControl = SystemControlPortA(memory: memory)
         cpu = cpuFactory(memory, ports)
         cpu.interruptController = pic
+        (cpu as? Interpreter)?.timeStamp = { [clock] in clock.nanoseconds }
 
         wire()
         try attachMedia(baseDirectory: baseDirectory)
