@@ -81,7 +81,7 @@ struct RunCommand: ParsableCommand {
         options.timeoutSeconds = timeout
         options.serialStdio = serial == "stdio"
         options.debugconPath = debugcon
-        options.typeScancodes = Scancodes.typing((typeText ?? "").replacingOccurrences(of: "\\n", with: "\n"))
+        options.typeScancodes = GuestKeyStroke.set2Bytes(typing: (typeText ?? "").replacingOccurrences(of: "\\n", with: "\n"))
         options.typeAfter = typeAfter
         let runner: HeadlessRunner
         do { runner = try HeadlessRunner(machine: machine, options: options) } catch { fail("\(error)") }
