@@ -66,10 +66,19 @@ absent "terminal too small"
 keys "resized"
 expect "│resized" 10
 
-# A second VM runs alongside; each console keeps its own screen.
+# A VM that cannot start says why and the TUI carries on: echo2 shares echo's floppy image,
+# which the running echo holds. With its own copy it starts and runs alongside echo.
 keys C-] q
 expect_re "▶ echo +Other running EMU"
 keys Down s
+expect "echo2 stopped: host error: $guests/echo.img" 30
+keys q
+expect_re "▶ echo2 +Other error +EMU"
+expect "State    stopped: host error:"
+cp "$guests/echo.img" "$VMTUI_HOME/echo2.img"
+"$VMTUI" set echo2 floppy="$VMTUI_HOME/echo2.img" >/dev/null
+keys r
+keys s
 expect "echo2 ─ keyboard: guest"
 expect "vmtui echo guest ready: type here" 60
 keys "second"

@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib/tmux.bash"
 [ -s /usr/share/seabios/bios-256k.bin ] || { echo "SKIP $TEST_NAME: SeaBIOS is missing (apt-get install seabios)"; exit 0; }
 command -v nasm >/dev/null || { echo "SKIP $TEST_NAME: nasm is missing (apt-get install nasm)"; exit 0; }
 guests=$("$ROOT/scripts/make-test-guests")
-"$VMTUI" create modes --floppy "$guests/text-modes.img" --boot floppy --memory 16 --network none >/dev/null
+"$VMTUI" create modes --floppy "$guests/text-modes-cycle.img" --boot floppy --memory 16 --network none >/dev/null
 
 start 100 32
 keys s

@@ -1,7 +1,7 @@
 ; vmtui test guest: a floppy boot sector that cycles through the VGA text modes on each key:
 ; 40x25 (mode 1), 80x50 (mode 3 with the 8x8 font) and 80x25 (mode 3), printing which one it is
 ; in, a line on the last row, and in 80x25 CP437 box drawing and a blinking attribute.
-; Build: nasm -f bin -o text-modes.img text-modes.asm (scripts/make-test-guests pads it).
+; Build: nasm -f bin -o text-modes-cycle.img text-modes-cycle.asm (scripts/make-test-guests pads it).
 bits 16
 org 0x7C00
 
