@@ -37,7 +37,8 @@ public final class Application {
     /// Gives a key to the top panel and applies the result; returns false when vmtui should quit.
     public func send(_ key: KeyEvent) -> Bool {
         if key == .resize { return true }
-        // Ctrl-C leaves from anywhere; nothing half-done is ever written (wizards commit at the end).
+        // Ctrl-C leaves from anywhere but a guest console (whose guest gets it); nothing half-done
+        // is ever written (wizards commit at the end).
         guard let top = stack.last else { return false }
         if key == .ctrl("c"), !top.capturesAllKeys { return false }
         switch top.handle(key) {
@@ -55,7 +56,7 @@ public final class Application {
         while true {
             let size = terminal.size
             let version = liveVersion?()
-            if drawn == nil || drawn! != (version, size.width, size.height) {
+            if drawn.map({ $0 != (version, size.width, size.height) }) ?? true {
                 terminal.draw(render(width: size.width, height: size.height))
                 drawn = (version, size.width, size.height)
             }
