@@ -9,6 +9,12 @@ func killedWriteLeavesOldOrNewConfig() throws {
     let vmtui = VMTUIProcess()
     #expect(try vmtui.run("create", "web", "--os", "linux", "--memory", "256", "--network", "none").status == 0)
     let library = VMLibrary(home: vmtui.home)
+    // Spread the kills over the process's whole life (start-up, load, write, rename), measured
+    // here because a loaded machine can make it several times slower.
+    let started = ContinuousClock.now
+    #expect(try vmtui.run("set", "web", "memory=320").status == 0)
+    let lifetime = (ContinuousClock.now - started).components
+    let lifetimeMicroseconds = UInt32(clamping: lifetime.seconds * 1_000_000 + lifetime.attoseconds / 1_000_000_000_000)
     var generator = SystemRandomNumberGenerator()
     var sawOld = false, sawNew = false
     for round in 0..<40 {
@@ -21,8 +27,7 @@ func killedWriteLeavesOldOrNewConfig() throws {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        // Spread the kills over the process's whole life (start-up, load, write, rename).
-        usleep(UInt32.random(in: 0...40_000, using: &generator))
+        usleep(UInt32.random(in: 0...lifetimeMicroseconds + lifetimeMicroseconds / 4, using: &generator))
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let after = try library.load(name: "web")
