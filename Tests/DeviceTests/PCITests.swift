@@ -114,3 +114,20 @@ import Testing
         #expect(resets == 1)
     }
 }
+
+extension PCITests {
+    /// A reset brings the PIIX3's device registers back to their power-on values, as QEMU shows
+    /// them (0x4C I/O recovery 0x4D, 0x69 top of memory 0x02, 0x70 motherboard IRQ off, ...).
+    @Test func piix3RegistersReturnToPowerOnValues() {
+        cfgWrite(1, 0, 0x60, 4, 0x0B0B_0A0A)
+        cfgWrite(1, 0, 0x4C, 4, 0)
+        cfgWrite(1, 0, 0xB0, 4, 0xFFFF_FFFF)
+        isa.reset()
+        #expect(cfgRead(1, 0, 0x4C, 4) == 0x0003_004D)
+        #expect(cfgRead(1, 0, 0x60, 4) == 0x8080_8080)
+        #expect(cfgRead(1, 0, 0x68, 4) == 0x0000_0200)
+        #expect(cfgRead(1, 0, 0x74, 4) == 0x0C0C_0000)
+        #expect(cfgRead(1, 0, 0xA8, 4) == 0x0000_000F)
+        #expect(cfgRead(1, 0, 0xB0, 4) == 0)
+    }
+}

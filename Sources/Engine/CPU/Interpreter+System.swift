@@ -157,8 +157,11 @@ extension Interpreter {
 
     // MARK: MSRs and TSC
 
+    /// The counter now: machine time when the machine provides it, else instructions retired.
+    private var timeStampNow: UInt64 { timeStamp?() ?? retired }
+
     func readTSC() {
-        lastTSC = max(lastTSC &+ 1, retired)
+        lastTSC = max(lastTSC &+ 1, timeStampNow)
         gpr[0] = UInt32(truncatingIfNeeded: lastTSC)
         gpr[2] = UInt32(truncatingIfNeeded: lastTSC >> 32)
     }
@@ -168,7 +171,7 @@ extension Interpreter {
         let index = gpr[1]
         let v: UInt64
         switch index {
-        case 0x10: v = max(lastTSC, retired)
+        case 0x10: v = max(lastTSC, timeStampNow)
         case 0x8B, 0x17: v = msrs[index] ?? 0 // microcode signature, platform ID
         default: throw Fault.gp()
         }

@@ -33,6 +33,10 @@ public final class Interpreter: CPUBackend {
     var msrs: [UInt32: UInt64] = [:]
     var debugRegisters = [UInt32](repeating: 0, count: 8)
     var lastTSC: UInt64 = 0
+    /// Machine time in nanoseconds for RDTSC, a 1 GHz time-stamp counter that keeps counting
+    /// while the guest halts (QEMU's TCG follows virtual time the same way). Nil counts
+    /// instructions retired instead (bare CPU tests).
+    public var timeStamp: (() -> UInt64)?
     /// What the last `Fault.unsupported` was about.
     var unsupportedMessage = ""
 

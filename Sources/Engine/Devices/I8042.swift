@@ -81,7 +81,7 @@ public final class I8042: PortDevice {
             breakPrefix = true
             return nil
         }
-        let code = Scancodes.translate(byte)
+        let code = GuestKey.translateToSet1(byte)
         if breakPrefix {
             breakPrefix = false
             return code | 0x80

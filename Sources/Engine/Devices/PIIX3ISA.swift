@@ -11,9 +11,18 @@ public final class PIIX3ISA: PortDevice, PCIFunction {
         reset()
     }
 
+    /// Power-on values of the device registers (82371SB datasheet; what QEMU's PIIX3 shows):
+    /// ISA I/O recovery, X-bus chip selects, PIRQ A-D routing disabled, top of memory,
+    /// motherboard IRQ/DMA disabled, APIC chip select, SMI enables.
+    static let registerDefaults: [(Int, UInt8)] = [
+        (0x4C, 0x4D), (0x4E, 0x03), (0x60, 0x80), (0x61, 0x80), (0x62, 0x80), (0x63, 0x80),
+        (0x69, 0x02), (0x70, 0x80), (0x76, 0x0C), (0x77, 0x0C), (0x78, 0x02), (0xA0, 0x08), (0xA8, 0x0F),
+    ]
+
     public func reset() {
         resetControl = 0
-        for r in 0x60...0x63 { config.set8(r, 0x80) } // PIRQ routing disabled
+        for r in 0x40..<0x100 { config.set8(r, 0) }
+        for (r, value) in PIIX3ISA.registerDefaults { config.set8(r, value) }
         config.set16(0x04, 0x0007)
     }
 

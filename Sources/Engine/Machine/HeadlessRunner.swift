@@ -38,6 +38,7 @@ public final class HeadlessRunner {
     public let options: Options
     private let stdinBytes = ByteQueue()
     private var debugcon: FileHandle?
+    private var terminal: TerminalRawMode?
     private var typed = false
 
     public init(machine: Machine, options: Options) throws {
@@ -53,6 +54,7 @@ public final class HeadlessRunner {
         }
         if options.serialStdio {
             machine.com1.onTransmit = { byte in FileHandle.standardOutput.write(Data([byte])) }
+            terminal = TerminalRawMode()
             startStdinReader()
         }
     }
@@ -98,6 +100,7 @@ public final class HeadlessRunner {
     }
 
     private func finish(_ outcome: Outcome) -> Outcome {
+        terminal?.restore()
         try? debugcon?.synchronize()
         return outcome
     }

@@ -99,6 +99,7 @@ public final class Machine {
         systemControl = SystemControlPortA(memory: memory)
         cpu = cpuFactory(memory, ports)
         cpu.interruptController = pic
+        (cpu as? Interpreter)?.timeStamp = { [clock] in clock.nanoseconds }
 
         wire()
         try attachMedia(baseDirectory: baseDirectory)
@@ -143,6 +144,7 @@ public final class Machine {
         systemControl.onReset = { [unowned self] in resetRequested = true }
         keyboardController.onReset = { [unowned self] in resetRequested = true }
         pm.onPowerOff = { [unowned self] in powerOffRequested = true }
+        pm.sci = IRQLine(irq: 9, controller: pic)
         debugExit.onExit = { [unowned self] code in exitCode = code }
     }
 

@@ -1,0 +1,30 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Puts the terminal on standard input into raw-ish mode while a guest's serial port owns it
+/// (`--serial stdio`), as QEMU's stdio chardev does: keys reach the guest as typed (no line
+/// editing, no local echo, Enter as CR), while Ctrl-C still signals so the run powers off
+/// cleanly. Output processing stays on. Does nothing when stdin is not a terminal.
+final class TerminalRawMode {
+    private var saved: termios?
+
+    init() {
+        guard isatty(STDIN_FILENO) == 1 else { return }
+        var settings = termios()
+        guard tcgetattr(STDIN_FILENO, &settings) == 0 else { return }
+        saved = settings
+        settings.c_lflag &= ~tcflag_t(ICANON | ECHO | ECHONL | IEXTEN)
+        settings.c_iflag &= ~tcflag_t(ICRNL | INLCR | IGNCR | IXON)
+        tcsetattr(STDIN_FILENO, TCSANOW, &settings)
+    }
+
+    /// Puts the terminal back as it was; safe to call more than once.
+    func restore() {
+        guard var settings = saved else { return }
+        tcsetattr(STDIN_FILENO, TCSANOW, &settings)
+        saved = nil
+    }
+
+    deinit { restore() }
+}

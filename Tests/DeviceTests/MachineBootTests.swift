@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+@testable import Engine
+
+/// The assembled PC booting Debian's SeaBIOS in-process, in deterministic time: the boot
+/// sector from Tests/guests/hello-boot.asm on a floppy image, checked on the VGA text screen,
+/// on COM1 and in the SeaBIOS log. The release-binary guest tests (Tests/scripts/
+/// platform-guests.sh) cover the rest through `vmtui run`.
+@Suite struct MachineBootTests {
+    static let nasm = "/usr/bin/nasm"
+    static let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../guests/hello-boot.asm").standardizedFileURL.path
+
+    struct Run {
+        var screen: TextScreen
+        var serial: String
+        var log: String
+        var retired: UInt64
+        var stop: MachineStop?
+    }
+
+    /// Boots a floppy holding the boot sector until the guest halts for good (`cli; hlt`).
+    static func boot(_ image: String) throws -> Run {
+        var config = VMConfig(name: "boot-test")
+        config.memoryMiB = 32
+        config.floppyImage = image
+        config.bootOrder = [.floppy]
+        let machine = try Machine(config: config, firmware: try FirmwareLocator().load(),
+                                  timeMode: .deterministic(nanosecondsPerInstruction: 10),
+                                  unixTime: 1_700_000_000) { Interpreter(memory: $0, ports: $1) }
+        var serial: [UInt8] = []
+        machine.com1.onTransmit = { serial.append($0) }
+        var slices = 0
+        // The halt comes after about 6 million instructions; the limit only stops a runaway.
+        while machine.runSlice() == nil, !machine.haltedForever, slices < 5_000 { slices += 1 }
+        return Run(screen: machine.screen(), serial: String(decoding: serial, as: UTF8.self),
+                   log: machine.debugConsole.text, retired: machine.instructionsRetired, stop: machine.stopReason)
+    }
+
+    static func floppyImage() throws -> String? {
+        guard FileManager.default.isExecutableFile(atPath: nasm),
+              FileManager.default.fileExists(atPath: FirmwareLocator.defaultBIOS) else { return nil }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmtui-boot-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let image = dir.appendingPathComponent("floppy.img").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: nasm)
+        process.arguments = ["-f", "bin", "-DMEDIUM=floppy", "-o", image, source]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw MachineError.storage("nasm failed on \(source)") }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: image))
+        try handle.truncate(atOffset: 1_474_560)
+        try handle.close()
+        return image
+    }
+
+    @Test func seabiosBootsAFloppyBootSectorDeterministically() throws {
+        guard let image = try Self.floppyImage() else {
+            print("SKIP MachineBootTests: needs nasm and /usr/share/seabios (apt-get install nasm seabios)")
+            return
+        }
+        defer { try? FileManager.default.removeItem(atPath: (image as NSString).deletingLastPathComponent) }
+        let first = try Self.boot(image)
+        #expect(first.stop == nil)
+        let rows = first.screen.plainText.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(rows.first?.hasPrefix("SeaBIOS (version ") == true)
+        #expect(rows.dropFirst().first == "Booting from Floppy...")
+        #expect(rows.dropFirst(2).first == "Hello from floppy, DL=00")
+        #expect(first.serial == "serial hello from floppy\r\n")
+        #expect(first.log.contains("Booting from 0000:7c00"))
+        #expect(first.log.contains("Found 5 PCI devices"))
+        // Time derived from instructions: a second boot retires exactly as many.
+        let second = try Self.boot(image)
+        #expect(second.retired == first.retired)
+        #expect(second.log == first.log)
+    }
+}
