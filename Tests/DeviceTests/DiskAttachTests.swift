@@ -73,6 +73,24 @@ final class FlushCountingDisk: BlockDevice {
         }
     }
 
+    /// Images are locked while a machine has them open; a machine that is gone must have let go
+    /// (no reference cycle through the port map keeps its devices alive).
+    @Test func aReleasedMachineUnlocksItsImages() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try DiskImage.create(path: dir + "/disk.qcow2", format: .qcow2, size: 1 << 20)
+        let disks = [VMConfig.Disk(path: dir + "/disk.qcow2", format: .qcow2, sizeBytes: nil, interface: .ide)]
+        weak var released: Machine?
+        do {
+            let machine = try Self.machine(disks: disks)
+            released = machine
+            #expect(throws: StorageError.self) { _ = try DiskImage.open(path: dir + "/disk.qcow2", readOnly: false) }
+        }
+        #expect(released == nil)
+        #expect(throws: Never.self) { _ = try DiskImage.open(path: dir + "/disk.qcow2", readOnly: false) }
+        #expect(throws: Never.self) { _ = try Self.machine(disks: disks) }
+    }
+
     @Test func aFormatThatDisagreesWithTheConfigIsRefused() throws {
         let dir = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

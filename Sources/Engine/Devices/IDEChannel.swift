@@ -12,6 +12,8 @@ public final class IDEChannel: PortDevice {
     private let irq: IRQLine
     let memory: MemoryMap
     public private(set) var drives: [IDEDrive?] = [nil, nil]
+    /// Bit n set when slot n holds a drive: lets the data port skip the drive lookup per word.
+    private var filledSlots = 0
 
     // Task file; "previous" halves for LBA48 (HOB).
     public var features: UInt8 = 0
@@ -42,7 +44,10 @@ public final class IDEChannel: PortDevice {
         self.memory = memory
     }
 
-    public func attach(_ drive: IDEDrive, slot: Int) { drives[slot] = drive }
+    public func attach(_ drive: IDEDrive, slot: Int) {
+        drives[slot] = drive
+        filledSlots |= 1 << slot
+    }
 
     public var selectedSlot: Int { Int(device >> 4) & 1 }
     var selected: IDEDrive? { drives[selectedSlot] }
@@ -192,10 +197,10 @@ public final class IDEChannel: PortDevice {
     // MARK: Ports
 
     public func portRead(_ port: UInt16, width: Int) -> UInt32 {
-        if port == controlPort { return selected == nil ? 0 : UInt32(status) }
-        guard let drive = selected else { return 0 }
+        guard filledSlots & (1 << selectedSlot) != 0 else { return 0 }
+        if port == base { return readData(width: width) }
+        if port == controlPort { return UInt32(status) }
         switch port - base {
-        case 0: return readData(width: width, drive: drive)
         case 1: return UInt32(hob ? 0 : error)
         case 2: return UInt32(hob ? sectorCount >> 8 : sectorCount & 0xFF)
         case 3: return UInt32(hob ? lbaLow >> 8 : lbaLow & 0xFF)
@@ -208,18 +213,23 @@ public final class IDEChannel: PortDevice {
         }
     }
 
-    private func readData(width: Int, drive: IDEDrive) -> UInt32 {
-        guard !writing, bufferIndex < buffer.count else { return 0 }
-        var value: UInt32 = 0
-        for i in 0..<width where bufferIndex < buffer.count {
-            value |= UInt32(buffer[bufferIndex]) << UInt32(8 * i)
-            bufferIndex += 1
+    /// The data port, once per word of a PIO transfer: kept to a few accesses (it is hot while
+    /// boot loaders read the disk or CD through the BIOS).
+    private func readData(width: Int) -> UInt32 {
+        let start = bufferIndex
+        let end = min(start + width, buffer.count)
+        guard !writing, start < end else { return 0 }
+        let value = buffer.withUnsafeBufferPointer { bytes in
+            var v: UInt32 = 0
+            for i in start..<end { v |= UInt32(bytes[i]) << UInt32(8 * (i - start)) }
+            return v
         }
-        if bufferIndex >= buffer.count {
+        bufferIndex = end
+        if end == buffer.count {
             status &= ~IDEChannel.dataRequest
             buffer = []
             bufferIndex = 0
-            drive.pioReadFinished(on: self)
+            selected?.pioReadFinished(on: self)
         }
         return value
     }

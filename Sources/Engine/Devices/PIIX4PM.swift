@@ -5,7 +5,9 @@ public final class PIIX4PM: PortDevice, PCIFunction {
     public static let timerHz: UInt64 = 3_579_545
 
     private var config = PCIConfigSpace(vendor: 0x8086, device: 0x7113, revision: 0x03, classCode: 0x06_80_00, interruptPin: 1)
-    private let ports: PortMap
+    /// Unowned: the port map holds this device, so a strong reference back would be a cycle that
+    /// keeps the whole machine (and its open, locked disk images) alive after it is gone.
+    private unowned let ports: PortMap
     private let clock: MachineClock
     private var mappedBase: UInt16?
     private var status: UInt16 = 0
