@@ -6,6 +6,8 @@ struct MainApp {
     var library: VMLibrary
     var themeName: String?
     var selectedVM: String?
+    /// Start the selected VM at once (`--start NAME`, the demo's way to show a guest right away).
+    var startSelected = false
 
     func run() throws {
         let (theme, warning) = ThemeStore.standard().load(name: themeName ?? "default")
@@ -17,6 +19,13 @@ struct MainApp {
         let app = Application(root: screen, styles: theme.resolved(for: terminal.depth))
         app.liveVersion = { sessions.version }
         if let warning { app.open(Dialog(title: "Theme", message: warning)) }
+        if startSelected, let selectedVM {
+            if screen.selectedEntry?.name == selectedVM {
+                _ = app.send(.char("s"))
+            } else {
+                screen.show("No VM named \(selectedVM) to start: pick one from the list.", isError: true)
+            }
+        }
         app.run(on: terminal)
         sessions.powerOffAll()
     }

@@ -29,8 +29,11 @@ struct VMTUICommand: ParsableCommand {
     @Option(help: "Select this VM when the screen opens.")
     var select: String?
 
+    @Option(help: "Start this VM and open its console when the screen opens.")
+    var start: String?
+
     func run() throws {
-        try MainApp(library: VMLibrary(), themeName: theme, selectedVM: select).run()
+        try MainApp(library: VMLibrary(), themeName: theme, selectedVM: start ?? select, startSelected: start != nil).run()
     }
 
     /// Exit codes: 0 ok, 1 failure, 2 usage or validation error; the message goes to stderr.
