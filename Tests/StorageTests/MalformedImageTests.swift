@@ -127,6 +127,7 @@ import Testing
         let l1 = try field(sample, at: 40, width: 8)
         let l2 = try field(sample, at: Int(l1), width: 8) & 0x00FF_FFFF_FFFF_FE00
         let reftable = try field(sample, at: 48, width: 8)
+        let firstData = try field(sample, at: Int(l2), width: 8)
         let copied: UInt64 = 1 << 63
         let cases: [(offset: UInt64, value: UInt64, problem: String)] = [
             (l1, copied | 0x7FFF_0000, "outside the file"),                   // L2 table past the end
@@ -137,6 +138,7 @@ import Testing
             (l2, copied | l1, "overlapping metadata"),                        // data cluster = L1 table
             (l2, copied | l2, "overlapping metadata"),                        // data cluster = its own L2 table
             (l2, copied | 0x10200, "unaligned"),
+            (l2 + 8, firstData, "overlapping data"),                         // two guest clusters, one host cluster
             (l2, (1 << 62) | 0x7FFF_FFFF_0000, "past the end of the file"),   // compressed, outside the file
             (l2, (1 << 62) | l2, "corrupt"),                                  // compressed, garbage data
             (reftable, l1, "overlapping metadata"),                           // refcount block = L1 table
