@@ -100,9 +100,7 @@ public final class QCOW2Image: DiskImageFile {
             try addFixedRange(at: header.l1Offset, bytes: header.l1Size * 8, name: "the L1 table")
         }
         try addFixedRange(at: header.refcountTableOffset, bytes: header.refcountTableClusters * clusterSize, name: "the refcount table")
-        if header.snapshotCount > 0 {
-            try addFixedRange(at: header.snapshotsOffset, bytes: 1, name: "the snapshot table")
-        }
+        if header.snapshotCount > 0 { try registerSnapshots() }
 
         l1 = try QCOW2Image.readTable(file, at: header.l1Offset, count: header.l1Size)
         refcountTable = try QCOW2Image.readTable(file, at: header.refcountTableOffset, count: header.refcountTableClusters * clusterSize / 8)
@@ -146,7 +144,7 @@ public final class QCOW2Image: DiskImageFile {
 
     // MARK: - Validation helpers
 
-    private func addFixedRange(at offset: UInt64, bytes: Int, name: String) throws(StorageError) {
+    func addFixedRange(at offset: UInt64, bytes: Int, name: String) throws(StorageError) {
         guard offset & UInt64(clusterSize - 1) == 0, offset != 0 else {
             throw file.error("\(name) at \(storageHex(offset)) is not at a cluster boundary past the header")
         }
@@ -162,7 +160,7 @@ public final class QCOW2Image: DiskImageFile {
         fixedRanges.append((range, name))
     }
 
-    private func addMetadataCluster(_ offset: UInt64, name: String) throws(StorageError) {
+    func addMetadataCluster(_ offset: UInt64, name: String) throws(StorageError) {
         guard offset & UInt64(clusterSize - 1) == 0 else {
             throw file.error("\(name) at \(storageHex(offset)) is not cluster aligned")
         }
