@@ -37,3 +37,9 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Engine"]),
     ]
 )
+
+// The libFuzzer harness of the image parsers, only when scripts/fuzz-storage asks for it
+// (it links libFuzzer's main, so ordinary builds must not see it).
+if Context.environment["VMTUI_FUZZ"] != nil {
+    package.targets.append(.executableTarget(name: "StorageFuzz", dependencies: ["Engine"]))
+}

@@ -40,6 +40,18 @@ struct DiskCommandTests {
         #expect(shrink.output.contains("shrinking"))
     }
 
+    /// The benchmark's strided order (as qemu-img bench -S) visits every block once per pass.
+    @Test func benchStepsThroughTheWholeDisk() throws {
+        let dir = ScratchDirectory()
+        let path = dir.file("bench.qcow2")
+        #expect(try vmtui("create", path, "--format", "qcow2", "--size", "1M").status == 0)
+        let bench = try vmtui("bench", path, "--write", "--step", "12K", "--count", "256")
+        #expect(bench.status == 0, "\(bench.output)")
+        #expect(bench.output.contains("strided write 4 KiB x 256: "), "\(bench.output)")
+        #expect(try DiskImage.open(path: path, readOnly: true).readAll() == [UInt8](repeating: 0xA5, count: 1 << 20))
+        #expect(try vmtui("bench", path, "--step", "5K").status == 2)
+    }
+
     @Test func failuresExitWith1AndNameTheFile() throws {
         let dir = ScratchDirectory()
         let missing = try vmtui("info", dir.file("missing.qcow2"))

@@ -127,6 +127,7 @@ import Testing
         let l1 = try field(sample, at: 40, width: 8)
         let l2 = try field(sample, at: Int(l1), width: 8) & 0x00FF_FFFF_FFFF_FE00
         let reftable = try field(sample, at: 48, width: 8)
+        let firstData = try field(sample, at: Int(l2), width: 8)
         let copied: UInt64 = 1 << 63
         let cases: [(offset: UInt64, value: UInt64, problem: String)] = [
             (l1, copied | 0x7FFF_0000, "outside the file"),                   // L2 table past the end
@@ -137,6 +138,7 @@ import Testing
             (l2, copied | l1, "overlapping metadata"),                        // data cluster = L1 table
             (l2, copied | l2, "overlapping metadata"),                        // data cluster = its own L2 table
             (l2, copied | 0x10200, "unaligned"),
+            (l2 + 8, firstData, "overlapping data"),                         // two guest clusters, one host cluster
             (l2, (1 << 62) | 0x7FFF_FFFF_0000, "past the end of the file"),   // compressed, outside the file
             (l2, (1 << 62) | l2, "corrupt"),                                  // compressed, garbage data
             (reftable, l1, "overlapping metadata"),                           // refcount block = L1 table
@@ -154,6 +156,33 @@ import Testing
             }
             expectRefused(path, c.problem)
         }
+    }
+
+    @Test(.enabled(if: Tools.haveQemu, "qemu-img missing: apt-get install qemu-utils"))
+    func snapshotMetadataIsCheckedAndKeptApartFromData() throws {
+        let dir = ScratchDirectory()
+        let sample = dir.file("snap.qcow2")
+        try #require(try run(Tools.qemuImg, ["create", "-q", "-f", "qcow2", sample, "1M"]).status == 0)
+        try #require(try run(Tools.qemuIO, ["-f", "qcow2", "-c", "write -P 3 0 128k", sample]).status == 0)
+        try #require(try run(Tools.qemuImg, ["snapshot", "-c", "one", sample]).status == 0)
+        let l1 = try field(sample, at: 40, width: 8)
+        let l2 = try field(sample, at: Int(l1), width: 8) & 0x00FF_FFFF_FFFF_FE00
+        let snapshots = try field(sample, at: 64, width: 8)
+        let snapshotL1 = try field(sample, at: Int(snapshots), width: 8)
+        let cases: [(offset: UInt64, bytes: [UInt8], problem: String)] = [
+            (60, Self.be(65536, 4), "past the end of the file"),              // more snapshots than the file holds
+            (snapshots, Self.be(l1, 8), "overlapping metadata"),              // snapshot L1 = active L1
+            (snapshots + 8, Self.be(0xFFFF_FFFF, 4), "limit"),                // absurd snapshot L1 size
+            (l2, Self.be(1 << 63 | snapshotL1, 8), "overlapping metadata"),   // guest data on the snapshot's L1
+        ]
+        for (index, c) in cases.enumerated() {
+            let path = dir.file("snap\(index).qcow2")
+            try FileManager.default.copyItem(atPath: sample, toPath: path)
+            try patch(path, at: c.offset, c.bytes)
+            expectRefused(path, c.problem)
+        }
+        let intact = try DiskImage.open(path: sample, readOnly: true)
+        #expect(try intact.read(at: 0, count: 4096) == [UInt8](repeating: 3, count: 4096))
     }
 
     @Test func twoL1EntriesSharingOneL2TableAreRefused() throws {

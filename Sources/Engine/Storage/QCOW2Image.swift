@@ -48,6 +48,10 @@ public final class QCOW2Image: DiskImageFile {
     /// Clusters (index) holding L2 tables and refcount blocks, to catch tables that overlap
     /// each other and data clusters that point into metadata.
     var metadataClusters: Set<UInt64> = []
+    /// Host clusters holding guest data of the L2 tables in `scannedL2` (offsets): each may be
+    /// used once, or writes to one guest cluster would show up in another.
+    var dataClusters = ClusterBitmap()
+    var scannedL2: Set<UInt64> = []
     /// Byte ranges of the header, L1 table, refcount table and snapshot table.
     var fixedRanges: [(range: Range<UInt64>, name: String)] = []
     /// Allocation appends: the first cluster index past everything in use.
@@ -96,9 +100,7 @@ public final class QCOW2Image: DiskImageFile {
             try addFixedRange(at: header.l1Offset, bytes: header.l1Size * 8, name: "the L1 table")
         }
         try addFixedRange(at: header.refcountTableOffset, bytes: header.refcountTableClusters * clusterSize, name: "the refcount table")
-        if header.snapshotCount > 0 {
-            try addFixedRange(at: header.snapshotsOffset, bytes: 1, name: "the snapshot table")
-        }
+        if header.snapshotCount > 0 { try registerSnapshots() }
 
         l1 = try QCOW2Image.readTable(file, at: header.l1Offset, count: header.l1Size)
         refcountTable = try QCOW2Image.readTable(file, at: header.refcountTableOffset, count: header.refcountTableClusters * clusterSize / 8)
@@ -142,7 +144,7 @@ public final class QCOW2Image: DiskImageFile {
 
     // MARK: - Validation helpers
 
-    private func addFixedRange(at offset: UInt64, bytes: Int, name: String) throws(StorageError) {
+    func addFixedRange(at offset: UInt64, bytes: Int, name: String) throws(StorageError) {
         guard offset & UInt64(clusterSize - 1) == 0, offset != 0 else {
             throw file.error("\(name) at \(storageHex(offset)) is not at a cluster boundary past the header")
         }
@@ -158,7 +160,7 @@ public final class QCOW2Image: DiskImageFile {
         fixedRanges.append((range, name))
     }
 
-    private func addMetadataCluster(_ offset: UInt64, name: String) throws(StorageError) {
+    func addMetadataCluster(_ offset: UInt64, name: String) throws(StorageError) {
         guard offset & UInt64(clusterSize - 1) == 0 else {
             throw file.error("\(name) at \(storageHex(offset)) is not cluster aligned")
         }
@@ -310,6 +312,7 @@ public final class QCOW2Image: DiskImageFile {
             target = host  // a preallocated zero cluster we own: fill it in place
         } else {
             target = try allocateClusters(1)
+            _ = dataClusters.insert(target >> UInt64(clusterBits))
             releaseReference(current)
         }
         try file.write(at: target, bytes: cluster)
@@ -327,8 +330,10 @@ public final class QCOW2Image: DiskImageFile {
     private func releaseReference(_ old: QCOW2Mapping) {
         switch old {
         case .unallocated: break
-        case .zero(let host, _): if host != 0 { pendingFrees.append(host >> UInt64(clusterBits)) }
-        case .data(let host, _): pendingFrees.append(host >> UInt64(clusterBits))
+        case .zero(let host, _) where host != 0, .data(let host, _):
+            pendingFrees.append(host >> UInt64(clusterBits))
+            dataClusters.remove(host >> UInt64(clusterBits))
+        case .zero: break
         case .compressed(let offset, let sectors):
             let end = (offset & ~511) + UInt64(sectors) * 512 - 1
             for cluster in (offset >> UInt64(clusterBits))...(end >> UInt64(clusterBits)) { pendingFrees.append(cluster) }
@@ -368,8 +373,30 @@ public final class QCOW2Image: DiskImageFile {
         guard l1Index < l1.count else { return 0 }
         let l2Offset = l1[l1Index] & QCOW2Image.offsetMask
         guard l2Offset != 0 else { return 0 }
-        let table = try loadTable(at: l2Offset, cache: l2Cache)
+        let table = try loadL2(at: l2Offset, l1Index: l1Index)
         return table.data.be64(Int((guest >> UInt64(clusterBits)) & UInt64((1 << l2Bits) - 1)) * 8)
+    }
+
+    /// The L2 table of L1 entry `l1Index`; the first time, its entries are checked and their
+    /// data clusters recorded, so two guest clusters sharing one host cluster are refused.
+    private func loadL2(at offset: UInt64, l1Index: Int) throws(StorageError) -> MetadataTable {
+        let table = try loadTable(at: offset, cache: l2Cache)
+        guard scannedL2.insert(offset).inserted else { return table }
+        let first = UInt64(l1Index) << UInt64(clusterBits + l2Bits)
+        for index in 0..<(1 << l2Bits) {
+            let guest = first + UInt64(index) << UInt64(clusterBits)
+            let host: UInt64
+            switch try mapping(table.data.be64(index * 8), guest: guest) {
+            case .data(let h, _), .zero(let h, _): host = h
+            case .unallocated, .compressed: continue
+            }
+            guard host != 0 else { continue }
+            guard dataClusters.insert(host >> UInt64(clusterBits)) else {
+                scannedL2.remove(offset)
+                throw file.error("overlapping data: guest offset \(storageHex(guest)) maps to host cluster \(storageHex(host)), which another guest cluster also uses (qemu-img check -r all repairs it)")
+            }
+        }
+        return table
     }
 
     func loadTable(at offset: UInt64, cache: MetadataCache) throws(StorageError) -> MetadataTable {
@@ -386,7 +413,7 @@ public final class QCOW2Image: DiskImageFile {
         let entry = l1[l1Index]
         let oldOffset = entry & QCOW2Image.offsetMask
         if oldOffset != 0 {
-            let table = try loadTable(at: oldOffset, cache: l2Cache)
+            let table = try loadL2(at: oldOffset, l1Index: l1Index)
             if entry & QCOW2Image.copiedFlag != 0 { return (table, oldOffset) }
             if try refcount(ofCluster: oldOffset >> UInt64(clusterBits)) == 1 {
                 setL1(l1Index, oldOffset | QCOW2Image.copiedFlag)
@@ -395,7 +422,10 @@ public final class QCOW2Image: DiskImageFile {
         }
         let newOffset = try allocateClusters(1)
         metadataClusters.insert(newOffset >> UInt64(clusterBits))
-        let copy = MetadataTable(oldOffset != 0 ? try loadTable(at: oldOffset, cache: l2Cache).data : StorageBytes(count: clusterSize))
+        let copy = MetadataTable(oldOffset != 0 ? try loadL2(at: oldOffset, l1Index: l1Index).data : StorageBytes(count: clusterSize))
+        // The copy takes over the entries (and their data clusters) of the table it replaces.
+        scannedL2.remove(oldOffset)
+        scannedL2.insert(newOffset)
         l2Cache.insert(copy, at: newOffset)
         l2Cache.markDirty(newOffset, copy)
         if oldOffset != 0 { pendingFrees.append(oldOffset >> UInt64(clusterBits)) }
