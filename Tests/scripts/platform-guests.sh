@@ -171,6 +171,12 @@ run "$(config odd floppy "$WORK/odd.img")" --timeout 5
 if [ $RC -eq 2 ] && has "$ERR" "$WORK/odd.img is 1000000 bytes" && has "$ERR" "1474560"; then ok "floppy of the wrong size: clear error"
 else fail "odd floppy: status $RC, stderr: $ERR"; fi
 
+# 8b. More CPUs than the emulator models: a warning, and the boot goes on with one.
+sed 's/"cpuCount":1/"cpuCount":2/' "$floppy_cfg" > "$WORK/smp.json"
+run "$WORK/smp.json" --until-text "DL=00" --timeout 30
+if [ $RC -eq 0 ] && has "$ERR" "warning: 2 CPUs configured"; then ok "cpuCount 2: warned, boots with one CPU"
+else fail "cpuCount 2: status $RC, stderr: $ERR"; fi
+
 # 9. --bios really replaces the firmware: the 128 KiB SeaBIOS build has no Xen probe line.
 if [ -f /usr/share/seabios/bios.bin ]; then
     run "$floppy_cfg" --bios /usr/share/seabios/bios.bin --until-text "DL=00" --timeout 30 --debugcon "$WORK/bios128.log"

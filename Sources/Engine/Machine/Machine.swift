@@ -208,6 +208,9 @@ public final class Machine {
         fwCfg.addFile("bootorder", Array(bootorder.utf8) + [0])
         fwCfg.addFile("etc/boot-fail-wait", FwCfg.le32(0xFFFF_FFFF)) // never retry, as QEMU
         fwCfg.setItem(0x05, [1, 0]) // NB_CPUS
+        if config.cpuCount > 1 {
+            warnings.append("\(config.cpuCount) CPUs configured; the emulated PC has one (SMP is not modelled yet)")
+        }
         fwCfg.setItem(0x0F, [1, 0]) // MAX_CPUS
         fwCfg.setItem(0x0E, [0, 0]) // no boot menu
     }
