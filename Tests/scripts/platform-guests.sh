@@ -120,7 +120,7 @@ fi
 if command -v tmux >/dev/null; then
     sock=vmtui-platform-$$
     tmux -L "$sock" new-session -d -x 100 -y 40 "stty -a > '$WORK/stty.before'; '$VMTUI' run --config '$WORK/serial.json' --headless --serial stdio --until-text 'Serial got: ping' --timeout 30; echo \$? > '$WORK/tty.rc'; stty -a > '$WORK/stty.after'; sleep 30"
-    sleep 1
+    sleep 2 # vmtui switches the terminal to raw mode within milliseconds of starting
     tmux -L "$sock" send-keys "ping" Enter
     for _ in $(seq 100); do [ -s "$WORK/stty.after" ] && break; sleep 0.1; done
     pane=$(tmux -L "$sock" capture-pane -p)
@@ -136,8 +136,8 @@ run "$floppy_cfg" --until-text "no such text" --until-text "DL=00" --timeout 30
 [ $RC -eq 0 ] && ok "--until-text repeatable" || fail "--until-text repeatable: status $RC: $ERR"
 
 # 5. --timeout: a guest that never shows the text ends with status 1 and says why.
-run "$floppy_cfg" --until-text "never shown" --timeout 1
-if [ $RC -eq 1 ] && has "$ERR" "timed out after 1" && has "$OUT" "Hello from floppy"; then ok "--timeout gives status 1"
+run "$floppy_cfg" --until-text "never shown" --timeout 3
+if [ $RC -eq 1 ] && has "$ERR" "timed out after 3" && has "$OUT" "Hello from floppy"; then ok "--timeout gives status 1"
 else fail "--timeout: status $RC, stderr: $ERR"; fi
 
 # 6. Triple fault: reported with the CPU state, status 1, never a hang.
