@@ -41,6 +41,7 @@ public final class Machine {
     public let debugConsole = DebugConsole()
     public let post = POSTPort()
     public let debugExit = DebugExitPort()
+    public let gpe = ACPIGPEBlock()
     public let systemControl: SystemControlPortA
 
     private let bios: HostBuffer
@@ -130,6 +131,7 @@ public final class Machine {
         ports.register(debugConsole, ports: 0x402...0x402)
         ports.register(debugConsole, ports: 0xE9...0xE9)
         ports.register(fwCfg, ports: 0x510...0x511)
+        ports.register(gpe, ports: ACPIGPEBlock.portRange)
         ports.register(fdc, ports: 0x3F0...0x3F5)
         ports.register(fdc, ports: 0x3F7...0x3F7)
         ports.register(com1, ports: com1.portRange)
@@ -224,6 +226,7 @@ public final class Machine {
         isaBridge.reset()
         ide.reset()
         pm.reset()
+        gpe.reset()
         vga.reset()
         pic.reset()
         pit.reset()
