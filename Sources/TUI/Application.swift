@@ -4,6 +4,10 @@ public final class Application {
     public private(set) var stack: [any Panel]
     public var styles: ThemeStyles
     public var minimumSize = (width: 80, height: 24)
+    /// Live content (running VMs): polled every `refreshMilliseconds` while no key arrives; the
+    /// screen is redrawn only when the value changes, so a still guest costs almost nothing.
+    public var liveVersion: (() -> UInt64)?
+    public var refreshMilliseconds = 33
 
     public init(root: any Panel, styles: ThemeStyles) {
         stack = [root]
@@ -33,9 +37,10 @@ public final class Application {
     /// Gives a key to the top panel and applies the result; returns false when vmtui should quit.
     public func send(_ key: KeyEvent) -> Bool {
         if key == .resize { return true }
-        // Ctrl-C leaves from anywhere; nothing half-done is ever written (wizards commit at the end).
-        if key == .ctrl("c") { return false }
+        // Ctrl-C leaves from anywhere but a guest console (whose guest gets it); nothing half-done
+        // is ever written (wizards commit at the end).
         guard let top = stack.last else { return false }
+        if key == .ctrl("c"), !top.capturesAllKeys { return false }
         switch top.handle(key) {
         case .handled, .ignored: break
         case .quit: return false
@@ -47,10 +52,16 @@ public final class Application {
 
     /// The interactive loop: draw, wait for a key, repeat until a panel quits.
     public func run(on terminal: Terminal) {
+        var drawn: (version: UInt64?, width: Int, height: Int)?
         while true {
             let size = terminal.size
-            terminal.draw(render(width: size.width, height: size.height))
-            guard let key = terminal.readKey() else { continue }
+            let version = liveVersion?()
+            if drawn.map({ $0 != (version, size.width, size.height) }) ?? true {
+                terminal.draw(render(width: size.width, height: size.height))
+                drawn = (version, size.width, size.height)
+            }
+            guard let key = terminal.readKey(timeoutMilliseconds: liveVersion == nil ? nil : refreshMilliseconds) else { continue }
+            drawn = nil
             if size.width < minimumSize.width || size.height < minimumSize.height {
                 if key == .char("q") || key == .ctrl("c") { return }
                 continue

@@ -6,6 +6,8 @@ public final class Canvas {
     public private(set) var cells: [Cell]
     /// Where the terminal cursor should be shown (a text field being edited); nil hides it.
     public var cursor: (x: Int, y: Int)?
+    /// A block cursor instead of the terminal's normal one (a guest that asked for a full-cell cursor).
+    public var cursorBlock = false
 
     public init(width: Int, height: Int) {
         self.width = max(width, 0)

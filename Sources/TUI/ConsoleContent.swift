@@ -11,4 +11,14 @@ public protocol ConsoleContent {
     var blinkEnabled: Bool { get }
     func character(column: Int, row: Int) -> UInt8
     func attribute(column: Int, row: Int) -> UInt8
+    /// Cursor scan lines within the cell (VGA CRTC cursor start/end), for its shape.
+    var cursorStartLine: Int { get }
+    var cursorEndLine: Int { get }
+}
+
+extension ConsoleContent {
+    public var cursorStartLine: Int { 13 }
+    public var cursorEndLine: Int { 14 }
+    /// A cursor that starts in the upper half of the cell and reaches its lower part is a block.
+    public var cursorIsBlock: Bool { cursorStartLine * 2 < cursorEndLine && cursorEndLine > 4 }
 }

@@ -24,6 +24,7 @@ public struct ConsolePane {
         }
         if content.cursorVisible, content.cursorColumn < columns, content.cursorRow < rows {
             canvas.cursor = (x + content.cursorColumn, y + content.cursorRow)
+            canvas.cursorBlock = content.cursorIsBlock
         }
     }
 }

@@ -86,7 +86,7 @@ public final class Terminal {
         lastFrame = canvas.cells
         if let cursor = canvas.cursor {
             wmove(cn_stdscr(), Int32(cursor.y), Int32(cursor.x))
-            curs_set(1)
+            curs_set(canvas.cursorBlock ? 2 : 1)
         } else {
             curs_set(0)
         }
@@ -104,7 +104,24 @@ public final class Terminal {
         if result == cn_err() { return nil }
         let event = KeyDecoder.decode(isKeyCode: result == KEY_CODE_YES, value: UInt32(value))
         if event == .resize { invalidate() }
+        if event == .escape { return altKey() ?? .escape }
         return event
+    }
+
+    /// After an Esc, a character already waiting means Alt+character (the terminal sent both at
+    /// once); anything else is put back so the lone Esc stays a key without extra delay.
+    private func altKey() -> KeyEvent? {
+        wtimeout(cn_stdscr(), 0)
+        var value: wint_t = 0
+        let result = wget_wch(cn_stdscr(), &value)
+        if result == cn_err() { return nil }
+        if result == KEY_CODE_YES {
+            ungetch(Int32(bitPattern: UInt32(value)))
+            return nil
+        }
+        if case .char(let c)? = KeyDecoder.decode(isKeyCode: false, value: UInt32(value)) { return .alt(c) }
+        unget_wch(wchar_t(bitPattern: UInt32(value)))
+        return nil
     }
 
     private func rendition(_ style: CellStyle) -> (attr_t, Int16) {

@@ -1,19 +1,24 @@
 /// The help screen's text and other fixed messages.
 enum HelpText {
-    static let engineNotWired = "Starting VMs and the console are not wired into this screen yet: the PC engine arrives "
-        + "in a later step (issue 5). The VM's settings are saved and ready for it."
-
     static let lines = [
         "Main screen",
         "  ↑ ↓ j k  Home End PgUp PgDn   select a VM",
         "  n  F2      new VM (wizard)",
         "  e  F4      edit the selected VM (same wizard)",
-        "  s  F5      start the VM          Enter   its console",
+        "  s  F5      start the VM and open its console (several VMs can run at once)",
+        "  Enter      the console of a running (or stopped) VM",
         "  N  F6      switch network NAT <-> Bridge (asks for the bridge once)",
         "  d  F8 Del  delete the VM and the images in its bundle",
         "  r  Ctrl-L  re-read the VMs from disk",
         "  ?  F1      this help",
         "  q  F10     quit (Ctrl-C too)",
+        "",
+        "Console",
+        "  every key goes to the guest (Ctrl-C, Esc, F1-F12, Ctrl/Alt combinations too)",
+        "  Ctrl-]     takes the keyboard back and opens the VM menu:",
+        "             p pause/resume  r reset  c Ctrl-Alt-Del  o power off (ACPI, then forced)",
+        "             t COM1 serial view <-> screen (PgUp/PgDn scroll)  q back to the list",
+        "             Esc or Ctrl-] gives the keyboard back to the guest",
         "",
         "Wizard and dialogs",
         "  Tab / Shift-Tab   next / previous field or button",

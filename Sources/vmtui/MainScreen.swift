@@ -4,6 +4,10 @@ import TUI
 /// The library: VMs on the left, the selected VM's settings on the right, keys at the bottom.
 final class MainScreen: Panel {
     let library: VMLibrary
+    /// The VMs running in this process; each keeps running while another is shown.
+    let sessions: VMSessions
+    /// How consoles draw guest screens (the terminal's colour depth and UTF-8 support).
+    var consolePane = ConsolePane(depth: .colors256, utf8: true)
     private(set) var entries: [VMLibrary.Entry] = []
     private let list = ListView(count: 0)
     private var status = StatusBar(hints: [
@@ -11,8 +15,9 @@ final class MainScreen: Panel {
         ("d", "Delete"), ("?", "Help"), ("q", "Quit"),
     ])
 
-    init(library: VMLibrary) {
+    init(library: VMLibrary, sessions: VMSessions = VMSessions()) {
         self.library = library
+        self.sessions = sessions
         reload()
     }
 
@@ -36,7 +41,9 @@ final class MainScreen: Panel {
         status.message = nil
         if list.handle(key) { return .handled }
         switch key {
-        case .char("q"), .function(10): return .quit
+        case .char("q"), .function(10):
+            let running = sessions.active
+            return running.isEmpty ? .quit : .open(confirmQuit(running.map(\.name).sorted()))
         case .char("?"), .function(1): return .open(TextViewer(title: "vmtui help", lines: HelpText.lines))
         case .char("n"), .function(2): return .open(VMWizard.make(draft: VMDraft(), screen: self))
         case .char("r"), .ctrl("l"): reload(); return .handled
@@ -48,11 +55,22 @@ final class MainScreen: Panel {
         }
         switch (key, entry) {
         case (.char("d"), _), (.function(8), _), (.delete, _):
+            if sessions[entry.name]?.state.isActive == true {
+                show("\(entry.name) is running: power it off first (Enter, Ctrl-] o).", isError: true)
+                return .handled
+            }
             return .open(confirmDelete(entry.name))
         case (.char("e"), .vm(let config)), (.function(4), .vm(let config)):
             return .open(VMWizard.make(draft: VMDraft(editing: config), screen: self))
-        case (.char("s"), .vm(let config)), (.function(5), .vm(let config)), (.enter, .vm(let config)):
-            return .open(Dialog(title: key == .enter ? "Console" : "Start \(config.name)", message: HelpText.engineNotWired))
+        case (.char("s"), .vm(let config)), (.function(5), .vm(let config)):
+            return .open(ConsoleScreen(session: sessions.start(config, bundle: library.bundleURL(name: config.name)),
+                                       pane: consolePane))
+        case (.enter, .vm(let config)):
+            guard let session = sessions[config.name] else {
+                show("\(config.name) is not running: press s to start it.")
+                return .handled
+            }
+            return .open(ConsoleScreen(session: session, pane: consolePane))
         case (.char("N"), .vm(let config)), (.function(6), .vm(let config)):
             return toggleNetwork(config)
         case (.char("e"), .broken(let name, _)), (.function(4), .broken(let name, _)):
@@ -68,6 +86,16 @@ final class MainScreen: Panel {
         default:
             return .ignored
         }
+    }
+
+    private func confirmQuit(_ running: [String]) -> Dialog {
+        let dialog = Dialog(
+            title: "Quit vmtui",
+            message: "Running: \(running.joined(separator: ", ")). Quitting cuts their power, like pulling the plug.",
+            buttons: ["Quit", "Cancel"]
+        ) { _, button, _ in button == 0 ? .quit : .close }
+        dialog.selected = 1
+        return dialog
     }
 
     private func confirmDelete(_ name: String) -> Dialog {
@@ -171,10 +199,23 @@ final class MainScreen: Panel {
         func pad(_ text: String, _ n: Int) -> String { text.padding(toLength: n, withPad: " ", startingAt: 0) }
         switch entry {
         case let .vm(config):
-            return marker + pad(name, nameWidth) + " " + pad(config.osShort, 5) + " stopped " + config.modeShort
+            return marker + pad(name, nameWidth) + " " + pad(config.osShort, 5) + " " + pad(stateWord(config.name), 7) + " "
+                + config.modeShort
         case let .broken(_, reason):
             let text = marker + pad(name, nameWidth) + " broken: " + reason
             return text.count > width ? String(text.prefix(width - 1)) + "…" : text
+        }
+    }
+
+    /// Seven columns at most, for the list.
+    private func stateWord(_ name: String) -> String {
+        switch sessions[name]?.state {
+        case nil, .stopped(.poweredOff)?: return "stopped"
+        case .starting?, .running?: return "running"
+        case .paused?: return "paused"
+        case .stopped(.tripleFault)?, .stopped(.resetLoop)?, .stopped(.unsupported)?: return "crashed"
+        case .stopped(.hostError)?: return "error"
+        case .stopped(.debugExit)?: return "exited"
         }
     }
 
@@ -192,11 +233,17 @@ final class MainScreen: Panel {
         errorStyle.background = window.background
         switch entry {
         case let .vm(config):
-            let state = "stopped"
+            let session = sessions[config.name]
+            let state = session.map { $0.state.isActive ? "\($0.state.label) \($0.stats.uptimeText)" : $0.state.label } ?? "stopped"
             canvas.text(config.name, x: rect.x, y: rect.y, style: styles.bold(.title), maxWidth: rect.width - state.count - 1)
             canvas.text(state, x: rect.maxX - state.count, y: rect.y, style: window)
             var y = rect.y + 1
-            let rows = config.details(library: library) + [("Bundle", library.bundleURL(name: config.name).path)]
+            var rows = config.details(library: library) + [("Bundle", library.bundleURL(name: config.name).path)]
+            if let session {
+                let status = session.state.isActive ? ConsoleScreen.summary(state: session.state, stats: session.stats)
+                    + "  (Enter: console)" : "\(session.state)"
+                rows.insert(("State", status), at: 0)
+            }
             for (label, value) in rows {
                 let lines = TextWrap.lines(value, width: rect.width - 9)
                 for (i, line) in lines.enumerated() where y < rect.maxY {

@@ -68,12 +68,9 @@ struct RunCommand: ParsableCommand {
         }
         let machine: Machine
         do {
-            let firmware = try FirmwareLocator(firmware: vmConfig.firmware, biosOverride: bios).load()
-            machine = try Machine(config: vmConfig, firmware: firmware,
-                                  timeMode: deterministic ? .deterministic(nanosecondsPerInstruction: 10) : .realtime,
-                                  baseDirectory: configURL.deletingLastPathComponent().path) {
-                Interpreter(memory: $0, ports: $1)
-            }
+            machine = try Machine.assemble(config: vmConfig, baseDirectory: configURL.deletingLastPathComponent().path,
+                                           biosOverride: bios,
+                                           timeMode: deterministic ? .deterministic(nanosecondsPerInstruction: 10) : .realtime)
         } catch {
             fail("\(error)")
         }

@@ -27,3 +27,18 @@ struct FakeScreen: ConsoleContent {
     #expect(ascii.row(0) == String(expected))
     #expect(ascii[0, 0].style == CellStyle(foreground: -1, background: -1, bold: true))
 }
+
+@Test func cursorShapeFollowsTheGuestsScanLines() {
+    struct Cursor: ConsoleContent {
+        var columns = 2, rows = 1, cursorColumn = 0, cursorRow = 0, cursorVisible = true, blinkEnabled = true
+        var cursorStartLine: Int, cursorEndLine: Int
+        func character(column: Int, row: Int) -> UInt8 { 0x20 }
+        func attribute(column: Int, row: Int) -> UInt8 { 0x07 }
+    }
+    let pane = ConsolePane(depth: .colors16, utf8: true)
+    for (start, end, block) in [(13, 14, false), (0, 15, true), (6, 7, false), (0, 7, true)] {
+        let canvas = Canvas(width: 4, height: 2)
+        pane.draw(Cursor(cursorStartLine: start, cursorEndLine: end), on: canvas, x: 0, y: 0)
+        #expect(canvas.cursorBlock == block, "scan lines \(start)-\(end)")
+    }
+}

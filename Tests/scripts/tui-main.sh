@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main screen: the library with a broken VM among good ones, help, the engine notice,
+# The main screen: the library with a broken VM among good ones, help, Enter on a stopped VM,
 # resizing down to 80x24 and below, and quitting cleanly.
 source "$(dirname "$0")/lib/tmux.bash"
 
@@ -32,10 +32,10 @@ expect "vmtui help"
 keys Escape
 absent "vmtui help"
 
-keys s
-expect "not wired into this screen"
 keys Enter
-absent "not wired"
+expect "web is not running: press s to start it."
+keys Escape
+absent "web is not running"
 
 resize 80 24
 expect "Virtual machines"

@@ -2,12 +2,14 @@ import Foundation
 
 /// Checks boot media before they go into a config, so a typo or a wrong file is caught early.
 public enum BootMedia {
-    /// ISO 9660 puts its primary volume descriptor at sector 16 (0x8000): a type byte, then "CD001".
+    /// The same checks the machine makes before boot (ISO9660.problem): "CD001" at byte 0x8001
+    /// and a file that holds the whole volume.
     public static func checkISO(_ path: String, field: String = "iso") throws {
-        let data = try readable(path, field: field, needBytes: 0x8006)
-        guard data.count >= 0x8006, data[0x8001..<0x8006].elementsEqual("CD001".utf8) else {
-            throw VMConfigError.invalid(file: nil, field: field, value: path, problem: "is not an ISO 9660 image (no CD001 at byte 0x8001)",
-                                        allowed: "a bootable .iso file")
+        _ = try readable(path, field: field, needBytes: 0)
+        let problem: String?
+        do { problem = try ISO9660.problem(with: DiskImage.open(path: path, readOnly: true)) } catch { problem = error.problem }
+        if let problem {
+            throw VMConfigError.invalid(file: nil, field: field, value: path, problem: problem, allowed: "a bootable .iso file")
         }
     }
 

@@ -157,9 +157,9 @@ public final class ATADisk: IDEDrive {
         w[1] = UInt16(cylinders)
         w[3] = UInt16(heads)
         w[6] = UInt16(sectorsPerTrack)
-        put(&w, 10, 20, "VMTUI0001")
-        put(&w, 23, 8, "1.0")
-        put(&w, 27, 40, model)
+        Self.putString(&w, 10, 20, "VMTUI0001")
+        Self.putString(&w, 23, 8, "1.0")
+        Self.putString(&w, 27, 40, model)
         w[47] = 0x8000 | UInt16(16) // READ/WRITE MULTIPLE up to 16 sectors
         w[49] = 0x0300 // LBA and DMA supported
         w[51] = 0x0200
@@ -183,15 +183,6 @@ public final class ATADisk: IDEDrive {
         w[88] = 0x003F // UDMA 0-5 supported
         w[93] = 0x6001 // 80-wire cable detected (as QEMU)
         for i in 0..<4 { w[100 + i] = UInt16(truncatingIfNeeded: sectors >> UInt64(16 * i)) }
-        var bytes = [UInt8](repeating: 0, count: 512)
-        for i in 0..<256 { bytes[2 * i] = UInt8(w[i] & 0xFF); bytes[2 * i + 1] = UInt8(w[i] >> 8) }
-        return bytes
-    }
-
-    /// ATA strings: space-padded, two characters per word, first character in the high byte.
-    private func put(_ w: inout [UInt16], _ start: Int, _ length: Int, _ text: String) {
-        var chars = Array(text.utf8.prefix(length))
-        chars += [UInt8](repeating: 0x20, count: length - chars.count)
-        for i in 0..<(length / 2) { w[start + i] = UInt16(chars[2 * i]) << 8 | UInt16(chars[2 * i + 1]) }
+        return Self.identifyBytes(w)
     }
 }

@@ -4,7 +4,8 @@
 public final class I440FX: PortDevice, PCIFunction {
     private var config = PCIConfigSpace(vendor: 0x8086, device: 0x1237, revision: 0x02, classCode: 0x06_00_00)
     private var address: UInt32 = 0
-    /// Functions by device<<3 | function; this bridge is 0.
+    /// Functions by device<<3 | function, other than this bridge (0, not stored: a reference
+    /// to itself would keep the whole machine alive).
     private var functions: [Int: PCIFunction] = [:]
 
     private let memory: MemoryMap
@@ -24,7 +25,6 @@ public final class I440FX: PortDevice, PCIFunction {
         self.biosSize = biosSize
         config.makeWritable(I440FX.pamFirst..<(I440FX.pamLast + 1))
         config.makeWritable(I440FX.smramRegister..<(I440FX.smramRegister + 1), mask: 0x78)
-        functions[0] = self
         reset()
     }
 
@@ -74,7 +74,7 @@ public final class I440FX: PortDevice, PCIFunction {
         guard address & 0x8000_0000 != 0, (address >> 16) & 0xFF == 0 else { return allOnes }
         let devfn = Int((address >> 8) & 0xFF)
         let offset = Int(address & 0xFC) + Int(port - 0xCFC)
-        guard let function = functions[devfn] else { return allOnes }
+        guard let function = devfn == 0 ? self : functions[devfn] else { return allOnes }
         if let value {
             function.configWrite(offset, width: width, value: value)
             return 0

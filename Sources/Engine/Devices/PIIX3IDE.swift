@@ -5,7 +5,8 @@ public final class PIIX3IDE: PortDevice, PCIFunction {
     private var config = PCIConfigSpace(vendor: 0x8086, device: 0x7010, revision: 0x00, classCode: 0x01_01_80)
     public let primary: IDEChannel
     public let secondary: IDEChannel
-    private let ports: PortMap
+    // Unowned: the port map holds this device once its I/O range is registered.
+    private unowned let ports: PortMap
     private var busMasterBase: UInt16?
 
     public init(ports: PortMap, memory: MemoryMap, irq14: IRQLine, irq15: IRQLine) {

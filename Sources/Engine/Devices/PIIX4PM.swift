@@ -5,7 +5,8 @@ public final class PIIX4PM: PortDevice, PCIFunction {
     public static let timerHz: UInt64 = 3_579_545
 
     private var config = PCIConfigSpace(vendor: 0x8086, device: 0x7113, revision: 0x03, classCode: 0x06_80_00, interruptPin: 1)
-    private let ports: PortMap
+    // Unowned: the port map holds this device once its I/O range is registered.
+    private unowned let ports: PortMap
     private let clock: MachineClock
     private var mappedBase: UInt16?
     private var status: UInt16 = 0
@@ -13,6 +14,12 @@ public final class PIIX4PM: PortDevice, PCIFunction {
     private var control: UInt16 = 0
     /// Soft-off requested by the guest (ACPI S5).
     public var onPowerOff: () -> Void = {}
+    /// The ACPI system control interrupt (IRQ 9 on the `pc` machine, level-triggered).
+    public var sci: IRQLine?
+    private var sciLevel = false
+
+    /// PM1 status/enable bit 8: the power button; PM1 control bit 0: SCI_EN (ACPI mode).
+    static let powerButton: UInt16 = 0x0100
 
     public init(ports: PortMap, clock: MachineClock) {
         self.ports = ports
@@ -33,6 +40,23 @@ public final class PIIX4PM: PortDevice, PCIFunction {
         // SCI_EN from power-on, as QEMU's PIIX4 without SMM: an OS finds ACPI mode already on
         // and never tries the SMI_CMD handshake (0xF1 to port 0xB2), which nothing here answers.
         control = 0x0001
+        updateSCI()
+    }
+
+    /// True when an ACPI OS listens for the power button: ACPI mode on and the event enabled.
+    public var powerButtonEnabled: Bool { control & 1 != 0 && enable & PIIX4PM.powerButton != 0 }
+
+    /// The user pressed the power button: latch the event and raise the SCI if the guest wants it.
+    public func pressPowerButton() {
+        status |= PIIX4PM.powerButton
+        updateSCI()
+    }
+
+    private func updateSCI() {
+        let level = control & 1 != 0 && status & enable & PIIX4PM.powerButton != 0
+        guard level != sciLevel else { return }
+        sciLevel = level
+        sci?.set(level)
     }
 
     /// The I/O base of the PM registers, when decoded (config 0x80 bit 0).
@@ -80,12 +104,15 @@ public final class PIIX4PM: PortDevice, PCIFunction {
     public func portWrite(_ port: UInt16, width: Int, value: UInt32) {
         guard let base = mappedBase else { return }
         switch Int(port) - Int(base) {
-        case 0: status &= ~UInt16(truncatingIfNeeded: value) // write 1 to clear
-        case 2: enable = UInt16(truncatingIfNeeded: value)
+        case 0: status &= ~UInt16(truncatingIfNeeded: width >= 2 ? value : value & 0xFF) // write 1 to clear
+        case 1: status &= ~(UInt16(value & 0xFF) << 8)
+        case 2: enable = width >= 2 ? UInt16(truncatingIfNeeded: value) : (enable & 0xFF00) | UInt16(value & 0xFF)
+        case 3: enable = (enable & 0x00FF) | UInt16(value & 0xFF) << 8
         case 4: writeControl(width >= 2 ? UInt16(truncatingIfNeeded: value) : (control & 0xFF00) | UInt16(value & 0xFF))
         case 5: writeControl((control & 0x00FF) | UInt16(value & 0xFF) << 8)
         default: break
         }
+        updateSCI()
     }
 
     private func writeControl(_ value: UInt16) {

@@ -43,9 +43,11 @@ public final class Machine {
     public let debugExit = DebugExitPort()
     public let gpe = ACPIGPEBlock()
     public let systemControl: SystemControlPortA
+    /// The CD-ROM on the IDE secondary master, present when the VM has a boot ISO.
+    public private(set) var cdrom: ATAPICDROM?
 
     private let bios: HostBuffer
-    /// Things the user should know that did not stop the machine (e.g. a CD not attached yet).
+    /// Things the user should know that did not stop the machine (e.g. a disk attached read-only).
     public private(set) var warnings: [String] = []
 
     public private(set) var stopReason: MachineStop?
@@ -144,6 +146,7 @@ public final class Machine {
         systemControl.onReset = { [unowned self] in resetRequested = true }
         keyboardController.onReset = { [unowned self] in resetRequested = true }
         pm.onPowerOff = { [unowned self] in powerOffRequested = true }
+        pm.sci = IRQLine(irq: 9, controller: pic)
         debugExit.onExit = { [unowned self] code in exitCode = code }
     }
 
@@ -155,8 +158,7 @@ public final class Machine {
     private func attachMedia(baseDirectory: String?) throws {
         if let floppy = config.floppyImage {
             let path = resolve(floppy, baseDirectory)
-            let disk: RawFileDisk
-            do { disk = try RawFileDisk(path: path) } catch { throw MachineError.storage(error.description) }
+            let disk = try openWritable(path)
             guard let geometry = FloppyGeometry.forImage(size: disk.size) else {
                 throw MachineError.floppySize(path: path, size: disk.size)
             }
@@ -169,19 +171,61 @@ public final class Machine {
                 warnings.append("disk \(path) not attached: the IDE primary channel holds two disks")
                 continue
             }
-            guard spec.format == .raw else {
-                throw MachineError.unsupportedDisk(path: path, reason: "\(spec.format.rawValue) images are not attached by the PC engine yet; use a raw image (qemu-img convert -O raw)")
-            }
             if spec.interface != .ide {
                 warnings.append("disk \(path): \(spec.interface.rawValue) is not modelled yet; attached as IDE")
             }
-            let disk: RawFileDisk
-            do { disk = try RawFileDisk(path: path) } catch { throw MachineError.storage(error.description) }
+            let disk = try openWritable(path)
+            // The format comes from the file's magic; a config that says otherwise is refused, so a
+            // raw disk whose guest wrote a qcow2 header is never read as qcow2 (and vice versa).
+            guard disk.format == spec.format else {
+                throw MachineError.unsupportedDisk(path: path, reason: "config.json says \(spec.format.rawValue) but the file is a \(disk.format.rawValue) image; fix the disk's format in config.json")
+            }
             ide.primary.attach(ATADisk(disk: disk), slot: slot)
         }
         if let iso = config.bootISO {
-            warnings.append("CD-ROM \(iso) not attached: the ATAPI CD-ROM is not built yet")
+            let drive = ATAPICDROM(medium: try openISO(resolve(iso, baseDirectory)))
+            ide.secondary.attach(drive, slot: 0)
+            cdrom = drive
         }
+    }
+
+    /// Opens a disk or floppy image of any format read/write, or read-only (with a warning) when
+    /// the file does not allow writing.
+    private func openWritable(_ path: String) throws -> any DiskImageFile {
+        do {
+            return try DiskImage.open(path: path, readOnly: false)
+        } catch {
+            guard access(path, R_OK) == 0, access(path, W_OK) != 0,
+                  let image = try? DiskImage.open(path: path, readOnly: true) else {
+                throw MachineError.storage(error.description)
+            }
+            warnings.append("\(path) is not writable: attached read-only, guest writes to it will fail")
+            return image
+        }
+    }
+
+    /// Opens a CD image read-only after checking it is a whole ISO 9660 image.
+    private func openISO(_ path: String) throws(MachineError) -> any DiskImageFile {
+        func bad(_ problem: String) -> MachineError { .bootISO(vm: config.name, path: path, problem: problem) }
+        guard access(path, F_OK) == 0 else { throw bad("does not exist (moved or deleted?)") }
+        do {
+            let disc = try DiskImage.open(path: path, readOnly: true)
+            if let problem = try ISO9660.problem(with: disc) { throw bad(problem) }
+            return disc
+        } catch let error as StorageError {
+            throw bad(error.problem)
+        } catch {
+            throw error as! MachineError
+        }
+    }
+
+    /// Puts another ISO in the CD-ROM drive of a running machine (nil ejects); the guest sees a
+    /// media change. Call between slices, on the thread that runs the machine.
+    public func changeISO(_ path: String?) throws(MachineError) {
+        guard let cdrom else {
+            throw MachineError.storage("this VM has no CD-ROM drive: set an ISO (vmtui set \(config.name) iso=PATH) and restart it")
+        }
+        cdrom.insert(try path.map { (path) throws(MachineError) in try openISO(path) })
     }
 
     /// CMOS bytes and fw_cfg files SeaBIOS reads (PLATFORM-NOTES §2.3-2.6).
@@ -225,6 +269,7 @@ public final class Machine {
         hostBridge.reset()
         isaBridge.reset()
         ide.reset()
+        cdrom?.reset()
         pm.reset()
         gpe.reset()
         vga.reset()

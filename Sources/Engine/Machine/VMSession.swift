@@ -1,0 +1,270 @@
+import Foundation
+import Synchronization
+
+/// One VM running in-process on its own engine thread: the facade the TUI drives. The Machine
+/// lives only on that thread; everything here is thread-safe and returns at once: requests
+/// are queued for the engine thread, and the screen, COM1 output, state and stats are published
+/// by it. A guest or host failure stops the session with a reason; it never takes the caller down.
+public final class VMSession: Sendable {
+    public typealias Builder = @Sendable () throws -> Machine
+
+    public let name: String
+    /// How long an ACPI OS gets to shut down after the power button before the power is cut.
+    public let powerButtonTimeout: Duration
+    private let shared = Mutex(Shared())
+
+    private struct Shared: Sendable {
+        var state = VMState.starting
+        var screen = TextScreen()
+        var screenVersion: UInt64 = 0
+        var serial = SerialScrollback()
+        var serialVersion: UInt64 = 0
+        /// Moves on any change above, state and stats included.
+        var version: UInt64 = 0
+        var stats = VMStats()
+        var warnings: [String] = []
+        var keys: [UInt8] = []
+        var serialInput: [UInt8] = []
+        var requests: [Request] = []
+    }
+
+    private enum Request: Sendable { case pause, resume, reset, powerButton, powerOff }
+
+    /// Starts assembling and running the machine `build` returns, on a new engine thread.
+    public init(name: String, powerButtonTimeout: Duration = .seconds(10), build: @escaping Builder) {
+        self.name = name
+        self.powerButtonTimeout = powerButtonTimeout
+        let thread = Thread { [self] in engineThread(build) }
+        thread.name = "vmtui engine \(name)"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// A library VM: `Machine.assemble` with the interpreter, relative paths from `baseDirectory`.
+    public convenience init(config: VMConfig, baseDirectory: String?, biosOverride: String? = nil,
+                            timeMode: Machine.TimeMode = .realtime) {
+        self.init(name: config.name) {
+            try Machine.assemble(config: config, baseDirectory: baseDirectory, biosOverride: biosOverride, timeMode: timeMode)
+        }
+    }
+
+    // MARK: What the engine publishes
+
+    public var state: VMState { shared.withLock { $0.state } }
+    public var stats: VMStats { shared.withLock { $0.stats } }
+    /// Things the user should know that did not stop the machine (from Machine.warnings).
+    public var warnings: [String] { shared.withLock { $0.warnings } }
+
+    /// Bumps whenever the screen, state or stats change: redraw only when it moved.
+    public var version: UInt64 { shared.withLock { $0.version } }
+
+    /// The guest's latest text screen and its change counter.
+    public func screen() -> (screen: TextScreen, version: UInt64) {
+        shared.withLock { ($0.screen, $0.screenVersion) }
+    }
+
+    /// COM1 output as a terminal shows it, and a counter that moves when it changes.
+    public func serial() -> (scrollback: SerialScrollback, version: UInt64) {
+        shared.withLock { ($0.serial, $0.serialVersion) }
+    }
+
+    // MARK: Requests
+
+    /// Types a key with its modifiers (make and break codes) on the guest keyboard.
+    public func send(_ stroke: GuestKeyStroke) { send(scancodes: stroke.set2Bytes) }
+
+    /// Raw set-2 scancodes for the i8042.
+    public func send(scancodes: [UInt8]) {
+        shared.withLock { if $0.state.isActive, $0.keys.count < 1 << 16 { $0.keys += scancodes } }
+    }
+
+    /// Bytes for the guest to read from COM1.
+    public func sendSerial(_ bytes: [UInt8]) {
+        shared.withLock { if $0.state.isActive, $0.serialInput.count < 1 << 16 { $0.serialInput += bytes } }
+    }
+
+    public func pause() { request(.pause) }
+    public func resume() { request(.resume) }
+    /// A hard reset, like the reset button.
+    public func reset() { request(.reset) }
+    public func sendCtrlAltDel() { send(GuestKeyStroke(.delete, ctrl: true, alt: true)) }
+
+    /// Presses the ACPI power button; the power is cut at once when no ACPI OS listens for it,
+    /// otherwise after `powerButtonTimeout` unless the guest has shut down by then.
+    public func requestPowerOff() { request(.powerButton) }
+
+    /// Cuts the power now.
+    public func powerOff() { request(.powerOff) }
+
+    private func request(_ request: Request) {
+        shared.withLock { if $0.state.isActive { $0.requests.append(request) } }
+    }
+
+    /// Polls until the session has stopped; false on timeout.
+    @discardableResult
+    public func waitUntilStopped(timeout: Duration) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while state.isActive {
+            if ContinuousClock.now >= deadline { return false }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        return true
+    }
+
+    // MARK: Engine thread
+
+    /// How often the screen is sampled (host time): fast enough for typing, cheap when still.
+    private static let publishInterval: UInt64 = 10_000_000
+    private static let statsInterval: UInt64 = 500_000_000
+
+    private func engineThread(_ build: Builder) {
+        let machine: Machine
+        do {
+            machine = try build()
+        } catch {
+            shared.withLock {
+                $0.state = .stopped(.hostError("\(error)"))
+                $0.version &+= 1
+            }
+            return
+        }
+        machine.com1.onTransmit = { [self] byte in
+            shared.withLock {
+                $0.serial.append(byte)
+                $0.serialVersion &+= 1
+                $0.version &+= 1
+            }
+        }
+        shared.withLock {
+            $0.warnings = machine.warnings
+            $0.state = .running
+            $0.version &+= 1
+        }
+        var loop = EngineLoop(machine: machine)
+        while true {
+            let (requests, keys, serialInput) = shared.withLock { s in
+                defer { s.requests = []; s.keys = []; s.serialInput = [] }
+                return (s.requests, s.keys, s.serialInput)
+            }
+            for request in requests { loop.apply(request, timeout: powerButtonTimeout) }
+            loop.type(keys)
+            if !serialInput.isEmpty { machine.com1.receive(serialInput) }
+            let stop = loop.step()
+            let now = HostClock.monotonicNow()
+            if stop != nil || !requests.isEmpty || now &- loop.lastPublish >= VMSession.publishInterval {
+                publish(machine, loop: &loop, now: now, stop: stop)
+            }
+            if stop != nil { return }
+        }
+    }
+
+    private func publish(_ machine: Machine, loop: inout EngineLoop, now: UInt64, stop: MachineStop?) {
+        loop.lastPublish = now
+        // A pause or resume publishes fresh stats together with the new state.
+        let pauseChanged = loop.paused != (state == .paused)
+        let screen = machine.screen()
+        let stats = loop.measure(now: now, force: stop != nil || pauseChanged)
+        shared.withLock { s in
+            if screen != s.screen {
+                s.screen = screen
+                s.screenVersion &+= 1
+                s.version &+= 1
+            }
+            let state: VMState = stop.map { .stopped($0) } ?? (loop.paused ? .paused : .running)
+            if state != s.state {
+                s.state = state
+                s.version &+= 1
+            }
+            if let stats, stats != s.stats {
+                s.stats = stats
+                s.version &+= 1
+            }
+        }
+    }
+
+    /// The engine thread's private run state: pause, the power-button deadline and the stats window.
+    private struct EngineLoop {
+        let machine: Machine
+        var paused = false
+        var lastPublish: UInt64 = 0
+        var powerOffDeadline: UInt64?
+        /// Scancodes not yet given to the keyboard, whose own queue is short (a paste, a paused guest).
+        private var keyBacklog: [UInt8] = []
+        private var uptime: UInt64 = 0
+        private var lastStep = HostClock.monotonicNow()
+        private var window = (time: HostClock.monotonicNow(), cpu: EngineLoop.threadCPUTime(), instructions: UInt64(0))
+        private var stats = VMStats()
+
+        init(machine: Machine) { self.machine = machine }
+
+        mutating func apply(_ request: Request, timeout: Duration) {
+            switch request {
+            case .pause:
+                paused = true
+                (machine.clock as? HostClock)?.pause()
+            case .resume:
+                paused = false
+                (machine.clock as? HostClock)?.resume()
+            case .reset:
+                keyBacklog = []
+                machine.reset()
+            case .powerButton:
+                machine.pm.pressPowerButton()
+                if machine.pm.powerButtonEnabled {
+                    let ns = UInt64(timeout.components.seconds) &* 1_000_000_000 &+ UInt64(timeout.components.attoseconds / 1_000_000_000)
+                    powerOffDeadline = powerOffDeadline ?? HostClock.monotonicNow() &+ ns
+                } else {
+                    machine.powerOff() // nobody listens: no ACPI OS running
+                }
+            case .powerOff:
+                machine.powerOff()
+            }
+        }
+
+        /// Feeds the keyboard as fast as the guest reads it; keys typed while paused wait.
+        mutating func type(_ keys: [UInt8]) {
+            keyBacklog += keys
+            let room = PS2Keyboard.queueLimit / 2 - machine.keyboardController.keyboard.output.count
+            guard !keyBacklog.isEmpty, !paused, room > 0 else { return }
+            let chunk = keyBacklog.prefix(room)
+            keyBacklog.removeFirst(chunk.count)
+            machine.inject(scancodes: Array(chunk))
+        }
+
+        /// Runs one slice, or idles while paused; returns the stop reason once stopped.
+        mutating func step() -> MachineStop? {
+            let now = HostClock.monotonicNow()
+            if let deadline = powerOffDeadline, now >= deadline { machine.powerOff() }
+            if !paused { uptime &+= now &- lastStep }
+            lastStep = now
+            if paused, machine.stopReason == nil {
+                Thread.sleep(forTimeInterval: 0.02)
+                return nil
+            }
+            return machine.runSlice()
+        }
+
+        /// New stats when the window is long enough (or `force`), else nil.
+        mutating func measure(now: UInt64, force: Bool) -> VMStats? {
+            let elapsed = now &- window.time
+            guard force || elapsed >= VMSession.statsInterval else { return nil }
+            let cpu = EngineLoop.threadCPUTime()
+            let instructions = machine.instructionsRetired
+            if elapsed > 0 {
+                stats.mips = Double(instructions &- window.instructions) / Double(elapsed) * 1000
+                stats.cpuPercent = min(100, Double(cpu &- window.cpu) / Double(elapsed) * 100)
+            }
+            stats.uptimeNanoseconds = uptime
+            stats.instructionsRetired = instructions
+            window = (now, cpu, instructions)
+            return stats
+        }
+
+        /// CPU time consumed by the calling thread (clock_gettime CLOCK_THREAD_CPUTIME_ID).
+        static func threadCPUTime() -> UInt64 {
+            var ts = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+            return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+        }
+    }
+}

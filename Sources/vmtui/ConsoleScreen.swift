@@ -1,0 +1,219 @@
+import Engine
+import Foundation
+import TUI
+
+/// A VM's console: the guest's text screen (or its COM1 terminal) in a frame titled with the VM,
+/// the VM's state and speed below it. Keys go to the guest until Ctrl-] hands the keyboard back
+/// to vmtui and opens the VM menu; the VM keeps running when the console is closed.
+final class ConsoleScreen: Panel {
+    let session: VMSession
+    private let pane: ConsolePane
+    private var focus = Focus.guest
+    private var view = View.screen
+    /// Serial view: lines scrolled back from the newest, and the line count that offset refers to.
+    private var scrolledBack = 0
+    private var scrollAnchor = 0
+    private var pageHeight = 10
+
+    private enum Focus { case guest, menu }
+    private enum View { case screen, serial }
+
+    /// The key that takes the keyboard back from the guest.
+    static let hostKey = KeyEvent.ctrl("]")
+
+    init(session: VMSession, pane: ConsolePane) {
+        self.session = session
+        self.pane = pane
+    }
+
+    /// Every key belongs to the guest or the VM menu, Ctrl-C included.
+    var capturesAllKeys: Bool { true }
+
+    private var guestHasKeyboard: Bool { focus == .guest && session.state.isActive }
+
+    // MARK: Keys
+
+    func handle(_ key: KeyEvent) -> EventResult {
+        if key == ConsoleScreen.hostKey {
+            focus = focus == .guest ? .menu : .guest
+            return .handled
+        }
+        if guestHasKeyboard {
+            switch (view, key) {
+            case (.serial, .pageUp): scroll(by: pageHeight)
+            case (.serial, .pageDown): scroll(by: -pageHeight)
+            case (.serial, _): session.sendSerial(key.serialBytes)
+            case (.screen, _): if let stroke = GuestKeyStroke(terminalKey: key) { session.send(stroke) }
+            }
+            return .handled
+        }
+        let active = session.state.isActive
+        switch key {
+        case .escape where active:
+            focus = .guest
+        case .char("p") where active:
+            // Pausing keeps the menu up (to resume from); resuming hands the keyboard back.
+            if session.state == .paused {
+                session.resume()
+                focus = .guest
+            } else {
+                session.pause()
+            }
+        case .char("r") where active:
+            session.reset()
+            focus = .guest
+        case .char("c") where active:
+            session.sendCtrlAltDel()
+            focus = .guest
+        case .char("o") where active:
+            return .open(confirmPowerOff())
+        case .char("t"):
+            view = view == .screen ? .serial : .screen
+            scrolledBack = 0
+            if active { focus = .guest }
+        case .pageUp where view == .serial: scroll(by: pageHeight)
+        case .pageDown where view == .serial: scroll(by: -pageHeight)
+        case .char("q"), .escape:
+            return .close
+        default:
+            return .ignored
+        }
+        return .handled
+    }
+
+    private func scroll(by lines: Int) {
+        scrolledBack = max(0, scrolledBack + lines)
+        scrollAnchor = session.serial().scrollback.totalLines
+    }
+
+    private func confirmPowerOff() -> Dialog {
+        let seconds = session.powerButtonTimeout.components.seconds
+        let dialog = Dialog(
+            title: "Power off \(session.name)",
+            message: "Press the ACPI power button of \(session.name)? A guest with ACPI shuts down cleanly; the power is "
+                + "cut after \(seconds) s if it has not, or at once when the guest does not use ACPI. Unsaved work in the guest is lost.",
+            buttons: ["Power off", "Cancel"]
+        ) { [session] _, button, _ in
+            if button == 0 { session.requestPowerOff() }
+            return .close
+        }
+        dialog.selected = 1
+        return dialog
+    }
+
+    // MARK: Drawing
+
+    func draw(on canvas: Canvas, styles: ThemeStyles) {
+        canvas.fill(canvas.bounds, style: styles[.background])
+        let area = Rect(x: 0, y: 0, width: canvas.width, height: max(canvas.height - 2, 1))
+        let keyboard = guestHasKeyboard ? "keyboard: guest ─ Ctrl-] menu" : "keyboard: vmtui"
+        var notice: String?
+        switch view {
+        case .screen:
+            notice = drawScreen(on: canvas, in: area, keyboard: keyboard, styles: styles)
+        case .serial:
+            drawSerial(on: canvas, in: area, title: "\(session.name) ─ COM1 ─ \(keyboard)", styles: styles)
+        }
+        if let cursor = canvas.cursor, cursor.y >= area.maxY || !guestHasKeyboard { canvas.cursor = nil }
+        drawInfo(on: canvas, y: canvas.height - 2, notice: notice, styles: styles)
+        hints.draw(on: canvas, x: 0, y: canvas.height - 1, width: canvas.width, styles: styles)
+    }
+
+    /// Draws the guest screen; returns a notice when it does not fit.
+    private func drawScreen(on canvas: Canvas, in area: Rect, keyboard: String, styles: ThemeStyles) -> String? {
+        let screen = session.screen().screen
+        let title = "\(session.name) ─ \(keyboard)"
+        guard case .text(let columns, let rows) = screen.mode else {
+            canvas.box(area, style: styles[.consoleFrame], title: title, titleStyle: styles.bold(.consoleFrame))
+            let message = if case .graphics(let w, let h, let bpp) = screen.mode {
+                "The guest is in graphics mode \(w)x\(h), \(bpp) bpp: the console shows text modes only (Ctrl-] t for COM1)."
+            } else {
+                "The guest has not set up its display yet."
+            }
+            let lines = TextWrap.lines(message, width: max(area.width - 4, 1))
+            for (i, line) in lines.enumerated() {
+                canvas.text(line, x: area.x + max((area.width - Canvas.columns(of: line)) / 2, 1),
+                            y: area.y + area.height / 2 - lines.count / 2 + i, style: styles[.window])
+            }
+            return nil
+        }
+        if area.width >= columns + 2, area.height >= rows + 2 {
+            let frame = area.centered(width: columns + 2, height: rows + 2)
+            canvas.box(frame, style: styles[.consoleFrame], title: title, titleStyle: styles.bold(.consoleFrame))
+            pane.draw(screen, on: canvas, x: frame.x + 1, y: frame.y + 1)
+            return nil
+        }
+        // Too small for the frame: the top-left of the guest screen, and a notice saying so.
+        let x = max((area.width - columns) / 2, 0)
+        pane.draw(screen, on: canvas, x: x, y: area.y)
+        let shown = (min(columns, area.width), min(rows, area.height))
+        guard shown != (columns, rows) else { return nil }
+        return "terminal too small: showing \(shown.0)x\(shown.1) of the guest's \(columns)x\(rows) screen"
+    }
+
+    private func drawSerial(on canvas: Canvas, in area: Rect, title: String, styles: ThemeStyles) {
+        let window = styles[.window]
+        canvas.fill(area, style: window)
+        canvas.box(area, style: styles[.consoleFrame], title: title, titleStyle: styles.bold(.consoleFrame))
+        let body = area.inset(by: 1)
+        guard body.width > 0, body.height > 0 else { return }
+        pageHeight = max(body.height - 1, 1)
+        let scrollback = session.serial().scrollback
+        if scrolledBack > 0 {
+            // New output below must not move what the user scrolled back to.
+            scrolledBack = min(scrolledBack + scrollback.totalLines - scrollAnchor, max(scrollback.lineCount - body.height, 0))
+            scrollAnchor = scrollback.totalLines
+        }
+        let lines = scrollback.tail(body.height, scrolledBack: scrolledBack)
+        for (i, line) in lines.enumerated() {
+            canvas.text(line, x: body.x, y: body.y + i, style: window, maxWidth: body.width)
+        }
+        if scrolledBack > 0 {
+            let label = " \(scrolledBack) lines back ─ PgDn "
+            canvas.text(label, x: area.maxX - Canvas.columns(of: label) - 2, y: area.maxY - 1, style: styles.bold(.title))
+        } else if let last = lines.last {
+            canvas.cursor = (min(body.x + Canvas.columns(of: last), body.maxX - 1), body.y + lines.count - 1)
+        }
+    }
+
+    /// The line under the console: state, uptime, speed, engine CPU, and any notice.
+    private func drawInfo(on canvas: Canvas, y: Int, notice: String?, styles: ThemeStyles) {
+        let base = styles[.statusBar]
+        canvas.fill(Rect(x: 0, y: y, width: canvas.width, height: 1), style: base)
+        var error = styles.bold(.error)
+        error.background = base.background
+        let state = session.state
+        var x = 0
+        if let notice {
+            x += canvas.text(" " + notice + " │", x: x, y: y, style: error, maxWidth: canvas.width)
+        }
+        if case .stopped = state {
+            canvas.text(" \(session.name) " + state.description, x: x, y: y, style: error, maxWidth: canvas.width - x)
+        } else if x < canvas.width {
+            x += canvas.text(" \(session.name) ", x: x, y: y, style: styles.bold(.statusBar), maxWidth: canvas.width - x)
+            canvas.text(ConsoleScreen.summary(state: state, stats: session.stats), x: x, y: y, style: base,
+                        maxWidth: canvas.width - x)
+        }
+    }
+
+    /// "running  up 0:01:12  212.0 MIPS  engine CPU 98%" (the list's detail pane uses it too).
+    static func summary(state: VMState, stats: VMStats) -> String {
+        let mips = stats.mips < 10 ? String(format: "%.2f", stats.mips) : String(format: "%.1f", stats.mips)
+        return "\(state.label)  up \(stats.uptimeText)  \(mips) MIPS  engine CPU \(Int(stats.cpuPercent.rounded()))%"
+    }
+
+    private var hints: StatusBar {
+        if guestHasKeyboard {
+            var bar = StatusBar(hints: [("Ctrl-]", "VM menu (the keyboard is the guest's until then)")])
+            if view == .serial { bar.hints += [("PgUp/PgDn", "scroll")] }
+            return bar
+        }
+        guard session.state.isActive else {
+            return StatusBar(hints: [("q", "back to the list"), ("t", view == .screen ? "COM1 output" : "screen")])
+        }
+        return StatusBar(hints: [
+            ("p", session.state == .paused ? "resume" : "pause"), ("r", "reset"), ("c", "Ctrl-Alt-Del"), ("o", "power off"),
+            ("t", view == .screen ? "serial" : "screen"), ("q", "list"), ("Esc", "guest"),
+        ])
+    }
+}

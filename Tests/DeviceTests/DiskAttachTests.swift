@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+@testable import Engine
+
+/// Counts flushes, so a test can see the guest's FLUSH CACHE reach the image.
+final class FlushCountingDisk: BlockDevice {
+    var flushes = 0
+    let size: UInt64 = 64 * 512
+    var isReadOnly: Bool { false }
+    func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(StorageError) {
+        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+    }
+    func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(StorageError) {}
+    func flush() throws(StorageError) { flushes += 1 }
+}
+
+/// IDE disks of every image format through the storage engine (DiskImage).
+@Suite struct DiskAttachTests {
+    static func temporaryDirectory() throws -> String {
+        let path = NSTemporaryDirectory() + "vmtui-disks-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func machine(disks: [VMConfig.Disk]) throws -> Machine {
+        let config = VMConfig(name: "hd", memoryMiB: 16, disks: disks, network: .init(mode: .none))
+        return try Machine(config: config, firmware: BootISOCheckTests.firmware) { Interpreter(memory: $0, ports: $1) }
+    }
+
+    @Test func flushCacheReachesTheImage() throws {
+        let disk = FlushCountingDisk()
+        let drive = ATADisk(disk: disk)
+        let irqs = IRQRecorder() // IRQ lines hold their controller unowned
+        let channel = IDEChannel(base: 0x1F0, controlPort: 0x3F6, irq: irqs.line(14), memory: try MemoryMap(ramSize: 1 << 20))
+        channel.attach(drive, slot: 0)
+        channel.reset()
+        for command: UInt32 in [0xE7, 0xEA] { channel.portWrite(0x1F7, width: 1, value: command) }
+        #expect(disk.flushes == 2)
+        #expect(channel.portRead(0x1F7, width: 1) & UInt32(IDEChannel.errorBit) == 0 && irqs.edges[14] == 2)
+    }
+
+    /// A qcow2 and a VDI disk on the primary channel: written and read back through the ATA ports.
+    @Test func qcow2AndVDIDisksAttachAndTransferSectors() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try DiskImage.create(path: dir + "/a.qcow2", format: .qcow2, size: 8 << 20)
+        _ = try DiskImage.create(path: dir + "/b.vdi", format: .vdi, size: 8 << 20)
+        let machine = try Self.machine(disks: [
+            VMConfig.Disk(path: dir + "/a.qcow2", format: .qcow2, sizeBytes: nil, interface: .ide),
+            VMConfig.Disk(path: dir + "/b.vdi", format: .vdi, sizeBytes: nil, interface: .ide),
+        ])
+        let formats = machine.ide.primary.drives.map { drive -> VMConfig.DiskFormat? in
+            ((drive as? ATADisk)?.disk as? any DiskImageFile)?.format
+        }
+        #expect(formats == [.qcow2, .vdi])
+        let ports = machine.ports
+        for slot in [0, 1] {
+            let pattern = (0..<256).map { UInt32($0 &* 7 &+ slot) & 0xFFFF }
+            ports.write(0x1F6, width: 1, value: 0xE0 | UInt32(slot) << 4) // LBA, drive
+            ports.write(0x1F2, width: 1, value: 1)
+            ports.write(0x1F3, width: 1, value: 9)
+            ports.write(0x1F4, width: 1, value: 0)
+            ports.write(0x1F5, width: 1, value: 0)
+            ports.write(0x1F7, width: 1, value: 0x30) // WRITE SECTORS
+            for word in pattern { ports.write(0x1F0, width: 2, value: word) }
+            ports.write(0x1F7, width: 1, value: 0xE7) // FLUSH CACHE
+            #expect(ports.read(0x1F7, width: 1) & 0x01 == 0)
+            ports.write(0x1F2, width: 1, value: 1)
+            ports.write(0x1F3, width: 1, value: 9)
+            ports.write(0x1F7, width: 1, value: 0x20) // READ SECTORS
+            let back = (0..<256).map { _ in ports.read(0x1F0, width: 2) }
+            #expect(back == pattern)
+        }
+    }
+
+    @Test func aFormatThatDisagreesWithTheConfigIsRefused() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try DiskImage.create(path: dir + "/disk.img", format: .qcow2, size: 1 << 20)
+        #expect(throws: MachineError.unsupportedDisk(path: dir + "/disk.img", reason: "config.json says raw but the file is a qcow2 image; fix the disk's format in config.json")) {
+            _ = try Self.machine(disks: [.init(path: dir + "/disk.img", format: .raw, sizeBytes: nil, interface: .ide)])
+        }
+    }
+
+    @Test func aMissingDiskIsAStorageError() {
+        #expect(throws: MachineError.storage("/nonexistent/vmtui/disk.qcow2: cannot open: No such file or directory")) {
+            _ = try Self.machine(disks: [.init(path: "/nonexistent/vmtui/disk.qcow2", format: .qcow2, sizeBytes: nil, interface: .ide)])
+        }
+    }
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The console, as a person uses it: start the echo guest from the list, type into it (Enter,
+# Backspace, F-keys, Ctrl and Alt), pause and resume, the COM1 view, resizing while it runs,
+# a second VM running alongside, power off, and a triple-faulting guest the TUI survives.
+source "$(dirname "$0")/lib/tmux.bash"
+[ -s /usr/share/seabios/bios-256k.bin ] || { echo "SKIP $TEST_NAME: SeaBIOS is missing (apt-get install seabios)"; exit 0; }
+command -v nasm >/dev/null || { echo "SKIP $TEST_NAME: nasm is missing (apt-get install nasm)"; exit 0; }
+guests=$("$ROOT/scripts/make-test-guests")
+for vm in echo echo2; do
+    "$VMTUI" create $vm --floppy "$guests/echo.img" --boot floppy --memory 16 --network none >/dev/null
+done
+"$VMTUI" create fault --floppy "$guests/triple-fault.img" --boot floppy --memory 16 --network none >/dev/null
+
+# no_text TEXT: TEXT is not on the screen right now.
+no_text() { ! screen | grep -qF -- "$1" || fail "did not expect \"$1\" on the screen"; }
+
+start 100 32
+expect_re "▶ echo +Other stopped EMU"
+keys s
+expect "echo ─ keyboard: guest ─ Ctrl-] menu"
+expect "vmtui echo guest ready: type here" 60
+expect "Ctrl-] VM menu"
+expect_re "echo running  up 0:00:[0-9]{2}  [0-9.]+ MIPS  engine CPU [0-9]+%"
+
+keys "Hello, World!" Enter
+keys "abcX" BSpace d F1 F12 C-a M-x Tab
+keys Escape
+expect "│Hello, World!"
+expect "│abcd<F1><F12>^A<2D><Tab><Esc>"
+no_text "abcX"
+
+# Ctrl-] takes the keyboard: keys typed while paused reach the guest after resume.
+keys C-]
+expect "p pause  r reset  c Ctrl-Alt-Del  o power off  t serial  q list  Esc guest"
+expect "echo ─ keyboard: vmtui"
+keys p
+expect_re "echo paused  up"
+expect "p resume"
+# (Esc on its own: Esc and z in one write would be Alt-z, as in any terminal)
+keys Escape
+keys zz
+sleep 1
+no_text "<Esc>zz"
+keys C-] p
+expect_re "echo running  up"
+expect "<Esc>zz" 10
+
+# The COM1 view shows what the guest wrote there; keys go to COM1 and come back echoed.
+keys C-] t
+expect "echo ─ COM1 ─ keyboard: guest"
+expect "│abcd<F1><F12>^A<2D><Tab><Esc>zz"
+keys "serial" Enter
+expect "<Esc>zzserial" 10
+keys C-] t
+expect "echo ─ keyboard: guest"
+expect "<Esc>zzserial"
+
+# Resizing while the guest runs: larger centres the frame, smaller clips with a notice.
+resize 120 40
+expect "│vmtui echo guest ready: type here"
+resize 80 24
+expect "terminal too small: showing 80x22 of the guest's 80x25 screen │ echo running"
+expect "vmtui echo guest ready: type here"
+resize 100 32
+absent "terminal too small"
+keys "resized"
+expect "│resized" 10
+
+# A VM that cannot start says why and the TUI carries on: echo2 shares echo's floppy image,
+# which the running echo holds. With its own copy it starts and runs alongside echo.
+keys C-] q
+expect_re "▶ echo +Other running EMU"
+keys Down s
+expect "echo2 stopped: host error: $guests/echo.img" 30
+keys q
+expect_re "▶ echo2 +Other error +EMU"
+expect "State    stopped: host error:"
+cp "$guests/echo.img" "$VMTUI_HOME/echo2.img"
+"$VMTUI" set echo2 floppy="$VMTUI_HOME/echo2.img" >/dev/null
+keys r
+keys s
+expect "echo2 ─ keyboard: guest"
+expect "vmtui echo guest ready: type here" 60
+keys "second"
+expect "│second"
+keys C-] q
+expect_re "  echo +Other running EMU"
+expect_re "▶ echo2 +Other running EMU"
+keys Up Enter
+expect "echo ─ keyboard: guest"
+expect "│resized"
+no_text "second"
+keys "still here"
+expect "resizedstill here" 10
+
+# Power off (confirmed; no ACPI in this guest, so at once): the list shows it stopped.
+keys C-] o
+expect "Power off echo"
+keys Left Enter
+expect "echo stopped: the guest powered off" 10
+keys q
+expect_re "▶ echo +Other stopped EMU"
+expect_re "  echo2 +Other running EMU"
+
+# A triple fault stops only that VM; the TUI carries on.
+keys End s
+expect "vmtui triple-fault guest: faulting now" 60
+expect "fault stopped: triple fault: triple fault at" 30
+keys q
+expect_re "▶ fault +Other crashed EMU"
+expect "State    stopped: triple fault"
+keys '?'
+expect "vmtui help"
+keys Escape
+expect_re "  echo2 +Other running EMU"
+
+# Quitting with a VM running asks first.
+keys q
+expect "Running: echo2. Quitting cuts their power"
+keys Left Enter
+exited 0
+pass
