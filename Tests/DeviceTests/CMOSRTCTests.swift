@@ -77,3 +77,45 @@ import Testing
         #expect(ports.read(0x70, width: 1) == 0xFF)
     }
 }
+
+extension CMOSRTCTests {
+    func write(_ reg: UInt32, _ value: UInt32) {
+        ports.write(0x70, width: 1, value: reg | 0x80)
+        ports.write(0x71, width: 1, value: value)
+    }
+
+    /// Runs the clock for `seconds` in 100 ms steps, acknowledging IRQ8 through register C as
+    /// a handler would; returns the register C values that had a flag set.
+    func run(seconds: Int) -> [UInt32] {
+        var seen: [UInt32] = []
+        for _ in 0..<(seconds * 10) {
+            clock.advance(by: 100_000_000)
+            scheduler.fireDue()
+            let c = read(0x0C)
+            if c != 0 { seen.append(c) }
+        }
+        return seen
+    }
+
+    @Test func updateEndedInterruptOncePerSecond() {
+        write(0x0B, 0x12) // UIE, 24 h
+        let seen = run(seconds: 3)
+        #expect(seen == [0x90, 0x90, 0x90]) // IRQF | UF
+        #expect(irqs.edges[8] == 3)
+        #expect(read(0x00) == 0x02) // 59 + 3 s, each update latched the new time
+    }
+
+    @Test func alarmFiresAtItsTimeAndHonoursDontCare() {
+        // 09:59:01 is two seconds after the start time; only AIE is enabled.
+        write(0x01, 0x01); write(0x03, 0x59); write(0x05, 0x09)
+        write(0x0B, 0x22)
+        // UF is set by every update (polled, no interrupt); the alarm second adds AF and IRQF.
+        let seen = run(seconds: 4)
+        #expect(seen.filter { $0 & 0x80 == 0 } == [0x10, 0x10, 0x10])
+        #expect(seen.filter { $0 & 0x80 != 0 } == [0xB0])
+        // Don't-care hours and minutes (0xC0-0xFF): every minute at second 30.
+        write(0x01, 0x30); write(0x03, 0xFF); write(0x05, 0xC0)
+        #expect(run(seconds: 65).filter { $0 & 0x80 != 0 } == [0xB0])
+        #expect(irqs.edges[8] == 2)
+    }
+}

@@ -71,9 +71,39 @@ import Testing
         #expect(first.serial == "serial hello from floppy\r\n")
         #expect(first.log.contains("Booting from 0000:7c00"))
         #expect(first.log.contains("Found 5 PCI devices"))
-        // Time derived from instructions: a second boot retires exactly as many.
+        // Time derived from instructions: a second boot retires exactly as many. (It also opens
+        // the image again, which the lock would refuse had the first machine not been freed.)
         let second = try Self.boot(image)
         #expect(second.retired == first.retired)
         #expect(second.log == first.log)
+    }
+
+    /// A stopped machine frees everything: guest RAM, devices, image files (and their locks).
+    @Test func aReleasedMachineFreesItsMemoryAndDevices() throws {
+        guard let firmware = try? FirmwareLocator().load() else {
+            print("SKIP aReleasedMachineFreesItsMemoryAndDevices: no SeaBIOS (apt-get install seabios)")
+            return
+        }
+        weak var memory: MemoryMap?
+        weak var ports: PortMap?
+        weak var hostBridge: I440FX?
+        weak var cpu: AnyObject?
+        do {
+            var config = VMConfig(name: "release-test")
+            config.memoryMiB = 16
+            let machine = try Machine(config: config, firmware: firmware, timeMode: .deterministic(nanosecondsPerInstruction: 10)) {
+                Interpreter(memory: $0, ports: $1)
+            }
+            for _ in 0..<50 { machine.runSlice() } // some of POST: devices registered, ports mapped
+            memory = machine.memory
+            ports = machine.ports
+            hostBridge = machine.hostBridge
+            cpu = machine.cpu
+            #expect(memory != nil)
+        }
+        #expect(memory == nil)
+        #expect(ports == nil)
+        #expect(hostBridge == nil)
+        #expect(cpu == nil)
     }
 }

@@ -131,3 +131,20 @@ extension PCITests {
         #expect(cfgRead(1, 0, 0xB0, 4) == 0)
     }
 }
+
+extension PCITests {
+    /// As QEMU's PIIX4 without SMM: ACPI mode (SCI_EN) is on from power-on, so an OS does not
+    /// wait for an SMI_CMD handshake; the GPE0 block SeaBIOS's FADT names reads as no events.
+    @Test func acpiModeIsOnFromPowerOnAndGPE0IsQuiet() {
+        cfgWrite(1, 3, 0x40, 4, 0xB001)
+        cfgWrite(1, 3, 0x80, 1, 0x01)
+        #expect(ports.read(0xB004, width: 2) & 0x0001 == 0x0001)
+        let gpe = ACPIGPEBlock()
+        ports.register(gpe, ports: ACPIGPEBlock.portRange)
+        #expect(ports.read(0xAFE0, width: 4) == 0)
+        ports.write(0xAFE2, width: 2, value: 0x0102)
+        #expect(gpe.enable == 0x0102)
+        ports.write(0xAFE0, width: 2, value: 0xFFFF) // clearing nothing set stays clear
+        #expect(ports.read(0xAFE0, width: 4) == 0x0102_0000)
+    }
+}

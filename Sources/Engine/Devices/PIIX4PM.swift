@@ -38,7 +38,9 @@ public final class PIIX4PM: PortDevice, PCIFunction {
         config.set8(0x5B, 0x02)
         status = 0
         enable = 0
-        control = 0
+        // SCI_EN from power-on, as QEMU's PIIX4 without SMM: an OS finds ACPI mode already on
+        // and never tries the SMI_CMD handshake (0xF1 to port 0xB2), which nothing here answers.
+        control = 0x0001
         updateSCI()
     }
 

@@ -41,6 +41,7 @@ public final class Machine {
     public let debugConsole = DebugConsole()
     public let post = POSTPort()
     public let debugExit = DebugExitPort()
+    public let gpe = ACPIGPEBlock()
     public let systemControl: SystemControlPortA
     /// The CD-ROM on the IDE secondary master, present when the VM has a boot ISO.
     public private(set) var cdrom: ATAPICDROM?
@@ -132,6 +133,7 @@ public final class Machine {
         ports.register(debugConsole, ports: 0x402...0x402)
         ports.register(debugConsole, ports: 0xE9...0xE9)
         ports.register(fwCfg, ports: 0x510...0x511)
+        ports.register(gpe, ports: ACPIGPEBlock.portRange)
         ports.register(fdc, ports: 0x3F0...0x3F5)
         ports.register(fdc, ports: 0x3F7...0x3F7)
         ports.register(com1, ports: com1.portRange)
@@ -252,6 +254,9 @@ public final class Machine {
         fwCfg.addFile("bootorder", Array(bootorder.utf8) + [0])
         fwCfg.addFile("etc/boot-fail-wait", FwCfg.le32(0xFFFF_FFFF)) // never retry, as QEMU
         fwCfg.setItem(0x05, [1, 0]) // NB_CPUS
+        if config.cpuCount > 1 {
+            warnings.append("\(config.cpuCount) CPUs configured; the emulated PC has one (SMP is not modelled yet)")
+        }
         fwCfg.setItem(0x0F, [1, 0]) // MAX_CPUS
         fwCfg.setItem(0x0E, [0, 0]) // no boot menu
     }
@@ -266,6 +271,7 @@ public final class Machine {
         ide.reset()
         cdrom?.reset()
         pm.reset()
+        gpe.reset()
         vga.reset()
         pic.reset()
         pit.reset()

@@ -5,12 +5,13 @@ import Glibc
 /// Puts the terminal on standard input into raw-ish mode while a guest's serial port owns it
 /// (`--serial stdio`), as QEMU's stdio chardev does: keys reach the guest as typed (no line
 /// editing, no local echo, Enter as CR), while Ctrl-C still signals so the run powers off
-/// cleanly. Output processing stays on. Does nothing when stdin is not a terminal.
+/// cleanly. Output processing stays on. Does nothing when stdin is not a terminal, or when this
+/// process runs in the background (changing the terminal there would stop it with SIGTTOU).
 final class TerminalRawMode {
     private var saved: termios?
 
     init() {
-        guard isatty(STDIN_FILENO) == 1 else { return }
+        guard isatty(STDIN_FILENO) == 1, tcgetpgrp(STDIN_FILENO) == getpgrp() else { return }
         var settings = termios()
         guard tcgetattr(STDIN_FILENO, &settings) == 0 else { return }
         saved = settings
