@@ -6,10 +6,9 @@ source "$(dirname "$0")/lib/tmux.bash"
 [ -s /usr/share/seabios/bios-256k.bin ] || { echo "SKIP $TEST_NAME: SeaBIOS is missing (apt-get install seabios)"; exit 0; }
 command -v nasm >/dev/null || { echo "SKIP $TEST_NAME: nasm is missing (apt-get install nasm)"; exit 0; }
 guests=$("$ROOT/scripts/make-test-guests")
-# Each running VM needs its own writable image (a second one would find it locked): echo2 gets a copy.
-cp "$guests/echo.img" "$VMTUI_HOME/echo2.img"
-"$VMTUI" create echo --floppy "$guests/echo.img" --boot floppy --memory 16 --network none >/dev/null
-"$VMTUI" create echo2 --floppy "$VMTUI_HOME/echo2.img" --boot floppy --memory 16 --network none >/dev/null
+for vm in echo echo2; do
+    "$VMTUI" create $vm --floppy "$guests/echo.img" --boot floppy --memory 16 --network none >/dev/null
+done
 "$VMTUI" create fault --floppy "$guests/triple-fault.img" --boot floppy --memory 16 --network none >/dev/null
 
 # no_text TEXT: TEXT is not on the screen right now.
