@@ -119,3 +119,18 @@ extension CMOSRTCTests {
         #expect(irqs.edges[8] == 2)
     }
 }
+
+extension CMOSRTCTests {
+    @Test func updateInProgressRisesJustBeforeEachSecond() {
+        #expect(read(0x0A) == 0x26)
+        clock.advance(by: 999_800_000) // 200 µs before the update
+        #expect(read(0x0A) == 0xA6)
+        #expect(read(0x00) == 0x59) // the old second until the update
+        clock.advance(by: 300_000)
+        #expect(read(0x0A) == 0x26)
+        #expect(read(0x00) == 0x00)
+        write(0x0B, 0x82) // SET stops updates: no UIP
+        clock.advance(by: 999_800_000)
+        #expect(read(0x0A) == 0x26)
+    }
+}

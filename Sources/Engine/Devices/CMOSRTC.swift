@@ -86,6 +86,16 @@ public final class CMOSRTC: PortDevice, TimedDevice {
         epochAt = clock.nanoseconds
     }
 
+    /// UIP: set for the 244 µs before each second's update, as the chip does (and QEMU), so
+    /// software that syncs to the second by watching it rise (hwclock's busy-wait) sees it.
+    /// Never while SET holds the clock.
+    private var updateInProgress: Bool {
+        guard ram[CMOSRTC.regB] & 0x80 == 0 else { return false }
+        return (clock.nanoseconds &- epochAt) % 1_000_000_000 >= 1_000_000_000 - CMOSRTC.uipNanoseconds
+    }
+
+    static let uipNanoseconds: UInt64 = 244_000
+
     // MARK: Interrupts
 
     private func periodNanoseconds() -> UInt64? {
@@ -157,7 +167,7 @@ public final class CMOSRTC: PortDevice, TimedDevice {
             if ram[CMOSRTC.regB] & 0x80 == 0 { latchTime() }
             return UInt32(ram[index])
         case CMOSRTC.regA:
-            return UInt32(ram[CMOSRTC.regA] & 0x7F) // UIP reads 0
+            return UInt32(ram[CMOSRTC.regA] & 0x7F | (updateInProgress ? 0x80 : 0))
         case CMOSRTC.regC:
             let value = ram[CMOSRTC.regC]
             ram[CMOSRTC.regC] = 0
