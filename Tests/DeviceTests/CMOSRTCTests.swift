@@ -134,3 +134,13 @@ extension CMOSRTCTests {
         #expect(read(0x0A) == 0x26)
     }
 }
+
+extension CMOSRTCTests {
+    @Test func updateFlagLatchesForPollingWithoutInterrupts() {
+        clock.advance(by: 2_100_000_000)
+        scheduler.fireDue()
+        #expect(read(0x0C) == 0x10) // UF, no IRQF
+        #expect(read(0x0C) == 0) // reading C cleared it
+        #expect(irqs.edges[8] == 0)
+    }
+}

@@ -24,6 +24,7 @@ public final class CMOSRTC: PortDevice, TimedDevice {
         ram[CMOSRTC.regB] = 0x02
         ram[CMOSRTC.regD] = 0x80
         ram[0x32] = 0x20
+        reschedule()
     }
 
     /// Sets a configuration byte (0x0E-0x7F) before power-on.
@@ -113,7 +114,9 @@ public final class CMOSRTC: PortDevice, TimedDevice {
         } else {
             nextPeriodic = nil
         }
-        if b & 0x30 != 0 && b & 0x80 == 0 {
+        // Updates run every second unless SET holds the clock: UF (and AF) latch in register C
+        // for software that polls them, even with their interrupts off.
+        if b & 0x80 == 0 {
             let sinceEpoch = now &- epochAt
             nextSecond = epochAt &+ (sinceEpoch / 1_000_000_000 + 1) * 1_000_000_000
         } else {
