@@ -119,3 +119,28 @@ extension CMOSRTCTests {
         #expect(irqs.edges[8] == 2)
     }
 }
+
+extension CMOSRTCTests {
+    @Test func updateInProgressRisesJustBeforeEachSecond() {
+        #expect(read(0x0A) == 0x26)
+        clock.advance(by: 999_800_000) // 200 µs before the update
+        #expect(read(0x0A) == 0xA6)
+        #expect(read(0x00) == 0x59) // the old second until the update
+        clock.advance(by: 300_000)
+        #expect(read(0x0A) == 0x26)
+        #expect(read(0x00) == 0x00)
+        write(0x0B, 0x82) // SET stops updates: no UIP
+        clock.advance(by: 999_800_000)
+        #expect(read(0x0A) == 0x26)
+    }
+}
+
+extension CMOSRTCTests {
+    @Test func updateFlagLatchesForPollingWithoutInterrupts() {
+        clock.advance(by: 2_100_000_000)
+        scheduler.fireDue()
+        #expect(read(0x0C) == 0x10) // UF, no IRQF
+        #expect(read(0x0C) == 0) // reading C cleared it
+        #expect(irqs.edges[8] == 0)
+    }
+}

@@ -24,6 +24,7 @@ public final class CMOSRTC: PortDevice, TimedDevice {
         ram[CMOSRTC.regB] = 0x02
         ram[CMOSRTC.regD] = 0x80
         ram[0x32] = 0x20
+        reschedule()
     }
 
     /// Sets a configuration byte (0x0E-0x7F) before power-on.
@@ -86,6 +87,16 @@ public final class CMOSRTC: PortDevice, TimedDevice {
         epochAt = clock.nanoseconds
     }
 
+    /// UIP: set for the 244 µs before each second's update, as the chip does (and QEMU), so
+    /// software that syncs to the second by watching it rise (hwclock's busy-wait) sees it.
+    /// Never while SET holds the clock.
+    private var updateInProgress: Bool {
+        guard ram[CMOSRTC.regB] & 0x80 == 0 else { return false }
+        return (clock.nanoseconds &- epochAt) % 1_000_000_000 >= 1_000_000_000 - CMOSRTC.uipNanoseconds
+    }
+
+    static let uipNanoseconds: UInt64 = 244_000
+
     // MARK: Interrupts
 
     private func periodNanoseconds() -> UInt64? {
@@ -103,7 +114,9 @@ public final class CMOSRTC: PortDevice, TimedDevice {
         } else {
             nextPeriodic = nil
         }
-        if b & 0x30 != 0 && b & 0x80 == 0 {
+        // Updates run every second unless SET holds the clock: UF (and AF) latch in register C
+        // for software that polls them, even with their interrupts off.
+        if b & 0x80 == 0 {
             let sinceEpoch = now &- epochAt
             nextSecond = epochAt &+ (sinceEpoch / 1_000_000_000 + 1) * 1_000_000_000
         } else {
@@ -157,7 +170,7 @@ public final class CMOSRTC: PortDevice, TimedDevice {
             if ram[CMOSRTC.regB] & 0x80 == 0 { latchTime() }
             return UInt32(ram[index])
         case CMOSRTC.regA:
-            return UInt32(ram[CMOSRTC.regA] & 0x7F) // UIP reads 0
+            return UInt32(ram[CMOSRTC.regA] & 0x7F | (updateInProgress ? 0x80 : 0))
         case CMOSRTC.regC:
             let value = ram[CMOSRTC.regC]
             ram[CMOSRTC.regC] = 0
