@@ -41,7 +41,16 @@ expect() {
     echo "FAIL $1: the screen does not show \"$2\":"; cat "$VMTUI_HOME/$1.screen"; failed=1
 }
 
-boot grub "$media/grub.iso" "vmtui GRUB test menu" && expect grub "GNU GRUB"
+if boot grub "$media/grub.iso" "vmtui GRUB test menu"; then
+    expect grub "GNU GRUB"
+    # Enter on the menu runs the entry: keyboard to GRUB, then GRUB's script from the CD.
+    if "$VMTUI" run grub --headless --type '\n' --type-after "vmtui GRUB test menu" \
+        --until-text "vmtui GRUB entry selected" --timeout "$TIMEOUT" >/dev/null 2>"$VMTUI_HOME/grub.err"; then
+        echo "ok grub: Enter selects the entry"
+    else
+        echo "FAIL grub: the entry did not run: $(cat "$VMTUI_HOME/grub.err")"; failed=1
+    fi
+fi
 boot isolinux "$media/isolinux.iso" "vmtui ISOLINUX test prompt" && expect isolinux "ISOLINUX"
 if boot memtest "$memtest" "Status: Testing"; then
     expect memtest "Memtest86+"
