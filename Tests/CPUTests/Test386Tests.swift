@@ -28,7 +28,7 @@ import Testing
     /// Maps the ROM at the top of the first MiB and of the address space, resets the CPU and
     /// runs until it halts (test386 ends every run, good or bad, with HLT). With `traceTail`,
     /// the last `traceTail` instructions before instruction `stopAt` are single-stepped and listed.
-    static func run(rom: Data, budget: Int = 400_000_000, stopAt: Int? = nil, traceTail: Int = 0) throws -> Result {
+    static func run(rom: Data, budget: Int = 150_000_000, stopAt: Int? = nil, traceTail: Int = 0) throws -> Result {
         let memory = try MemoryMap(ramSize: 1 << 20)
         let image = UnsafeMutableRawPointer.allocate(byteCount: rom.count, alignment: 4096)
         defer { image.deallocate() }

@@ -29,6 +29,8 @@ struct CPUState {
     var vm86 = false
     var paging = false
     var cpl = 0
+    /// Whether the software TLB was filled with user-mode (CPL 3) permission checks.
+    var tlbUser = false
 
     // Control and system registers.
     var cr0: UInt32 = 0x6000_0010
