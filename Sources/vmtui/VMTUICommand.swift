@@ -20,6 +20,7 @@ struct VMTUICommand: ParsableCommand {
             DeleteCommand.self,
             DiskCommand.self,
             RunCommand.self,
+            BenchCommand.self,
         ]
     )
 

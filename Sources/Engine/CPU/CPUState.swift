@@ -29,6 +29,8 @@ struct CPUState {
     var vm86 = false
     var paging = false
     var cpl = 0
+    /// Whether the software TLB was filled with user-mode (CPL 3) permission checks.
+    var tlbUser = false
 
     // Control and system registers.
     var cr0: UInt32 = 0x6000_0010
@@ -98,4 +100,25 @@ enum SegReg {
     static let ds = 3
     static let fs = 4
     static let gs = 5
+}
+
+/// CR0 bits.
+enum CR0 {
+    static let pe: UInt32 = 1 << 0
+    static let mp: UInt32 = 1 << 1
+    static let em: UInt32 = 1 << 2
+    static let ts: UInt32 = 1 << 3
+    static let ne: UInt32 = 1 << 5
+    static let wp: UInt32 = 1 << 16
+    static let pg: UInt32 = 1 << 31
+}
+
+/// CR4 bits.
+enum CR4 {
+    static let tsd: UInt32 = 1 << 2
+    static let pse: UInt32 = 1 << 4
+    static let pae: UInt32 = 1 << 5
+    static let pge: UInt32 = 1 << 7
+    /// What MOV CR4 accepts: the bits behind the CPUID features we report.
+    static let supported: UInt32 = tsd | pse | pae | pge
 }

@@ -68,7 +68,7 @@ extension Interpreter {
 
     /// CPU time of the calling thread: unlike wall time, it does not count time the host gave
     /// to other processes.
-    private static func threadCPUSeconds() -> Double {
+    static func threadCPUSeconds() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
@@ -85,5 +85,45 @@ extension Interpreter {
         for sg in [SegReg.es, SegReg.ss, SegReg.ds, SegReg.fs, SegReg.gs] { try loadSegment(sg, 0x10) }
         state.pointee.eip = eip
         gpr[4] = esp
+    }
+}
+
+/// A boot-sector benchmark guest: the same image QEMU and Bochs boot from a floppy
+/// (scripts/bench-cpu), run here without a BIOS.
+extension Interpreter {
+    /// Stops the guest when it writes port 0xF4 (QEMU's isa-debug-exit port).
+    private final class ExitPort: PortDevice {
+        var written = false
+        func portRead(_ port: UInt16, width: Int) -> UInt32 { PortMap.allOnes(width) }
+        func portWrite(_ port: UInt16, width: Int, value: UInt32) { written = true }
+    }
+
+    /// Loads `bootSector` at 0000:7C00 as a BIOS would, runs it in real mode until it writes
+    /// port 0xF4 and halts, and reports the instructions retired and the time taken.
+    /// Throws when the image is not a boot sector or the guest does not finish.
+    public static func benchmark(bootSector: [UInt8], maxInstructions: Int = 20_000_000_000) throws -> InterpreterBenchmark {
+        guard bootSector.count >= 512, bootSector[510] == 0x55, bootSector[511] == 0xAA else {
+            throw BenchmarkImageError.notBootSector
+        }
+        let memory = try MemoryMap(ramSize: 16 << 20)
+        for (i, b) in bootSector.prefix(512).enumerated() { memory.write(0x7C00 + UInt32(i), width: 1, value: UInt32(b)) }
+        let ports = PortMap()
+        let exitPort = ExitPort()
+        ports.register(exitPort, ports: 0xF4...0xF4)
+        let cpu = Interpreter(memory: memory, ports: ports)
+        cpu.loadRealCS(0)
+        cpu.state.pointee.eip = 0x7C00
+        let clock = ContinuousClock()
+        let start = clock.now
+        let cpuStart = threadCPUSeconds()
+        var exit = BackendExit.sliceExpired
+        while exit == .sliceExpired && Int(cpu.instructionsRetired) < maxInstructions {
+            exit = cpu.run(instructions: 1_000_000)
+        }
+        let elapsed = clock.now - start
+        guard exitPort.written else { throw BenchmarkImageError.didNotFinish(exit, cpu.instructionsRetired) }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return InterpreterBenchmark(instructions: cpu.instructionsRetired, seconds: seconds,
+                                    cpuSeconds: threadCPUSeconds() - cpuStart, exit: exit)
     }
 }

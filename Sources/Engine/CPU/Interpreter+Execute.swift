@@ -63,10 +63,7 @@ extension Interpreter {
             if op != 0x3D { setReg(0, w, r) }
         case 0x06, 0x0E, 0x16, 0x1E:
             try push(UInt32(seg[Int(op >> 3)].selector), w)
-        case 0x07, 0x17, 0x1F:
-            let v = try peek(0, w)
-            try loadSegment(Int(op >> 3), UInt16(truncatingIfNeeded: v))
-            adjustSP(w)
+        case 0x07, 0x17, 0x1F: try popSegment(Int(op >> 3), w)
         case 0x0F: try executeTwoByte()
         case 0x27: daa(subtract: false)
         case 0x2F: daa(subtract: true)
@@ -357,6 +354,20 @@ extension Interpreter {
         case 0xFF: try groupFF(w)
         default:
             throw Fault.ud
+        }
+    }
+
+    /// POP to a segment register: ESP moves with the old stack size (POP SS may change it) and
+    /// stays put if the load faults.
+    func popSegment(_ sg: Int, _ w: Int) throws(Fault) {
+        let v = try peek(0, w)
+        let oldESP = gpr[4]
+        adjustSP(w)
+        do throws(Fault) {
+            try loadSegment(sg, UInt16(truncatingIfNeeded: v))
+        } catch {
+            gpr[4] = oldESP
+            throw error
         }
     }
 

@@ -4,6 +4,14 @@ import Glibc
 
 /// The x87 FPU (ESC opcodes D8-DF), computed in Float80. All FPU exceptions behave as masked
 /// (the default after FNINIT): results are the IEEE defaults, #MF is never raised.
+///
+/// Where this differs from a real 80-bit x87: Float80 is the same format, but the host computes
+/// every result at full 64-bit precision with round-to-nearest: precision control (FCW.PC) is
+/// ignored, and rounding control (FCW.RC) is honoured only by integer stores and FRNDINT (real
+/// stores to 32/64 bits round to nearest); FSIN/FCOS/FPTAN/F2XM1/FYL2X go through the C library and can differ
+/// from Intel's in the last bit or two; the exception flags (IE, DE, ZE, OE, UE, PE) and stack
+/// fault (SF) are not recorded, and pseudo-denormal/unnormal encodings are treated as the host
+/// treats them. CR0.EM/TS raise #NM; FXSAVE/FXRSTOR are not implemented (CPUID reports no FXSR).
 extension Interpreter {
     // MARK: Register stack
 

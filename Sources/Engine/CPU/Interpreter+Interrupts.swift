@@ -67,9 +67,10 @@ extension Interpreter {
         let high = try readSystem(s.pointee.idtBase &+ vector * 8 &+ 4, 4)
         let type = (high >> 8) & 0x1F
         let dpl = Int((high >> 13) & 3)
-        if f.kind == .software && (dpl < s.pointee.cpl || (s.pointee.vm86 && (s.pointee.flags & Flag.IOPL) != Flag.IOPL)) {
-            throw Fault.gp(gateCode)
+        if f.kind == .software && s.pointee.vm86 && (s.pointee.flags & Flag.IOPL) != Flag.IOPL {
+            throw Fault.gp(0) // INT n in virtual-8086 mode needs IOPL 3 (the monitor emulates it)
         }
+        if f.kind == .software && dpl < s.pointee.cpl { throw Fault.gp(gateCode) }
         switch type {
         case 0x6, 0x7, 0xE, 0xF: break
         case 0x5:

@@ -88,36 +88,78 @@ extension Interpreter {
 
     @inline(never)
     func walk(_ lin: UInt32, write: Bool, user: Bool) throws(Fault) -> UInt32 {
-        let s = state
+        if state.pointee.cr4 & CR4.pae != 0 { return try walkPAE(lin, write: write, user: user) }
         let a20 = memory.a20Mask
-        let pdeAddr = ((s.pointee.cr3 & 0xFFFF_F000) | ((lin >> 20) & 0xFFC)) & a20
-        var pde = memory.read(pdeAddr, width: 4)
-        func pageFault(_ present: Bool) -> Fault {
-            s.pointee.cr2 = lin
-            let code = (present ? 1 : 0) | (write ? 2 : 0) | (user ? 4 : 0)
-            return Fault(vector: 14, errorCode: UInt32(code), hasErrorCode: true)
-        }
-        if pde & 1 == 0 { throw pageFault(false) }
-        let wp = s.pointee.cr0 & (1 << 16) != 0
-        func allowed(_ entryBits: UInt32) -> Bool {
-            if user && entryBits & 4 == 0 { return false }
-            if write && entryBits & 2 == 0 && (user || wp) { return false }
-            return true
-        }
-        if pde & 0x80 != 0 && s.pointee.cr4 & 0x10 != 0 {
-            if !allowed(pde) { throw pageFault(true) }
-            let want = pde | 0x20 | (write ? 0x40 : 0)
-            if want != pde { memory.write(pdeAddr, width: 4, value: want) }
+        let pdeAddr = ((state.pointee.cr3 & 0xFFFF_F000) | ((lin >> 20) & 0xFFC)) & a20
+        let pde = memory.read(pdeAddr, width: 4)
+        if pde & 1 == 0 { throw pageFault(lin, write: write, user: user, present: false) }
+        if pde & 0x80 != 0 && state.pointee.cr4 & CR4.pse != 0 {
+            try checkAccess(pde, lin, write: write, user: user)
+            setAccessed(pdeAddr, pde, dirty: write)
             return (pde & 0xFFC0_0000) | (lin & 0x3F_FFFF)
         }
         let pteAddr = ((pde & 0xFFFF_F000) | ((lin >> 10) & 0xFFC)) & a20
         let pte = memory.read(pteAddr, width: 4)
-        if pte & 1 == 0 { throw pageFault(false) }
-        if !allowed(pde & pte) { throw pageFault(true) }
-        if pde & 0x20 == 0 { pde |= 0x20; memory.write(pdeAddr, width: 4, value: pde) }
-        let want = pte | 0x20 | (write ? 0x40 : 0)
-        if want != pte { memory.write(pteAddr, width: 4, value: want) }
+        if pte & 1 == 0 { throw pageFault(lin, write: write, user: user, present: false) }
+        try checkAccess(pde & pte, lin, write: write, user: user)
+        setAccessed(pdeAddr, pde, dirty: false)
+        setAccessed(pteAddr, pte, dirty: write)
         return (pte & 0xFFFF_F000) | (lin & 0xFFF)
+    }
+
+    /// PAE: CR3 names 4 PDPTEs; page directories and tables hold 512 64-bit entries; a PDE
+    /// with PS maps 2 MiB. Only the low dword of each entry matters here: guest RAM and every
+    /// device sit below 4 GiB (PLATFORM-NOTES), so address bits 32 and up are ignored, and NX
+    /// (bit 63) is not implemented nor reported in CPUID.
+    func walkPAE(_ lin: UInt32, write: Bool, user: Bool) throws(Fault) -> UInt32 {
+        let a20 = memory.a20Mask
+        let pdpteAddr = ((state.pointee.cr3 & 0xFFFF_FFE0) | ((lin >> 27) & 0x18)) & a20
+        let pdpte = memory.read(pdpteAddr, width: 4)
+        if pdpte & 1 == 0 { throw pageFault(lin, write: write, user: user, present: false) }
+        let pdeAddr = ((pdpte & 0xFFFF_F000) | ((lin >> 18) & 0xFF8)) & a20
+        let pde = memory.read(pdeAddr, width: 4)
+        if pde & 1 == 0 { throw pageFault(lin, write: write, user: user, present: false) }
+        if pde & 0x80 != 0 {
+            try checkAccess(pde, lin, write: write, user: user)
+            setAccessed(pdeAddr, pde, dirty: write)
+            return (pde & 0xFFE0_0000) | (lin & 0x1F_FFFF)
+        }
+        let pteAddr = ((pde & 0xFFFF_F000) | ((lin >> 9) & 0xFF8)) & a20
+        let pte = memory.read(pteAddr, width: 4)
+        if pte & 1 == 0 { throw pageFault(lin, write: write, user: user, present: false) }
+        try checkAccess(pde & pte, lin, write: write, user: user)
+        setAccessed(pdeAddr, pde, dirty: false)
+        setAccessed(pteAddr, pte, dirty: write)
+        return (pte & 0xFFFF_F000) | (lin & 0xFFF)
+    }
+
+    /// U/S and R/W of the combined entries; supervisor writes ignore R/W unless CR0.WP.
+    @inline(__always)
+    private func checkAccess(_ bits: UInt32, _ lin: UInt32, write: Bool, user: Bool) throws(Fault) {
+        let denied = (user && bits & 4 == 0)
+            || (write && bits & 2 == 0 && (user || state.pointee.cr0 & CR0.wp != 0))
+        if denied { throw pageFault(lin, write: write, user: user, present: true) }
+    }
+
+    /// Sets A (and D for a write to the final entry) as the CPU does, only when they change.
+    @inline(__always)
+    private func setAccessed(_ addr: UInt32, _ entry: UInt32, dirty: Bool) {
+        let want = entry | 0x20 | (dirty ? 0x40 : 0)
+        if want != entry { memory.write(addr, width: 4, value: want) }
+    }
+
+    /// #PF: CR2 = the linear address; error code P (protection, not absence), W/R, U/S.
+    private func pageFault(_ lin: UInt32, write: Bool, user: Bool, present: Bool) -> Fault {
+        state.pointee.cr2 = lin
+        let code = (present ? 1 : 0) | (write ? 2 : 0) | (user ? 4 : 0)
+        return Fault(vector: 14, errorCode: UInt32(code), hasErrorCode: true)
+    }
+
+    /// INVLPG: the page may belong to a 2 or 4 MiB mapping whose 4 KiB pieces sit all over the
+    /// direct-mapped TLB, so every entry of the surrounding 4 MiB goes.
+    func invalidatePage(_ lin: UInt32) {
+        tlb.flush(region: lin >> 22)
+        state.pointee.fetchLen = 0
     }
 
     // MARK: Segmented access

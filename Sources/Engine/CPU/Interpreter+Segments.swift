@@ -3,7 +3,6 @@ extension Interpreter {
     /// Recomputes the cached mode bits from CR0, EFLAGS.VM and the CS/SS caches.
     func updateModes() {
         let s = state
-        let oldCPL = s.pointee.cpl
         let oldPaging = s.pointee.paging
         s.pointee.protected = s.pointee.cr0 & 1 != 0
         s.pointee.vm86 = s.pointee.protected && s.pointee.flags & Flag.VM != 0
@@ -12,8 +11,11 @@ extension Interpreter {
         s.pointee.code32 = !s.pointee.vm86 && seg[SegReg.cs].is32
         s.pointee.stack32 = !s.pointee.vm86 && seg[SegReg.ss].is32
         s.pointee.fetchLen = 0 // CS base or code size may have changed
-        // The TLB holds pointers checked for one privilege level.
-        if s.pointee.paging && (oldCPL == 3) != (s.pointee.cpl == 3) || oldPaging != s.pointee.paging { flushTLB() }
+        // The TLB holds pointers checked for one privilege level (callers may have set `cpl`
+        // before calling, so compare with what the TLB was filled for).
+        let user = s.pointee.cpl == 3
+        if s.pointee.paging && user != s.pointee.tlbUser || oldPaging != s.pointee.paging { flushTLB() }
+        s.pointee.tlbUser = user
     }
 
     // MARK: System-table access (always supervisor, never cached in the TLB)

@@ -82,8 +82,7 @@ extension Interpreter {
             try setCR0((s.pointee.cr0 & ~UInt32(0xE)) | (v & 0xF) | (s.pointee.cr0 & 1))
         case 7:
             try requireCPL0()
-            tlb.flush(page: (seg[s.pointee.eaSeg].base &+ s.pointee.eaOffset) >> 12)
-            s.pointee.fetchLen = 0
+            invalidatePage(seg[s.pointee.eaSeg].base &+ s.pointee.eaOffset)
         default: throw Fault.ud
         }
     }
@@ -134,8 +133,10 @@ extension Interpreter {
             case 2: s.pointee.cr2 = v
             case 3: s.pointee.cr3 = v; flushTLB()
             case 4:
-                // Supported: PSE (4) and PGE (7, accepted; we keep no global entries).
-                if v & ~UInt32(0x90) != 0 { throw Fault.gp() }
+                // PGE is accepted but global entries are flushed with the rest (allowed: the
+                // TLB may always forget). PAE cannot change while paging is on.
+                if v & ~CR4.supported != 0 { throw Fault.gp() }
+                if s.pointee.paging && (v ^ s.pointee.cr4) & CR4.pae != 0 { throw Fault.gp() }
                 s.pointee.cr4 = v
                 flushTLB()
             default: throw Fault.ud
@@ -160,7 +161,8 @@ extension Interpreter {
     /// The counter now: machine time when the machine provides it, else instructions retired.
     private var timeStampNow: UInt64 { timeStamp?() ?? retired }
 
-    func readTSC() {
+    func readTSC() throws(Fault) {
+        if state.pointee.cr4 & CR4.tsd != 0 && state.pointee.protected && state.pointee.cpl != 0 { throw Fault.gp() }
         lastTSC = max(lastTSC &+ 1, timeStampNow)
         gpr[0] = UInt32(truncatingIfNeeded: lastTSC)
         gpr[2] = UInt32(truncatingIfNeeded: lastTSC >> 32)
@@ -215,6 +217,6 @@ extension Interpreter {
         }
     }
 
-    /// CPUID.1:EDX: FPU (0), PSE (3), TSC (4), MSR (5), CX8 (8), PGE (13), CMOV (15).
-    static let cpuidFeatures: UInt32 = 1 | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 13) | (1 << 15)
+    /// CPUID.1:EDX: FPU (0), PSE (3), TSC (4), MSR (5), PAE (6), CX8 (8), PGE (13), CMOV (15).
+    static let cpuidFeatures: UInt32 = 1 | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 13) | (1 << 15)
 }

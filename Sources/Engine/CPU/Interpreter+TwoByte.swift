@@ -16,7 +16,7 @@ extension Interpreter {
         case 0x0D, 0x18...0x1F: try decodeModRM() // hint NOPs
         case 0x20, 0x21, 0x22, 0x23: try moveControl(op)
         case 0x30: try writeMSR()
-        case 0x31: readTSC()
+        case 0x31: try readTSC()
         case 0x32: try readMSR()
         case 0x40...0x4F:
             try decodeModRM()
@@ -30,10 +30,7 @@ extension Interpreter {
             try writeRM(1, condition(op & 0xF) ? 1 : 0)
         case 0xA0, 0xA8:
             try push(UInt32(seg[op == 0xA0 ? SegReg.fs : SegReg.gs].selector), w)
-        case 0xA1, 0xA9:
-            let v = try peek(0, w)
-            try loadSegment(op == 0xA1 ? SegReg.fs : SegReg.gs, UInt16(truncatingIfNeeded: v))
-            adjustSP(w)
+        case 0xA1, 0xA9: try popSegment(op == 0xA1 ? SegReg.fs : SegReg.gs, w)
         case 0xA2: cpuid()
         case 0xA3, 0xAB, 0xB3, 0xBB:
             try decodeModRM()

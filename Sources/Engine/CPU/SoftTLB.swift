@@ -32,9 +32,11 @@ final class SoftTLB {
         writeTag.update(repeating: SoftTLB.invalid, count: SoftTLB.entries)
     }
 
-    func flush(page: UInt32) {
-        let i = Int(page) & (SoftTLB.entries - 1)
-        if readTag[i] == page { readTag[i] = SoftTLB.invalid }
-        if writeTag[i] == page { writeTag[i] = SoftTLB.invalid }
+    /// Drops every page of the 4 MiB region `region` (linear address >> 22).
+    func flush(region: UInt32) {
+        for i in 0..<SoftTLB.entries {
+            if readTag[i] >> 10 == region { readTag[i] = SoftTLB.invalid }
+            if writeTag[i] >> 10 == region { writeTag[i] = SoftTLB.invalid }
+        }
     }
 }
