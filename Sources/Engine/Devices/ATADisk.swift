@@ -91,17 +91,27 @@ public final class ATADisk: IDEDrive {
     private func supplyNextBlock(_ channel: IDEChannel) {
         let n = min(blockSectors, remaining)
         var data = [UInt8](repeating: 0, count: n * 512)
-        do {
+        guard advance(channel, sectors: n, {
             try data.withUnsafeMutableBytes { try disk.read(at: nextLBA * 512, into: $0) }
+        }) else { return }
+        channel.startPIORead(data)
+    }
+
+    /// Runs one block's disk I/O at nextLBA and moves past it. On an error the task file points
+    /// at the failing sector and the command aborts with UNC, as a drive reports a bad sector.
+    private func advance(_ channel: IDEChannel, sectors n: Int, _ io: () throws -> Void) -> Bool {
+        do {
+            try io()
         } catch {
             failure = "\(error)"
             channel.setLBA(nextLBA, extended: extended)
-            return channel.abort(error: 0x40)
+            channel.abort(error: 0x40)
+            return false
         }
         nextLBA += UInt64(n)
         remaining -= n
         channel.setLBA(nextLBA - 1, extended: extended)
-        channel.startPIORead(data)
+        return true
     }
 
     public func pioReadFinished(on channel: IDEChannel) {
@@ -111,17 +121,9 @@ public final class ATADisk: IDEDrive {
     public func pioWriteFinished(on channel: IDEChannel) {
         let data = channel.buffer
         guard remaining > 0 else { return }
-        let n = data.count / 512
-        do {
+        guard advance(channel, sectors: data.count / 512, {
             try data.withUnsafeBytes { try disk.write(at: nextLBA * 512, from: $0) }
-        } catch {
-            failure = "\(error)"
-            channel.setLBA(nextLBA, extended: extended)
-            return channel.abort(error: 0x40)
-        }
-        nextLBA += UInt64(n)
-        remaining -= n
-        channel.setLBA(nextLBA - 1, extended: extended)
+        }) else { return }
         if remaining > 0 {
             channel.startPIOWrite(bytes: min(blockSectors, remaining) * 512, interrupt: true)
         } else {
