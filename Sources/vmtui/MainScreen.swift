@@ -243,6 +243,7 @@ final class MainScreen: Panel {
                 let status = session.state.isActive ? ConsoleScreen.summary(state: session.state, stats: session.stats)
                     + "  (Enter: console)" : "\(session.state)"
                 rows.insert(("State", status), at: 0)
+                rows.insert(contentsOf: session.warnings.map { ("Warning", $0) }, at: 1)
             }
             for (label, value) in rows {
                 let lines = TextWrap.lines(value, width: rect.width - 9)
