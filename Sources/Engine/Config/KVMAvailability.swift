@@ -31,7 +31,7 @@ public enum KVMAvailability: Equatable, Sendable {
     public var explanation: String {
         switch self {
         case .available:
-            return "KVM is available: near-native speed"
+            return "KVM is available on this host, but vmtui does not use it yet: the VM runs on the software CPU"
         case .noHardwareSupport:
             return "not available here: the CPU shows no VT-x/AMD-V (no vmx/svm flag in /proc/cpuinfo); "
                 + "use Emulate, or enable nested virtualization on the host"
