@@ -446,7 +446,8 @@ extension Interpreter {
             try push(frame, w)
         }
         setReg(5, w, frame)
-        if s.pointee.stack32 { gpr[4] = frame &- size } else { setReg16(4, frame &- size) }
+        // The frame is allocated below everything pushed, the nesting pointers included.
+        if s.pointee.stack32 { gpr[4] &-= size } else { setReg16(4, gpr[4] &- size) }
     }
 
     // MARK: Flags register
