@@ -435,7 +435,7 @@ extension Interpreter {
         let level = try fetch8() & 31
         let bp = reg(5, s.pointee.stack32 ? 4 : 2)
         try push(reg(5, w), w)
-        let frame = reg(4, s.pointee.stack32 ? 4 : 2)
+        let frame = gpr[4] // EBP takes all of ESP with a 32-bit operand, even on a 16-bit stack
         if level > 0 {
             var p = bp
             for _ in 1..<level {
