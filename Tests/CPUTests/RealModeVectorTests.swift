@@ -45,6 +45,9 @@ import Testing
         if exception == 13 && [0x6C, 0x6D, 0x6E, 0x6F, 0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF].contains(opcode) {
             return "286 string fault after index update"
         }
+        // The 286 ignores LOCK on any instruction; a 386 raises #UD unless it is a
+        // read-modify-write with a memory destination (test386 POST 12 checks the 386 rule).
+        if bytes.prefix(while: { $0 != opcode }).contains(0xF0) { return "LOCK prefix: 286 ignores it, 386 may #UD" }
         // MOV to/from FS/GS (sreg 4, 5) is #UD on a 286, valid on a 386.
         if (file == "8C" || file == "8E"), let i = bytes.firstIndex(of: opcode), i + 1 < bytes.count,
            [4, 5].contains((bytes[i + 1] >> 3) & 7) {

@@ -26,9 +26,9 @@ import Testing
     }
 
     /// Maps the ROM at the top of the first MiB and of the address space, resets the CPU and
-    /// runs until it halts (test386 ends every run, good or bad, with HLT). With `traceTail`,
-    /// the last `traceTail` instructions before instruction `stopAt` are single-stepped and listed.
-    static func run(rom: Data, budget: Int = 150_000_000, stopAt: Int? = nil, traceTail: Int = 0) throws -> Result {
+    /// runs until it halts (test386 ends every run, good or bad, with HLT). With `traceTail`, it
+    /// single-steps and lists the last `traceTail` instructions before the stop.
+    static func run(rom: Data, budget: Int = 150_000_000, traceTail: Int = 0) throws -> Result {
         let memory = try MemoryMap(ramSize: 1 << 20)
         let image = UnsafeMutableRawPointer.allocate(byteCount: rom.count, alignment: 4096)
         defer { image.deallocate() }
@@ -43,15 +43,26 @@ import Testing
         cpu.reset()
         var exit = BackendExit.sliceExpired
         var recent: [String] = []
-        let traceFrom = (stopAt ?? budget) - traceTail
-        while Int(cpu.instructionsRetired) < budget {
-            let done = Int(cpu.instructionsRetired)
-            let tracing = traceTail > 0 && done >= traceFrom
-            if tracing {
-                recent.append("\(cpu.hex16(cpu.seg[SegReg.cs].selector)):\(cpu.hex32(cpu.state.pointee.eip))")
+        if traceTail > 0 {
+            // Single-step until the guest parks in a jump-to-self (test386's ring-3 error loop)
+            // or stops, keeping the last `traceTail` CS:EIPs.
+            var ring = [(UInt16, UInt32)](repeating: (0, 0), count: traceTail)
+            var n = 0
+            while Int(cpu.instructionsRetired) < budget {
+                let here = (cpu.seg[SegReg.cs].selector, cpu.state.pointee.eip)
+                ring[n % traceTail] = here
+                n += 1
+                exit = cpu.run(instructions: 1)
+                if exit != .sliceExpired || cpu.state.pointee.eip == here.1 { break }
             }
-            exit = cpu.run(instructions: tracing ? 1 : max(1, min(1_000_000, traceFrom - done)))
-            if exit != .sliceExpired { break }
+            for k in max(0, n - traceTail)..<n {
+                recent.append("\(cpu.hex16(ring[k % traceTail].0)):\(cpu.hex32(ring[k % traceTail].1))")
+            }
+        } else {
+            while Int(cpu.instructionsRetired) < budget {
+                exit = cpu.run(instructions: 1_000_000)
+                if exit != .sliceExpired { break }
+            }
         }
         return Result(lastPOST: board.post.last, posts: board.post, text: String(decoding: board.text, as: UTF8.self),
                       exit: exit, registers: cpu.registerDump + (recent.isEmpty ? "" : "\nlast: " + recent.joined(separator: " ")))
@@ -67,9 +78,8 @@ import Testing
         let reference = try String(contentsOf: folder.appendingPathComponent("test386-EE-reference.txt"), encoding: .utf8)
         var r = try Self.run(rom: rom)
         if r.lastPOST != 0xFF, ProcessInfo.processInfo.environment["VMTUI_TEST386_TRACE"] != nil {
-            // Deterministic: run again and list the instructions before the stop.
-            let retired = Int(r.registers.split(separator: "retired ").last?.prefix(while: \.isNumber) ?? "0") ?? 0
-            r = try Self.run(rom: rom, stopAt: retired, traceTail: 48)
+            // Deterministic: run again single-stepped and list the instructions before the stop.
+            r = try Self.run(rom: rom, traceTail: 48)
         }
         let hexPOST = r.posts.map { String($0, radix: 16, uppercase: true) }.joined(separator: " ")
         print("test386 POST codes: \(hexPOST); exit \(r.exit)")

@@ -11,6 +11,7 @@ extension Interpreter {
         s.pointee.segOverride = -1
         s.pointee.rep = 0
         var op = try fetch8()
+        var locked = false
         // Cheap, well-predicted test first: most instructions have no prefix.
         while (op & 0xE7) == 0x26 || (op & 0xFC) == 0x64 || ((op & 0xFC) == 0xF0 && op != 0xF1) {
             switch op {
@@ -19,13 +20,41 @@ extension Interpreter {
             case 0x26, 0x2E, 0x36, 0x3E: s.pointee.segOverride = Int((op >> 3) & 3)
             case 0x64, 0x65: s.pointee.segOverride = Int(op - 0x60)
             case 0xF2, 0xF3: s.pointee.rep = UInt8(op)
-            default: break // LOCK
+            default: locked = true
             }
             // A 386 refuses instructions longer than 15 bytes.
             if s.pointee.eip &- s.pointee.startEIP > 14 { throw Fault.gp() }
             op = try fetch8()
         }
+        if _slowPath(locked) { try validateLock(op) }
         try execute(op)
+    }
+
+    /// LOCK is #UD except on the read-modify-write instructions with a memory destination.
+    @inline(never)
+    func validateLock(_ op: UInt32) throws(Fault) {
+        let csBase = seg[SegReg.cs].base
+        var at = state.pointee.eip
+        var opcode = op
+        if op == 0x0F {
+            opcode = 0x100 | (try readLinear(csBase &+ at, 1))
+            at &+= 1
+        }
+        let modrm = try readLinear(csBase &+ at, 1)
+        let reg = (modrm >> 3) & 7
+        let ok: Bool
+        switch opcode {
+        case 0x00...0x37: ok = opcode & 6 == 0 && opcode & 0x38 != 0x38 // r/m, r forms of ALU ops but CMP
+        case 0x80...0x83: ok = reg != 7
+        case 0x86, 0x87: ok = true
+        case 0xF6, 0xF7: ok = reg == 2 || reg == 3
+        case 0xFE, 0xFF: ok = reg < 2
+        case 0x1AB, 0x1B3, 0x1BB, 0x1B0, 0x1B1, 0x1C0, 0x1C1: ok = true
+        case 0x1BA: ok = reg >= 5
+        case 0x1C7: ok = reg == 1
+        default: ok = false
+        }
+        if !ok || modrm >= 0xC0 { throw Fault.ud }
     }
 
     /// Two copies of the opcode switch, one per operand size, so that every width-generic
@@ -406,7 +435,7 @@ extension Interpreter {
         let level = try fetch8() & 31
         let bp = reg(5, s.pointee.stack32 ? 4 : 2)
         try push(reg(5, w), w)
-        let frame = reg(4, s.pointee.stack32 ? 4 : 2)
+        let frame = gpr[4] // EBP takes all of ESP with a 32-bit operand, even on a 16-bit stack
         if level > 0 {
             var p = bp
             for _ in 1..<level {
@@ -417,7 +446,8 @@ extension Interpreter {
             try push(frame, w)
         }
         setReg(5, w, frame)
-        if s.pointee.stack32 { gpr[4] = frame &- size } else { setReg16(4, frame &- size) }
+        // The frame is allocated below everything pushed, the nesting pointers included.
+        if s.pointee.stack32 { gpr[4] &-= size } else { setReg16(4, gpr[4] &- size) }
     }
 
     // MARK: Flags register

@@ -26,6 +26,8 @@ extension Interpreter {
                 }
                 // A fault while delivering a contributory fault or #PF is a double fault;
                 // after a benign event the new fault is simply delivered.
+                // A fault while delivering INT n, INT3 or INTO points back at that instruction.
+                if event.kind == .software || event.kind == .trap { s.pointee.eip = s.pointee.startEIP }
                 let benign = event.kind == .external || event.kind == .software || ![0, 10, 11, 12, 13, 14].contains(event.vector)
                 event = benign ? error : Fault(vector: 8, errorCode: 0, hasErrorCode: true)
                 faultChain.append(event.vector)

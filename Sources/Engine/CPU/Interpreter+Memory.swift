@@ -191,7 +191,17 @@ extension Interpreter {
 
     @inline(__always)
     func write(_ sg: Int, _ off: UInt32, _ width: Int, _ value: UInt32) throws(Fault) {
-        try writeLinear(try linear(sg, off, width), width, value)
+        let lin = try linear(sg, off, width)
+        if _slowPath(seg[sg].attr & 0x1A != 0x12) { try checkWritable(sg) }
+        try writeLinear(lin, width, value)
+    }
+
+    /// A write through a segment that is not writable data (code, read-only data, null): fine
+    /// in real and virtual-8086 mode, else #GP(0) (#SS(0) for SS).
+    @inline(never)
+    func checkWritable(_ sg: Int) throws(Fault) {
+        if !state.pointee.protected || state.pointee.vm86 { return }
+        throw sg == SegReg.ss ? .ss(0) : .gp(0)
     }
 
     // MARK: Instruction fetch
