@@ -99,6 +99,13 @@ extension Interpreter {
             return (pde & 0xFFC0_0000) | (lin & 0x3F_FFFF)
         }
         let pteAddr = ((pde & 0xFFFF_F000) | ((lin >> 10) & 0xFFC)) & a20
+        return try walkPageTable(lin, pdeAddr: pdeAddr, pde: pde, pteAddr: pteAddr, write: write, user: user)
+    }
+
+    /// The last level, the same in both formats: a 4 KiB page whose rights are the PDE's and the
+    /// PTE's together.
+    private func walkPageTable(_ lin: UInt32, pdeAddr: UInt32, pde: UInt32, pteAddr: UInt32,
+                               write: Bool, user: Bool) throws(Fault) -> UInt32 {
         let pte = memory.read(pteAddr, width: 4)
         if pte & 1 == 0 { throw pageFault(lin, write: write, user: user, present: false) }
         try checkAccess(pde & pte, lin, write: write, user: user)
@@ -125,12 +132,7 @@ extension Interpreter {
             return (pde & 0xFFE0_0000) | (lin & 0x1F_FFFF)
         }
         let pteAddr = ((pde & 0xFFFF_F000) | ((lin >> 9) & 0xFF8)) & a20
-        let pte = memory.read(pteAddr, width: 4)
-        if pte & 1 == 0 { throw pageFault(lin, write: write, user: user, present: false) }
-        try checkAccess(pde & pte, lin, write: write, user: user)
-        setAccessed(pdeAddr, pde, dirty: false)
-        setAccessed(pteAddr, pte, dirty: write)
-        return (pte & 0xFFFF_F000) | (lin & 0xFFF)
+        return try walkPageTable(lin, pdeAddr: pdeAddr, pde: pde, pteAddr: pteAddr, write: write, user: user)
     }
 
     /// U/S and R/W of the combined entries; supervisor writes ignore R/W unless CR0.WP.
