@@ -15,4 +15,17 @@ extension DiskImageFile {
             throw StorageError(path: path, problem: "shrinking from \(size) to \(newSize) bytes is not supported (it would cut off guest data)")
         }
     }
+
+    /// Splits a guest range at multiples of `unit` (a qcow2 cluster, a VDI block), the pieces
+    /// the mapping tables resolve one at a time: `body(guest offset, range in the caller's buffer)`.
+    func forEachPiece(at offset: UInt64, count: Int, unit: Int,
+                      _ body: (_ guest: UInt64, _ range: Range<Int>) throws(StorageError) -> Void) throws(StorageError) {
+        var done = 0
+        while done < count {
+            let guest = offset + UInt64(done)
+            let chunk = min(count - done, unit - Int(guest % UInt64(unit)))
+            try body(guest, done..<(done + chunk))
+            done += chunk
+        }
+    }
 }

@@ -217,14 +217,8 @@ public final class QCOW2Image: DiskImageFile {
 
     public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(StorageError) {
         try checkAccess(at: offset, count: buffer.count, write: false)
-        var done = 0
-        while done < buffer.count {
-            let guest = offset + UInt64(done)
-            let inner = Int(guest & UInt64(clusterSize - 1))
-            let chunk = min(buffer.count - done, clusterSize - inner)
-            let part = UnsafeMutableRawBufferPointer(rebasing: buffer[done..<(done + chunk)])
-            try readCluster(guest: guest, into: part)
-            done += chunk
+        try forEachPiece(at: offset, count: buffer.count, unit: clusterSize) { guest, range throws(StorageError) in
+            try readCluster(guest: guest, into: UnsafeMutableRawBufferPointer(rebasing: buffer[range]))
         }
     }
 
@@ -271,13 +265,8 @@ public final class QCOW2Image: DiskImageFile {
 
     public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(StorageError) {
         try checkAccess(at: offset, count: buffer.count, write: true)
-        var done = 0
-        while done < buffer.count {
-            let guest = offset + UInt64(done)
-            let inner = Int(guest & UInt64(clusterSize - 1))
-            let chunk = min(buffer.count - done, clusterSize - inner)
-            try writeCluster(guest: guest, from: UnsafeRawBufferPointer(rebasing: buffer[done..<(done + chunk)]))
-            done += chunk
+        try forEachPiece(at: offset, count: buffer.count, unit: clusterSize) { guest, range throws(StorageError) in
+            try writeCluster(guest: guest, from: UnsafeRawBufferPointer(rebasing: buffer[range]))
         }
         if l2Cache.needsWriteBack || refblockCache.needsWriteBack { try writeBack() }
     }

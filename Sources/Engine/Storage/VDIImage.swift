@@ -81,20 +81,14 @@ public final class VDIImage: DiskImageFile {
 
     public func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(StorageError) {
         try checkAccess(at: offset, count: buffer.count, write: false)
-        var done = 0
-        while done < buffer.count {
-            let guest = offset + UInt64(done)
-            let index = Int(guest / UInt64(header.blockSize))
-            let inner = Int(guest % UInt64(header.blockSize))
-            let chunk = min(buffer.count - done, header.blockSize - inner)
-            let part = UnsafeMutableRawBufferPointer(rebasing: buffer[done..<(done + chunk)])
-            let entry = blockMap[index]
+        try forEachPiece(at: offset, count: buffer.count, unit: header.blockSize) { guest, range throws(StorageError) in
+            let part = UnsafeMutableRawBufferPointer(rebasing: buffer[range])
+            let entry = blockMap[Int(guest / UInt64(header.blockSize))]
             if entry < VDIHeader.zeroBlock {
-                try file.read(at: blockOffset(entry) + UInt64(inner), into: part)
+                try file.read(at: blockOffset(entry) + guest % UInt64(header.blockSize), into: part)
             } else {
                 part.initializeMemory(as: UInt8.self, repeating: 0)
             }
-            done += chunk
         }
     }
 
@@ -108,20 +102,16 @@ public final class VDIImage: DiskImageFile {
 
     public func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(StorageError) {
         try checkAccess(at: offset, count: buffer.count, write: true)
-        var done = 0
-        while done < buffer.count {
-            let guest = offset + UInt64(done)
+        try forEachPiece(at: offset, count: buffer.count, unit: header.blockSize) { guest, range throws(StorageError) in
+            let part = UnsafeRawBufferPointer(rebasing: buffer[range])
             let index = Int(guest / UInt64(header.blockSize))
             let inner = Int(guest % UInt64(header.blockSize))
-            let chunk = min(buffer.count - done, header.blockSize - inner)
-            let part = UnsafeRawBufferPointer(rebasing: buffer[done..<(done + chunk)])
             let entry = blockMap[index]
             if entry < VDIHeader.zeroBlock {
                 try file.write(at: blockOffset(entry) + UInt64(inner), from: part)
             } else {
                 try allocate(index: index, inner: inner, with: part)
             }
-            done += chunk
         }
     }
 
