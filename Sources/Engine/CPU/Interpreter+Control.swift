@@ -111,14 +111,7 @@ extension Interpreter {
         }
         let cpl = s.pointee.cpl
         let rpl = Int(sel & 3)
-        if sel & 0xFFFC == 0 { throw Fault.gp(0) }
-        let code = UInt32(sel & 0xFFFC)
-        if rpl < cpl { throw Fault.gp(code) }
-        let (low, high) = try descriptor(sel)
-        let d = SegmentCache(selector: sel, low: low, high: high)
-        if d.isSystem || !d.isCode { throw Fault.gp(code) }
-        if d.attr & 4 != 0 ? d.dpl > rpl : d.dpl != rpl { throw Fault.gp(code) }
-        if !d.present { throw Fault.np(code) }
+        let (low, high) = try returnCodeDescriptor(sel, cpl: cpl)
         if rpl == cpl {
             adjustSP(2 * w + Int(release))
             try loadCS(sel, low, high, cpl: cpl)
@@ -134,6 +127,21 @@ extension Interpreter {
         adjustSP(Int(release))
         s.pointee.eip = eip
         dropPrivilegedSegments()
+    }
+
+    /// The checks on the code segment a far RET or IRET returns to: not null, the same or an
+    /// outer ring, code (conforming: DPL <= RPL, else DPL == RPL), present. Its descriptor.
+    private func returnCodeDescriptor(_ sel: UInt16, cpl: Int) throws(Fault) -> (UInt32, UInt32) {
+        let rpl = Int(sel & 3)
+        if sel & 0xFFFC == 0 { throw Fault.gp(0) }
+        let code = UInt32(sel & 0xFFFC)
+        if rpl < cpl { throw Fault.gp(code) }
+        let (low, high) = try descriptor(sel)
+        let d = SegmentCache(selector: sel, low: low, high: high)
+        if d.isSystem || !d.isCode { throw Fault.gp(code) }
+        if d.attr & 4 != 0 ? d.dpl > rpl : d.dpl != rpl { throw Fault.gp(code) }
+        if !d.present { throw Fault.np(code) }
+        return (low, high)
     }
 
     func iret(_ w: Int) throws(Fault) {
@@ -164,14 +172,7 @@ extension Interpreter {
             return
         }
         let rpl = Int(sel & 3)
-        if sel & 0xFFFC == 0 { throw Fault.gp(0) }
-        let code = UInt32(sel & 0xFFFC)
-        if rpl < cpl { throw Fault.gp(code) }
-        let (low, high) = try descriptor(sel)
-        let d = SegmentCache(selector: sel, low: low, high: high)
-        if d.isSystem || !d.isCode { throw Fault.gp(code) }
-        if d.attr & 4 != 0 ? d.dpl > rpl : d.dpl != rpl { throw Fault.gp(code) }
-        if !d.present { throw Fault.np(code) }
+        let (low, high) = try returnCodeDescriptor(sel, cpl: cpl)
         var writable: UInt32 = Flag.arith | Flag.TF | Flag.DF | Flag.NT | Flag.AC | Flag.ID | Flag.RF
         if cpl == 0 { writable |= Flag.IOPL }
         if cpl <= Int((s.pointee.flags >> 12) & 3) { writable |= Flag.IF }
