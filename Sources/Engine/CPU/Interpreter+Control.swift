@@ -9,7 +9,7 @@ extension Interpreter {
             s.pointee.eip = off
             return
         }
-        let (target, eip, cpl) = try resolveCodeTarget(sel, off, call: false)
+        guard let (target, eip, cpl) = try resolveCodeTarget(sel, off, call: false) else { return }
         try loadCS(target.sel, target.low, target.high, cpl: cpl)
         s.pointee.eip = eip
     }
@@ -25,7 +25,7 @@ extension Interpreter {
             s.pointee.eip = off
             return
         }
-        let (target, eip, newCPL) = try resolveCodeTarget(sel, off, call: true)
+        guard let (target, eip, newCPL) = try resolveCodeTarget(sel, off, call: true) else { return }
         let gateWidth = target.gateWidth ?? w
         if newCPL < s.pointee.cpl {
             // Call gate to an inner ring: switch to the TSS stack, copy parameters.
@@ -57,8 +57,9 @@ extension Interpreter {
     }
 
     /// Checks a far JMP/CALL destination (a code segment or a call gate) and returns the code
-    /// descriptor, the entry EIP and the CPL after the transfer.
-    private func resolveCodeTarget(_ sel: UInt16, _ off: UInt32, call: Bool) throws(Fault) -> (CodeTarget, UInt32, Int) {
+    /// descriptor, the entry EIP and the CPL after the transfer; nil when the destination was a
+    /// TSS or task gate and the task switch is done.
+    private func resolveCodeTarget(_ sel: UInt16, _ off: UInt32, call: Bool) throws(Fault) -> (CodeTarget, UInt32, Int)? {
         let cpl = state.pointee.cpl
         if sel & 0xFFFC == 0 { throw Fault.gp(0) }
         let code = UInt32(sel & 0xFFFC)
@@ -94,8 +95,8 @@ extension Interpreter {
             let width = d.type == 0xC ? 4 : 2
             return (CodeTarget(sel: targetSel, low: tl, high: th, gateWidth: width, paramCount: Int(high & 0x1F)), entry, newCPL)
         default:
-            unsupportedMessage = "far \(call ? "CALL" : "JMP") to a task gate or TSS (hardware task switch) selector \(hex16(sel))"
-            throw Fault.unsupported
+            try jumpOrCallTask(sel, low, high, call: call)
+            return nil
         }
     }
 
@@ -160,8 +161,8 @@ extension Interpreter {
             return
         }
         if s.pointee.flags & Flag.NT != 0 {
-            unsupportedMessage = "IRET with NT set (return from a nested task)"
-            throw Fault.unsupported
+            try returnFromNestedTask()
+            return
         }
         let cpl = s.pointee.cpl
         let eip = try peek(0, w)

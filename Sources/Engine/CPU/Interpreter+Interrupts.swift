@@ -73,14 +73,13 @@ extension Interpreter {
             throw Fault.gp(0) // INT n in virtual-8086 mode needs IOPL 3 (the monitor emulates it)
         }
         if f.kind == .software && dpl < s.pointee.cpl { throw Fault.gp(gateCode) }
-        switch type {
-        case 0x6, 0x7, 0xE, 0xF: break
-        case 0x5:
-            unsupportedMessage = "interrupt \(vector) through a task gate (hardware task switch)"
-            throw Fault.unsupported
-        default: throw Fault.gp(gateCode)
-        }
+        // Task gates (5), 16- and 32-bit interrupt and trap gates (6, 7, 14, 15).
+        if (0xC0E0 >> type) & 1 == 0 { throw Fault.gp(gateCode) }
         if high & 0x8000 == 0 { throw Fault.np(gateCode) }
+        if type == 0x5 {
+            try interruptTask(gateLow: low, ext: ext, errorCode: f.hasErrorCode ? f.errorCode : nil)
+            return
+        }
         let sel = UInt16(truncatingIfNeeded: low >> 16)
         let entry = type & 8 != 0 ? (low & 0xFFFF) | (high & 0xFFFF_0000) : low & 0xFFFF
         let w = type & 8 != 0 ? 4 : 2
