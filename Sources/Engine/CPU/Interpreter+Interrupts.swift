@@ -110,7 +110,7 @@ extension Interpreter {
                 try push(UInt32(savedSeg.1), w)
                 try push(UInt32(savedSeg.0), w)
                 for sg in [SegReg.es, SegReg.ds, SegReg.fs, SegReg.gs] {
-                    seg[sg] = SegmentCache(selector: 0, base: 0, limit: 0, attr: 0)
+                    seg[sg] = .null(0)
                 }
             }
             try push(oldSS, w)

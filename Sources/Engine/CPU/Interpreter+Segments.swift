@@ -70,6 +70,11 @@ extension Interpreter {
             if s.pointee.vm86 {
                 seg[sg].limit = 0xFFFF
                 seg[sg].attr = 0xF3
+            } else if !seg[sg].usable {
+                // Real mode keeps the limit and attributes, but a register left null by
+                // protected mode becomes usable again (as on hardware).
+                seg[sg].limit = 0xFFFF
+                seg[sg].attr = SegmentCache.dataRealMode
             }
             if sg == SegReg.ss { s.pointee.interruptShadow = true; s.pointee.irqCheck = true }
             return
@@ -78,7 +83,7 @@ extension Interpreter {
         let code = UInt32(sel & 0xFFFC)
         if sel & 0xFFFC == 0 {
             if sg == SegReg.ss { throw Fault.gp(0) }
-            seg[sg] = SegmentCache(selector: sel, base: 0, limit: 0, attr: 0)
+            seg[sg] = .null(sel)
             return
         }
         let (low, high) = try descriptor(sel)
@@ -131,7 +136,7 @@ extension Interpreter {
             let c = seg[sg]
             let conformingCode = c.isCode && c.attr & 4 != 0
             if !conformingCode && c.dpl < cpl {
-                seg[sg] = SegmentCache(selector: 0, base: 0, limit: 0, attr: 0)
+                seg[sg] = .null(0)
             }
         }
     }

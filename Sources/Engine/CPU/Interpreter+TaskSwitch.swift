@@ -174,7 +174,7 @@ extension Interpreter {
     private func loadTaskSegments(_ image: TaskImage) throws(Fault) {
         let s = state
         let vm86 = s.pointee.flags & Flag.VM != 0
-        for i in 0..<6 { seg[i] = SegmentCache(selector: image.segments[i], base: 0, limit: 0, attr: 0) }
+        for i in 0..<6 { seg[i] = .null(image.segments[i]) }
         s.pointee.cpl = vm86 ? 3 : Int(image.segments[SegReg.cs] & 3)
         s.pointee.ldtr = SegmentCache(selector: image.ldt)
         updateModes()
