@@ -342,4 +342,55 @@ import Testing
             dd idt
         """)
     }
+
+    @Test func interruptThatFaultsOnTheRingZeroStackLeavesRingThreeIntact() throws {
+        // INT 0x80 from ring 3 switches to the TSS stack 0x60:4, where the second push wraps
+        // past the limit: #SS. The #SS goes through a task gate, so task D can read the state
+        // the CPU saved for task A: still ring 3, the user stack, EIP at the INT.
+        try ProtectedModeTests.expectPass(Self.tasks + """
+            lidt [idtr]
+            mov edi, TSS_D
+            mov eax, ss_task
+            mov edx, 0x7800
+            call init_tss
+            mov dword [TSS_A + 4], 4                ; ESP0
+            mov dword [TSS_A + 8], 0x60             ; SS0: 64 KiB limit
+            push dword 0x2B
+            push dword 0x7000
+            push dword 0x002
+            push dword 0x23
+            push dword user
+            iretd
+        user:
+        int_at:
+            int 0x80
+            int 0x81
+        ss_task:
+            cmp word [TSS_A + 0x50], 0x2B           ; SS
+            CHECK jne, 'a'
+            cmp dword [TSS_A + 0x38], 0x7000        ; ESP
+            CHECK jne, 'b'
+            cmp word [TSS_A + 0x4C], 0x23           ; CS
+            CHECK jne, 'c'
+            cmp dword [TSS_A + 0x20], int_at        ; EIP: the INT itself
+            CHECK jne, 'd'
+            pop eax
+            cmp eax, 0                              ; #SS(0)
+            CHECK jne, 'e'
+            jmp pass
+        ring0:
+            mov al, 'r'
+            jmp fail
+        idt:
+            times 12 dq 0
+            dw 0, 0x50, 0x8500, 0                   ; #SS: task gate -> TSS D
+            times 0x80 - 13 dq 0
+            dw ring0 - $$ + 0x1000, 0x08, 0xEE00, 0
+            dw ring0 - $$ + 0x1000, 0x08, 0xEE00, 0
+        idt_end:
+        idtr:
+            dw idt_end - idt - 1
+            dd idt
+        """)
+    }
 }

@@ -27,25 +27,27 @@ extension Interpreter {
         }
         guard let (target, eip, newCPL) = try resolveCodeTarget(sel, off, call: true) else { return }
         let gateWidth = target.gateWidth ?? w
-        if newCPL < s.pointee.cpl {
-            // Call gate to an inner ring: switch to the TSS stack, copy parameters.
-            let oldSS = UInt32(seg[SegReg.ss].selector)
-            let oldESP = gpr[4]
-            let params = target.paramCount
-            var copied: [UInt32] = []
-            for i in 0..<params { copied.append(try peek(i * gateWidth, gateWidth)) }
-            let (ss, esp) = try tssStack(newCPL)
-            s.pointee.cpl = newCPL
-            try loadStackSegment(ss)
-            gpr[4] = esp
-            try push(oldSS, gateWidth)
-            try push(oldESP, gateWidth)
-            for v in copied.reversed() { try push(v, gateWidth) }
+        try atomically { () throws(Fault) in
+            if newCPL < s.pointee.cpl {
+                // Call gate to an inner ring: switch to the TSS stack, copy parameters.
+                let oldSS = UInt32(seg[SegReg.ss].selector)
+                let oldESP = gpr[4]
+                let params = target.paramCount
+                var copied: [UInt32] = []
+                for i in 0..<params { copied.append(try peek(i * gateWidth, gateWidth)) }
+                let (ss, esp) = try tssStack(newCPL)
+                s.pointee.cpl = newCPL
+                try loadStackSegment(ss, cpl: newCPL, invalid: Fault.ts)
+                gpr[4] = esp
+                try push(oldSS, gateWidth)
+                try push(oldESP, gateWidth)
+                for v in copied.reversed() { try push(v, gateWidth) }
+            }
+            try push(oldCS, gateWidth)
+            try push(oldEIP, gateWidth)
+            try loadCS(target.sel, target.low, target.high, cpl: newCPL)
+            s.pointee.eip = eip
         }
-        try push(oldCS, gateWidth)
-        try push(oldEIP, gateWidth)
-        try loadCS(target.sel, target.low, target.high, cpl: newCPL)
-        s.pointee.eip = eip
     }
 
     struct CodeTarget {
@@ -113,21 +115,23 @@ extension Interpreter {
         let cpl = s.pointee.cpl
         let rpl = Int(sel & 3)
         let (low, high) = try returnCodeDescriptor(sel, cpl: cpl)
-        if rpl == cpl {
-            adjustSP(2 * w + Int(release))
-            try loadCS(sel, low, high, cpl: cpl)
+        try atomically { () throws(Fault) in
+            if rpl == cpl {
+                adjustSP(2 * w + Int(release))
+                try loadCS(sel, low, high, cpl: cpl)
+                s.pointee.eip = eip
+                return
+            }
+            let base = 2 * w + Int(release)
+            let newESP = try peek(base, w)
+            let newSS = UInt16(truncatingIfNeeded: try peek(base + w, 2))
+            try loadCS(sel, low, high, cpl: rpl)
+            try loadStackSegment(newSS, cpl: rpl, invalid: Fault.gp)
+            gpr[4] = w == 4 ? newESP : (gpr[4] & 0xFFFF_0000) | (newESP & 0xFFFF)
+            adjustSP(Int(release))
             s.pointee.eip = eip
-            return
+            dropPrivilegedSegments()
         }
-        let base = 2 * w + Int(release)
-        let newESP = try peek(base, w)
-        let newSS = UInt16(truncatingIfNeeded: try peek(base + w, 2))
-        try loadCS(sel, low, high, cpl: rpl)
-        try loadStackSegment(newSS)
-        gpr[4] = w == 4 ? newESP : (gpr[4] & 0xFFFF_0000) | (newESP & 0xFFFF)
-        adjustSP(Int(release))
-        s.pointee.eip = eip
-        dropPrivilegedSegments()
     }
 
     /// The checks on the code segment a far RET or IRET returns to: not null, the same or an
@@ -169,7 +173,7 @@ extension Interpreter {
         let sel = UInt16(truncatingIfNeeded: try peek(w, 2))
         let flags = try peek(2 * w, w)
         if w == 4 && flags & Flag.VM != 0 && cpl == 0 {
-            try returnToVM86(eip, sel, flags)
+            try atomically { () throws(Fault) in try returnToVM86(eip, sel, flags) }
             return
         }
         let rpl = Int(sel & 3)
@@ -178,16 +182,18 @@ extension Interpreter {
         if cpl == 0 { writable |= Flag.IOPL }
         if cpl <= Int((s.pointee.flags >> 12) & 3) { writable |= Flag.IF }
         if w == 2 { writable &= 0xFFFF }
-        if rpl == cpl {
-            adjustSP(3 * w)
-            try loadCS(sel, low, high, cpl: cpl)
-        } else {
-            let newESP = try peek(3 * w, w)
-            let newSS = UInt16(truncatingIfNeeded: try peek(4 * w, 2))
-            try loadCS(sel, low, high, cpl: rpl)
-            try loadStackSegment(newSS)
-            gpr[4] = w == 4 ? newESP : (gpr[4] & 0xFFFF_0000) | (newESP & 0xFFFF)
-            dropPrivilegedSegments()
+        try atomically { () throws(Fault) in
+            if rpl == cpl {
+                adjustSP(3 * w)
+                try loadCS(sel, low, high, cpl: cpl)
+            } else {
+                let newESP = try peek(3 * w, w)
+                let newSS = UInt16(truncatingIfNeeded: try peek(4 * w, 2))
+                try loadCS(sel, low, high, cpl: rpl)
+                try loadStackSegment(newSS, cpl: rpl, invalid: Fault.gp)
+                gpr[4] = w == 4 ? newESP : (gpr[4] & 0xFFFF_0000) | (newESP & 0xFFFF)
+                dropPrivilegedSegments()
+            }
         }
         s.pointee.eip = eip
         writeFlags(flags, writable)

@@ -93,39 +93,41 @@ extension Interpreter {
         let oldCS = UInt32(seg[SegReg.cs].selector)
         let oldEIP = s.pointee.eip
         let wasVM86 = s.pointee.vm86
-        if c.attr & 4 == 0 && c.dpl < s.pointee.cpl {
-            // Inner ring: the handler's stack comes from the TSS.
-            let oldSS = UInt32(seg[SegReg.ss].selector)
-            let oldESP = gpr[4]
-            let (ss, esp) = try tssStack(c.dpl)
-            let savedSeg = (seg[SegReg.es].selector, seg[SegReg.ds].selector, seg[SegReg.fs].selector, seg[SegReg.gs].selector)
-            s.pointee.cpl = c.dpl
-            s.pointee.flags &= ~Flag.VM
-            updateModes()
-            try loadStackSegment(ss)
-            gpr[4] = esp
-            if wasVM86 {
-                try push(UInt32(savedSeg.3), w)
-                try push(UInt32(savedSeg.2), w)
-                try push(UInt32(savedSeg.1), w)
-                try push(UInt32(savedSeg.0), w)
-                for sg in [SegReg.es, SegReg.ds, SegReg.fs, SegReg.gs] {
-                    seg[sg] = .null(0)
+        try atomically { () throws(Fault) in
+            if c.attr & 4 == 0 && c.dpl < s.pointee.cpl {
+                // Inner ring: the handler's stack comes from the TSS.
+                let oldSS = UInt32(seg[SegReg.ss].selector)
+                let oldESP = gpr[4]
+                let (ss, esp) = try tssStack(c.dpl)
+                let savedSeg = (seg[SegReg.es].selector, seg[SegReg.ds].selector, seg[SegReg.fs].selector, seg[SegReg.gs].selector)
+                s.pointee.cpl = c.dpl
+                s.pointee.flags &= ~Flag.VM
+                updateModes()
+                try loadStackSegment(ss, cpl: c.dpl, invalid: { Fault.ts($0 | ext) })
+                gpr[4] = esp
+                if wasVM86 {
+                    try push(UInt32(savedSeg.3), w)
+                    try push(UInt32(savedSeg.2), w)
+                    try push(UInt32(savedSeg.1), w)
+                    try push(UInt32(savedSeg.0), w)
+                    for sg in [SegReg.es, SegReg.ds, SegReg.fs, SegReg.gs] {
+                        seg[sg] = .null(0)
+                    }
                 }
+                try push(oldSS, w)
+                try push(oldESP, w)
+            } else if wasVM86 {
+                throw Fault.gp(selCode)
             }
-            try push(oldSS, w)
-            try push(oldESP, w)
-        } else if wasVM86 {
-            throw Fault.gp(selCode)
+            try push(oldFlags, w)
+            try push(oldCS, w)
+            try push(oldEIP, w)
+            if f.hasErrorCode { try push(f.errorCode, w) }
+            try loadCS(sel, cl, ch, cpl: c.attr & 4 != 0 ? s.pointee.cpl : c.dpl)
+            s.pointee.eip = entry
+            s.pointee.flags &= ~(Flag.TF | Flag.NT | Flag.RF | Flag.VM)
+            if type & 1 == 0 { s.pointee.flags &= ~Flag.IF }
+            updateModes()
         }
-        try push(oldFlags, w)
-        try push(oldCS, w)
-        try push(oldEIP, w)
-        if f.hasErrorCode { try push(f.errorCode, w) }
-        try loadCS(sel, cl, ch, cpl: c.attr & 4 != 0 ? s.pointee.cpl : c.dpl)
-        s.pointee.eip = entry
-        s.pointee.flags &= ~(Flag.TF | Flag.NT | Flag.RF | Flag.VM)
-        if type & 1 == 0 { s.pointee.flags &= ~Flag.IF }
-        updateModes()
     }
 }
