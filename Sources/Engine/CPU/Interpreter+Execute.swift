@@ -489,6 +489,7 @@ extension Interpreter {
             s.pointee.irqCheck = true
             updateModes()
         }
+        if s.pointee.flags & (Flag.TF | Flag.RF) != 0 { s.pointee.irqCheck = true } // debug traps
     }
 
     func checkIOPL() throws(Fault) {

@@ -8,6 +8,7 @@ extension Interpreter {
         let s = state
         if first.kind == .unsupported { return unsupportedExit() }
         if first.kind == .fault { s.pointee.eip = s.pointee.startEIP }
+        singleStepArmed = false // the handler starts with TF clear; a faulting instruction is not stepped
         s.pointee.halted = false
         let eipAtFault = s.pointee.eip
         let csAtFault = seg[SegReg.cs].selector

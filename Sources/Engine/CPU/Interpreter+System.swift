@@ -141,8 +141,8 @@ extension Interpreter {
                 flushTLB()
             default: throw Fault.ud
             }
-        case 0x21: gpr[r] = debugRegisters[n]
-        default: debugRegisters[n] = gpr[r]
+        case 0x21: gpr[r] = readDebugRegister(n)
+        default: writeDebugRegister(n, gpr[r])
         }
     }
 

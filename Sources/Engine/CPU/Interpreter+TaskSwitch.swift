@@ -128,7 +128,7 @@ extension Interpreter {
         }
         if image.eip > seg[SegReg.cs].limit { throw Fault.gp(external ? 1 : 0) }
         if image.debugTrap {
-            debugRegisters[6] |= 1 << 15 // DR6.BT
+            debugRegisters[6] |= DR6.taskSwitch
             throw Fault(vector: 1, kind: .trap)
         }
     }

@@ -32,6 +32,10 @@ public final class Interpreter: CPUBackend {
     /// Model-specific registers the guest wrote that we accept (SYSENTER, TSC, ...).
     var msrs: [UInt32: UInt64] = [:]
     var debugRegisters = [UInt32](repeating: 0, count: 8)
+    /// DR0-DR3 enabled as instruction breakpoints (bit i for DRi).
+    var executionBreakpoints: UInt8 = 0
+    /// TF was set when the current instruction began: #DB after it.
+    var singleStepArmed = false
     var lastTSC: UInt64 = 0
     /// Machine time in nanoseconds for RDTSC, a 1 GHz time-stamp counter that keeps counting
     /// while the guest halts (QEMU's TCG follows virtual time the same way). Nil counts
@@ -80,6 +84,8 @@ public final class Interpreter: CPUBackend {
         faultChain = []
         msrs = [:]
         debugRegisters = [UInt32](repeating: 0, count: 8)
+        executionBreakpoints = 0
+        singleStepArmed = false
         fninit()
         updateModes()
         flushTLB()
@@ -130,15 +136,17 @@ public final class Interpreter: CPUBackend {
         return state.pointee.flags & Flag.IF != 0 && (interruptController?.interruptPending ?? false)
     }
 
-    /// Called at an instruction boundary when something may have changed INTR, NMI or IF.
+    /// Called at an instruction boundary when something may have changed INTR, NMI or IF, and at
+    /// every boundary while single-stepping or breakpoints are on.
     @inline(never)
     private func serviceInterrupts() -> BackendExit? {
         let s = state
+        if watchingBoundaries, let event = debugEventAtBoundary() { return deliver(event) }
         if s.pointee.interruptShadow {
             s.pointee.interruptShadow = false
             return nil // irqCheck stays set: look again after the next instruction
         }
-        s.pointee.irqCheck = false
+        s.pointee.irqCheck = watchingBoundaries
         if nmiPending {
             nmiPending = false
             return deliver(Fault(vector: 2, kind: .external))

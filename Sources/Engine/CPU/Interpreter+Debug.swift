@@ -1,0 +1,63 @@
+/// Debug exceptions (#DB): single-step traps (EFLAGS.TF) and instruction breakpoints (DR0-DR3
+/// enabled in DR7 with R/W = 00). Both are checked at instruction boundaries on the run loop's
+/// `irqCheck` slow path, which stays on while TF is set or a breakpoint is enabled, so a guest
+/// that uses neither pays nothing. Data breakpoints (R/W = 01, 11) and I/O breakpoints are
+/// stored but never fire.
+extension Interpreter {
+    enum DR6 {
+        static let singleStep: UInt32 = 1 << 14
+        static let taskSwitch: UInt32 = 1 << 15
+        static let reserved: UInt32 = 0xFFFF_0FF0
+    }
+
+    /// Whether instruction boundaries need watching for debug events.
+    var watchingBoundaries: Bool {
+        state.pointee.flags & (Flag.TF | Flag.RF) != 0 || executionBreakpoints != 0 || singleStepArmed
+    }
+
+    /// MOV from DR0-DR7; DR4 and DR5 alias DR6 and DR7 (CR4.DE is not supported).
+    func readDebugRegister(_ n: Int) -> UInt32 {
+        switch n {
+        case 4, 6: return debugRegisters[6] | DR6.reserved
+        case 5, 7: return debugRegisters[7] | 0x400
+        default: return debugRegisters[n]
+        }
+    }
+
+    func writeDebugRegister(_ n: Int, _ value: UInt32) {
+        let index = n == 4 || n == 5 ? n + 2 : n
+        debugRegisters[index] = value
+        if index == 7 {
+            executionBreakpoints = 0
+            for i in 0..<4 where (value >> UInt32(2 * i)) & 3 != 0 && (value >> UInt32(16 + 4 * i)) & 3 == 0 {
+                executionBreakpoints |= 1 << UInt8(i)
+            }
+            state.pointee.irqCheck = true
+        }
+    }
+
+    /// At an instruction boundary: the single-step trap of the instruction just finished, or an
+    /// instruction breakpoint on the one about to start (unless RF suppresses it, once).
+    /// Arms the next single-step trap when TF is set now.
+    func debugEventAtBoundary() -> Fault? {
+        let s = state
+        if singleStepArmed {
+            singleStepArmed = false
+            debugRegisters[6] |= DR6.singleStep
+            return Fault(vector: 1, kind: .trap)
+        }
+        if s.pointee.flags & Flag.RF != 0 {
+            s.pointee.flags &= ~Flag.RF // RF covers this one instruction
+        } else if executionBreakpoints != 0 {
+            let here = seg[SegReg.cs].base &+ s.pointee.eip
+            var hits: UInt32 = 0
+            for i in 0..<4 where executionBreakpoints & (1 << UInt8(i)) != 0 && debugRegisters[i] == here { hits |= 1 << UInt32(i) }
+            if hits != 0 {
+                debugRegisters[6] = (debugRegisters[6] & ~0xF) | hits
+                return Fault(vector: 1, kind: .trap) // a fault before the instruction: EIP stays on it
+            }
+        }
+        singleStepArmed = s.pointee.flags & Flag.TF != 0
+        return nil
+    }
+}
