@@ -1,7 +1,7 @@
 import Testing
 @testable import Engine
 
-/// Self-checking nasm guests for #DB: single-step traps and instruction breakpoints.
+/// Self-checking nasm guests for #DB (single-step traps, instruction breakpoints) and #AC.
 @Suite struct DebugExceptionTests {
     @Test func singleStepTrapsAfterEachInstructionWhileTFIsSet() throws {
         // POPF sets TF: no trap after that POPF, one after each of the three instructions that
@@ -96,6 +96,77 @@ import Testing
         idt:
             dq 0
             dw db_handler - $$ + 0x1000, 0x08, 0x8E00, 0
+        idt_end:
+        idtr:
+            dw idt_end - idt - 1
+            dd idt
+        """)
+    }
+
+    @Test func alignmentCheckAtRingThreeOnly() throws {
+        // CR0.AM and EFLAGS.AC at ring 3: a misaligned dword read is #AC(0), an aligned one
+        // is fine, and with AC clear again misalignment is allowed.
+        try ProtectedModeTests.expectPass("""
+            lidt [idtr]
+            mov ax, 0x30
+            ltr ax
+            mov eax, cr0
+            or eax, 1 << 18                         ; AM
+            mov cr0, eax
+            mov dword [0x6000], 0x44332211
+            mov dword [0x6004], 0x88776655
+            push dword 0x2B
+            push dword 0x7000
+            push dword 0x40002                      ; AC
+            push dword 0x23
+            push dword user
+            iretd
+        user:
+            mov ax, 0x2B
+            mov ds, ax
+            mov eax, [0x6004]                       ; aligned: fine
+            cmp eax, 0x88776655
+            jne user_fail
+            mov dword [recover], .after
+            mov eax, [0x6001]                       ; misaligned: #AC(0)
+            jmp user_fail
+        .after:
+            cmp dword [ac_error], 0
+            jne user_fail
+            pushfd
+            and dword [esp], ~0x40000               ; AC off
+            popfd
+            mov eax, [0x6001]
+            cmp eax, 0x55443322
+            jne user_fail
+            int 0x80
+        user_fail:
+            int 0x81
+        done:
+            cmp dword [ac_count], 1
+            CHECK jne, 'a'
+            jmp pass
+        bad:
+            mov al, 'x'
+            jmp fail
+        ac:
+            pop dword [ac_error]
+            inc dword [ac_count]
+            push eax
+            mov eax, [recover]
+            mov [esp + 4], eax
+            pop eax
+            iretd
+        align 4
+        ac_error: dd -1
+        ac_count: dd 0
+        recover: dd 0
+        idt:
+            times 17 dq 0
+            dw ac - $$ + 0x1000, 0x08, 0x8E00, 0
+            times 0x80 - 18 dq 0
+            dw done - $$ + 0x1000, 0x08, 0xEE00, 0
+            dw bad - $$ + 0x1000, 0x08, 0xEE00, 0
         idt_end:
         idtr:
             dw idt_end - idt - 1

@@ -31,6 +31,9 @@ struct CPUState {
     var cpl = 0
     /// Whether the software TLB was filled with user-mode (CPL 3) permission checks.
     var tlbUser = false
+    /// CR0.AM, EFLAGS.AC and CPL 3: misaligned data accesses raise #AC. The TLB stays empty
+    /// meanwhile, so every access takes the slow path that checks alignment.
+    var alignmentCheck = false
 
     // Control and system registers.
     var cr0: UInt32 = 0x6000_0010
@@ -111,6 +114,7 @@ enum CR0 {
     static let em: UInt32 = 1 << 2
     static let ts: UInt32 = 1 << 3
     static let ne: UInt32 = 1 << 5
+    static let am: UInt32 = 1 << 18
     static let wp: UInt32 = 1 << 16
     static let pg: UInt32 = 1 << 31
 }

@@ -485,7 +485,7 @@ extension Interpreter {
         let old = flagsValue()
         s.pointee.flags = (old & ~writable) | (v & writable) | 0x2
         s.pointee.lazyOp = LazyOp.none
-        if (old ^ s.pointee.flags) & (Flag.IF | Flag.VM) != 0 {
+        if (old ^ s.pointee.flags) & (Flag.IF | Flag.VM | Flag.AC) != 0 {
             s.pointee.irqCheck = true
             updateModes()
         }

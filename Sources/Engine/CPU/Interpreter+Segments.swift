@@ -16,6 +16,11 @@ extension Interpreter {
         let user = s.pointee.cpl == 3
         if s.pointee.paging && user != s.pointee.tlbUser || oldPaging != s.pointee.paging { flushTLB() }
         s.pointee.tlbUser = user
+        let alignmentCheck = user && s.pointee.protected && s.pointee.cr0 & CR0.am != 0 && s.pointee.flags & Flag.AC != 0
+        if alignmentCheck != s.pointee.alignmentCheck {
+            s.pointee.alignmentCheck = alignmentCheck
+            flushTLB()
+        }
     }
 
     // MARK: System-table access (always supervisor, never cached in the TLB)
