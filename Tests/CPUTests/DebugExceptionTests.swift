@@ -173,4 +173,58 @@ import Testing
             dd idt
         """)
     }
+
+    @Test func dataBreakpointsTrapAfterTheAccess() throws {
+        // DR1 watches the dword at `watched` for writes, then for reads and writes.
+        try ProtectedModeTests.expectPass("""
+            lidt [idtr]
+            mov eax, watched
+            mov dr1, eax
+            mov eax, (1 << 2) | (01b << 20) | (11b << 22)  ; L1, writes, 4 bytes
+            mov dr7, eax
+            mov eax, [watched]                      ; a read: no trap
+            mov word [watched + 2], 7               ; a write to its upper half: trap
+        after_write:
+            cmp dword [hits], 1
+            CHECK jne, 'a'
+            cmp dword [hit_eip], after_write        ; after the instruction
+            CHECK jne, 'b'
+            mov eax, dr6
+            test eax, 2                             ; B1
+            CHECK jz, 'c'
+            mov word [watched + 4], 7               ; next to it: no trap
+            mov eax, (1 << 2) | (11b << 20) | (11b << 22)  ; reads and writes
+            mov dr7, eax
+            mov eax, [watched]
+        after_read:
+            cmp dword [hits], 2
+            CHECK jne, 'd'
+            cmp dword [hit_eip], after_read
+            CHECK jne, 'e'
+            xor eax, eax
+            mov dr7, eax
+            mov eax, [watched]                      ; disabled: no trap
+            cmp dword [hits], 2
+            CHECK jne, 'f'
+            jmp pass
+        db_handler:
+            inc dword [hits]
+            push eax
+            mov eax, [esp + 4]
+            mov [hit_eip], eax
+            pop eax
+            iretd
+        align 4
+        hits: dd 0
+        hit_eip: dd 0
+        watched: dd 0, 0
+        idt:
+            dq 0
+            dw db_handler - $$ + 0x1000, 0x08, 0x8E00, 0
+        idt_end:
+        idtr:
+            dw idt_end - idt - 1
+            dd idt
+        """)
+    }
 }

@@ -31,9 +31,11 @@ struct CPUState {
     var cpl = 0
     /// Whether the software TLB was filled with user-mode (CPL 3) permission checks.
     var tlbUser = false
-    /// CR0.AM, EFLAGS.AC and CPL 3: misaligned data accesses raise #AC. The TLB stays empty
-    /// meanwhile, so every access takes the slow path that checks alignment.
+    /// CR0.AM, EFLAGS.AC and CPL 3: misaligned data accesses raise #AC.
     var alignmentCheck = false
+    /// Alignment checks or data breakpoints are on: the TLB stays empty, so every data access
+    /// takes the slow path that checks them.
+    var checkedAccess = false
 
     // Control and system registers.
     var cr0: UInt32 = 0x6000_0010

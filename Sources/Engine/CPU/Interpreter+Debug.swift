@@ -1,8 +1,9 @@
-/// Debug exceptions (#DB): single-step traps (EFLAGS.TF) and instruction breakpoints (DR0-DR3
-/// enabled in DR7 with R/W = 00). Both are checked at instruction boundaries on the run loop's
-/// `irqCheck` slow path, which stays on while TF is set or a breakpoint is enabled, so a guest
-/// that uses neither pays nothing. Data breakpoints (R/W = 01, 11) and I/O breakpoints are
-/// stored but never fire.
+/// Debug exceptions (#DB): single-step traps (EFLAGS.TF), instruction breakpoints (DR0-DR3
+/// enabled in DR7 with R/W = 00) and data breakpoints (R/W = 01 writes, 11 reads and writes;
+/// LEN 1, 2, 4 or 8 bytes). Boundaries are checked on the run loop's `irqCheck` slow path, which
+/// stays on while TF is set or a breakpoint is enabled, and data accesses through the checked
+/// slow path while a data breakpoint is enabled, so a guest that uses none pays nothing. I/O
+/// breakpoints (R/W = 10, which needs CR4.DE) never fire.
 extension Interpreter {
     enum DR6 {
         static let singleStep: UInt32 = 1 << 14
@@ -13,6 +14,7 @@ extension Interpreter {
     /// Whether instruction boundaries need watching for debug events.
     var watchingBoundaries: Bool {
         state.pointee.flags & (Flag.TF | Flag.RF) != 0 || executionBreakpoints != 0 || singleStepArmed
+            || dataBreakpointHits != 0
     }
 
     /// MOV from DR0-DR7; DR4 and DR5 alias DR6 and DR7 (CR4.DE is not supported).
@@ -29,10 +31,16 @@ extension Interpreter {
         debugRegisters[index] = value
         if index == 7 {
             executionBreakpoints = 0
-            for i in 0..<4 where (value >> UInt32(2 * i)) & 3 != 0 && (value >> UInt32(16 + 4 * i)) & 3 == 0 {
-                executionBreakpoints |= 1 << UInt8(i)
+            dataBreakpoints = 0
+            for i in 0..<4 where (value >> UInt32(2 * i)) & 3 != 0 {
+                switch (value >> UInt32(16 + 4 * i)) & 3 {
+                case 0: executionBreakpoints |= 1 << UInt8(i)
+                case 1, 3: dataBreakpoints |= 1 << UInt8(i)
+                default: break
+                }
             }
             state.pointee.irqCheck = true
+            updateModes() // data breakpoints route accesses through the checked slow path
         }
     }
 
@@ -41,9 +49,11 @@ extension Interpreter {
     /// Arms the next single-step trap when TF is set now.
     func debugEventAtBoundary() -> Fault? {
         let s = state
-        if singleStepArmed {
+        if singleStepArmed || dataBreakpointHits != 0 {
+            if singleStepArmed { debugRegisters[6] |= DR6.singleStep }
+            if dataBreakpointHits != 0 { debugRegisters[6] = (debugRegisters[6] & ~0xF) | UInt32(dataBreakpointHits) }
             singleStepArmed = false
-            debugRegisters[6] |= DR6.singleStep
+            dataBreakpointHits = 0
             return Fault(vector: 1, kind: .trap)
         }
         if s.pointee.flags & Flag.RF != 0 {
@@ -59,5 +69,22 @@ extension Interpreter {
         }
         singleStepArmed = s.pointee.flags & Flag.TF != 0
         return nil
+    }
+
+    /// A data access to [lin, lin + width): records the data breakpoints it touches, for a #DB
+    /// after the instruction.
+    func matchDataBreakpoints(_ lin: UInt32, _ width: Int, write: Bool) {
+        let dr7 = debugRegisters[7]
+        for i in 0..<4 where dataBreakpoints & (1 << UInt8(i)) != 0 {
+            let control = dr7 >> UInt32(16 + 4 * i)
+            if !write && control & 3 == 1 { continue } // a write-only breakpoint
+            let lenField = UInt64((control >> 2) & 3)
+            let length: UInt64 = lenField == 2 ? 8 : lenField + 1 // LEN 00, 01, 11, 10: 1, 2, 4, 8
+            let start = UInt64(debugRegisters[i]) & ~(length - 1)
+            if UInt64(lin) < start + length && start < UInt64(lin) + UInt64(width) {
+                dataBreakpointHits |= 1 << UInt8(i)
+                state.pointee.irqCheck = true
+            }
+        }
     }
 }

@@ -40,7 +40,7 @@ extension Interpreter {
 
     @inline(never)
     func readLinearSlow(_ lin: UInt32, _ width: Int) throws(Fault) -> UInt32 {
-        if state.pointee.alignmentCheck { return try readLinearChecked(lin, width) }
+        if state.pointee.checkedAccess { return try readLinearChecked(lin, width) }
         if Int(lin & 0xFFF) > 4096 - width {
             var v: UInt32 = 0
             for k in 0..<width { v |= try readLinear(lin &+ UInt32(k), 1) << UInt32(8 * k) }
@@ -58,7 +58,7 @@ extension Interpreter {
 
     @inline(never)
     func writeLinearSlow(_ lin: UInt32, _ width: Int, _ value: UInt32) throws(Fault) {
-        if state.pointee.alignmentCheck { return try writeLinearChecked(lin, width, value) }
+        if state.pointee.checkedAccess { return try writeLinearChecked(lin, width, value) }
         if Int(lin & 0xFFF) > 4096 - width {
             // Check both pages before writing anything, so a #PF leaves memory untouched.
             _ = try translate(lin, write: true)
@@ -79,26 +79,39 @@ extension Interpreter {
         state.pointee.irqCheck = true // MMIO may have changed an interrupt line
     }
 
-    // MARK: Alignment checking (#AC)
+    // MARK: Checked accesses (#AC, data breakpoints)
 
-    private func checkAlignment(_ lin: UInt32, _ width: Int) throws(Fault) {
-        if lin & UInt32(width - 1) != 0 { throw Fault(vector: 17, errorCode: 0, hasErrorCode: true) }
-    }
-
-    /// Accesses while alignment checking is on: checked, then done without filling the TLB
-    /// (aligned, so within one page). Operands wider than a dword, such as x87 doubles, are
-    /// checked per dword.
+    /// Accesses while alignment checks or data breakpoints are on: checked, then done without
+    /// filling the TLB. Operands wider than a dword, such as x87 doubles, are checked per dword.
     @inline(never)
     private func readLinearChecked(_ lin: UInt32, _ width: Int) throws(Fault) -> UInt32 {
-        try checkAlignment(lin, width)
+        try checkAccess(lin, width, write: false)
+        if Int(lin & 0xFFF) > 4096 - width {
+            var v: UInt32 = 0
+            for k in 0..<width { v |= memory.read(try translate(lin &+ UInt32(k), write: false) & memory.a20Mask, width: 1) << UInt32(8 * k) }
+            return v
+        }
         return memory.read(try translate(lin, write: false) & memory.a20Mask, width: width)
     }
 
     @inline(never)
     private func writeLinearChecked(_ lin: UInt32, _ width: Int, _ value: UInt32) throws(Fault) {
-        try checkAlignment(lin, width)
-        memory.write(try translate(lin, write: true) & memory.a20Mask, width: width, value: value)
+        try checkAccess(lin, width, write: true)
+        if Int(lin & 0xFFF) > 4096 - width {
+            _ = try translate(lin, write: true)
+            _ = try translate(lin &+ UInt32(width - 1), write: true)
+            for k in 0..<width { memory.write(try translate(lin &+ UInt32(k), write: true) & memory.a20Mask, width: 1, value: value >> UInt32(8 * k)) }
+        } else {
+            memory.write(try translate(lin, write: true) & memory.a20Mask, width: width, value: value)
+        }
         state.pointee.irqCheck = true // MMIO may have changed an interrupt line
+    }
+
+    private func checkAccess(_ lin: UInt32, _ width: Int, write: Bool) throws(Fault) {
+        if state.pointee.alignmentCheck && lin & UInt32(width - 1) != 0 {
+            throw Fault(vector: 17, errorCode: 0, hasErrorCode: true)
+        }
+        if dataBreakpoints != 0 { matchDataBreakpoints(lin, width, write: write) }
     }
 
     // MARK: Paging

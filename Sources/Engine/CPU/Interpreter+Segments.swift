@@ -16,9 +16,10 @@ extension Interpreter {
         let user = s.pointee.cpl == 3
         if s.pointee.paging && user != s.pointee.tlbUser || oldPaging != s.pointee.paging { flushTLB() }
         s.pointee.tlbUser = user
-        let alignmentCheck = user && s.pointee.protected && s.pointee.cr0 & CR0.am != 0 && s.pointee.flags & Flag.AC != 0
-        if alignmentCheck != s.pointee.alignmentCheck {
-            s.pointee.alignmentCheck = alignmentCheck
+        s.pointee.alignmentCheck = user && s.pointee.protected && s.pointee.cr0 & CR0.am != 0 && s.pointee.flags & Flag.AC != 0
+        let checked = s.pointee.alignmentCheck || dataBreakpoints != 0
+        if checked != s.pointee.checkedAccess {
+            s.pointee.checkedAccess = checked
             flushTLB()
         }
     }

@@ -32,8 +32,11 @@ public final class Interpreter: CPUBackend {
     /// Model-specific registers the guest wrote that we accept (SYSENTER, TSC, ...).
     var msrs: [UInt32: UInt64] = [:]
     var debugRegisters = [UInt32](repeating: 0, count: 8)
-    /// DR0-DR3 enabled as instruction breakpoints (bit i for DRi).
+    /// DR0-DR3 enabled as instruction breakpoints, and as data breakpoints (bit i for DRi).
     var executionBreakpoints: UInt8 = 0
+    var dataBreakpoints: UInt8 = 0
+    /// Data breakpoints the current instruction touched: #DB after it.
+    var dataBreakpointHits: UInt8 = 0
     /// TF was set when the current instruction began: #DB after it.
     var singleStepArmed = false
     var lastTSC: UInt64 = 0
@@ -85,6 +88,8 @@ public final class Interpreter: CPUBackend {
         msrs = [:]
         debugRegisters = [UInt32](repeating: 0, count: 8)
         executionBreakpoints = 0
+        dataBreakpoints = 0
+        dataBreakpointHits = 0
         singleStepArmed = false
         fninit()
         updateModes()
