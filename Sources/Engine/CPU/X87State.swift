@@ -14,5 +14,22 @@ struct X87State {
     static let c3: UInt16 = 1 << 14
     static let conditionBits: UInt16 = c0 | c1 | c2 | c3
 
+    // Exception flags (status) and their masks (control) share bit positions.
+    static let ie: UInt16 = 1 << 0
+    static let de: UInt16 = 1 << 1
+    static let ze: UInt16 = 1 << 2
+    static let oe: UInt16 = 1 << 3
+    static let ue: UInt16 = 1 << 4
+    static let pe: UInt16 = 1 << 5
+    static let exceptionBits: UInt16 = 0x3F
+    /// Stack fault: with IE, C1 tells overflow (1) from underflow (0).
+    static let sf: UInt16 = 1 << 6
+    /// Error summary: an unmasked exception is pending. B (busy) mirrors it.
+    static let es: UInt16 = 1 << 7
+    static let busy: UInt16 = 1 << 15
+
+    /// The masked response to invalid operations: the negative quiet NaN "real indefinite".
+    static let indefinite = -Float80.nan
+
     var statusWord: UInt16 { (status & ~0x3800) | UInt16(top << 11) }
 }
