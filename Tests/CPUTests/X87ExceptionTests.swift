@@ -1,0 +1,403 @@
+import Testing
+@testable import Engine
+
+/// x87 exception flags, #MF, FXSAVE/FXRSTOR: self-checking nasm guests in 32-bit protected
+/// mode (ProtectedModeTests.prelude), each printing "PASS" or "FAIL" and a letter.
+@Suite struct X87ExceptionTests {
+    /// `FLAGS expected, letter`: the status word's exception flags, SF and ES after the code
+    /// before it (which starts from FNINIT).
+    static let flagsMacro = """
+    %macro FLAGS 2
+        fnstsw ax
+        and ax, 0xFF
+        cmp ax, %1
+        CHECK jne, %2
+    %endmacro
+
+    """
+
+    @Test func eachFlagFromATypicalOperation() throws {
+        try ProtectedModeTests.expectPass(Self.flagsMacro + """
+            fninit
+            fld1
+            fldz
+            fdivp st1                           ; 1/0: ZE, result +infinity
+            FLAGS 0x04, 'a'
+            fstp tword [result]
+            cmp word [result + 8], 0x7FFF
+            CHECK jne, 'b'
+            fninit
+            fld1
+            fchs
+            fsqrt                               ; sqrt(-1): IE, the real indefinite
+            FLAGS 0x01, 'c'
+            fstp tword [result]
+            cmp word [result + 8], 0xFFFF
+            CHECK jne, 'd'
+            cmp dword [result + 4], 0xC0000000
+            CHECK jne, 'e'
+            fninit
+            fld tword [huge]
+            fmul st0, st0                       ; overflow: OE and PE
+            FLAGS 0x28, 'f'
+            fninit
+            fld tword [tiny]
+            fmul st0, st0                       ; underflow: UE and PE
+            FLAGS 0x30, 'g'
+            fninit
+            fld dword [denormal]                ; a single-precision denormal: DE
+            FLAGS 0x02, 'h'
+            fninit
+            fld tword [denormal80]
+            fadd st0, st0                       ; a denormal register operand: DE
+            FLAGS 0x02, 'i'
+            fninit
+            fld1
+            fdiv dword [three]                  ; 1/3: PE only
+            FLAGS 0x20, 'j'
+            fninit
+            fild dword [big]
+            fistp word [result]                 ; out of range: IE, the integer indefinite
+            FLAGS 0x01, 'k'
+            cmp word [result], 0x8000
+            CHECK jne, 'l'
+            fninit
+            fld dword [half]
+            fistp dword [result]                ; 0.5 rounds to 0: PE
+            FLAGS 0x20, 'm'
+            fninit
+            fld dword [qnan]
+            fucom st0                           ; FUCOM with a quiet NaN: no IE, unordered
+            fnstsw ax
+            and ax, 0x45FF
+            cmp ax, 0x4500
+            CHECK jne, 'n'
+            fcom st0                            ; FCOM: IE
+            FLAGS 0x01, 'o'
+            fninit
+            mov ecx, 8
+        .fill:
+            fld1
+            loop .fill
+            fnstsw ax
+            test ax, 0xFF
+            CHECK jnz, 'p'
+            fldpi                               ; a ninth push: stack overflow, C1 = 1
+            fnstsw ax
+            and ax, 0x2FF
+            cmp ax, 0x241
+            CHECK jne, 'q'
+            fstp tword [result]                 ; the masked response pushed the indefinite
+            cmp word [result + 8], 0xFFFF
+            CHECK jne, 'r'
+            fninit
+            fadd st0, st1                       ; empty registers: stack underflow, C1 = 0
+            fnstsw ax
+            and ax, 0x2FF
+            cmp ax, 0x41
+            CHECK jne, 's'
+            fnclex
+            fnstsw ax
+            test ax, 0x80FF
+            CHECK jnz, 't'
+            jmp pass
+        align 16
+        huge: dw 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0x7FFE
+        align 16
+        tiny: dw 0, 0, 0, 0x8000, 0x0001
+        align 16
+        denormal80: dw 0, 0, 0, 0x4000, 0
+        align 4
+        denormal: dd 0x00000001
+        qnan: dd 0x7FC00000
+        three: dd 3.0
+        half: dd 0.5
+        big: dd 100000
+        result: times 16 db 0
+        """)
+    }
+
+    /// With CR0.NE = 1 an unmasked exception sets ES and B, leaves the destination alone and is
+    /// reported as #MF by the next waiting instruction, not by FNSTSW/FNSTCW/FNCLEX.
+    @Test func unmaskedExceptionRaisesMFAtTheNextWaitingInstruction() throws {
+        try ProtectedModeTests.expectPass(Self.flagsMacro + """
+            lidt [idtr]
+            mov eax, cr0
+            or eax, 0x20                        ; NE
+            mov cr0, eax
+            fninit
+            fldcw [zm_unmasked]
+            fld1
+            fldz
+            fdivp st1                           ; ZE unmasked: no result, no pop
+            fnstsw ax                           ; no-wait: no #MF
+            fnstcw [cw]
+            cmp dword [mf_count], 0
+            CHECK jne, 'a'
+            and ax, 0x80FF
+            cmp ax, 0x8084                      ; B, ES, ZE
+            CHECK jne, 'b'
+        faulting:
+            fld1                                ; waiting: #MF before it runs
+            cmp dword [mf_count], 1
+            CHECK jne, 'c'
+            cmp dword [mf_eip], faulting
+            CHECK jne, 'd'
+            cmp word [mf_status], 0x8084 | (6 << 11)
+            CHECK jne, 'e'
+            fstp st0                            ; the FLD1 ran after the handler's FNCLEX
+            ftst                                ; ST(0) is still 0, ST(1) still 1
+            fnstsw ax
+            test ah, 0x40
+            CHECK jz, 'f'
+            fstp st0
+            fld1
+            fcomp st1
+            fnstsw ax
+            test ah, 0x40
+            CHECK jz, 'g'
+            fninit                              ; masked ZE, then FLDCW unmasks it: pending
+            fld1
+            fldz
+            fdivp st1
+            FLAGS 0x04, 'h'
+            fldcw [zm_unmasked]
+            FLAGS 0x84, 'i'
+            cmp dword [mf_count], 1
+            CHECK jne, 'j'
+        waiting:
+            fwait                               ; WAIT reports it too
+            cmp dword [mf_count], 2
+            CHECK jne, 'k'
+            cmp dword [mf_eip], waiting
+            CHECK jne, 'l'
+            fninit
+            fldcw [zm_unmasked]
+            fld1
+            fldz
+            fdivp st1
+            fnclex                              ; no-wait FNCLEX clears it: nothing pending
+            fld1
+            fwait
+            cmp dword [mf_count], 2
+            CHECK jne, 'm'
+            mov eax, cr0                        ; and without CR0.NE nothing is raised either:
+            and eax, ~0x20                      ; FERR# goes to the chipset (MachineFERRTests)
+            mov cr0, eax
+            jmp pass
+        mf_handler:
+            inc dword [mf_count]
+            push eax
+            mov eax, [esp + 4]
+            mov [mf_eip], eax
+            fnstsw [mf_status]
+            fnclex
+            pop eax
+            iretd
+        align 4
+        mf_count: dd 0
+        mf_eip: dd 0
+        mf_status: dw 0
+        zm_unmasked: dw 0x037B
+        cw: dw 0
+        idt:
+            times 16 dq 0
+            dw mf_handler - $$ + 0x1000, 0x08, 0x8E00, 0
+        idt_end:
+        idtr:
+            dw idt_end - idt - 1
+            dd idt
+        """)
+    }
+
+    @Test func fxsaveAndFxrstorRoundTrip() throws {
+        try ProtectedModeTests.expectPass("""
+            mov eax, 1
+            cpuid
+            bt edx, 24                          ; FXSR reported
+            CHECK jnc, 'a'
+            bt edx, 25                          ; SSE not
+            CHECK jc, 'b'
+            mov eax, cr4
+            or eax, 1 << 9                      ; OSFXSR is accepted
+            mov cr4, eax
+            fninit
+            fldcw [control]
+            fld1
+            fdiv dword [three]                  ; 1/3: PE (masked)
+            fstp st0
+            mov ecx, 8
+        .load:
+            mov [value], ecx
+            fild dword [value]                  ; ST(0) = 1 ... ST(7) = 8
+            loop .load
+            fnstsw [status]
+            fxsave [area]
+            mov ax, [area]
+            cmp ax, [control]
+            CHECK jne, 'c'
+            mov ax, [area + 2]
+            cmp ax, [status]
+            CHECK jne, 'd'
+            cmp byte [area + 4], 0xFF           ; abridged tags: all full
+            CHECK jne, 'e'
+            cmp dword [area + 24], 0x5A5A5A5A   ; no MXCSR to save: left alone
+            CHECK jne, 'f'
+            cmp dword [area + 36], 0x80000000   ; ST(0) = 1.0: 8000000000000000 3FFF
+
+            CHECK jne, 'g'
+            cmp word [area + 40], 0x3FFF
+            CHECK jne, 'h'
+            fninit
+            fxrstor [area]
+            fnstcw [value]
+            mov ax, [value]
+            cmp ax, [control]
+            CHECK jne, 'i'
+            fnstsw ax
+            cmp ax, [status]
+            CHECK jne, 'j'
+            mov ecx, 1
+        .check:
+            fistp dword [value]
+            cmp [value], ecx
+            CHECK jne, 'k'
+            inc ecx
+            cmp ecx, 9
+            jne .check
+            fninit                              ; three registers: TOP = 5, tags for 5, 6, 7
+            fld1
+            fldz
+            fldpi
+            fxsave [area]
+            cmp byte [area + 4], 0xE0
+            CHECK jne, 'l'
+            mov ax, [area + 2]
+            and ax, 0x3800
+            cmp ax, 5 << 11
+            CHECK jne, 'm'
+            fninit
+            fxrstor [area]
+            fxam                                ; ST(0) = pi: normal
+            fnstsw ax
+            and ah, 0x45
+            cmp ah, 0x04
+            CHECK jne, 'n'
+            fstp st0
+            fstp st0
+            fxam                                ; ST(1) was 1.0, now ST(0)
+            fstp st0
+            fxam                                ; ST(3) is empty: C3 and C0
+            fnstsw ax
+            and ah, 0x45
+            cmp ah, 0x41
+            CHECK jne, 'o'
+            jmp pass
+        align 4
+        control: dw 0x0A72                      ; RC up, PC 53 bits, IE/ZE/OE unmasked
+        status: dw 0
+        value: dd 0
+        three: dd 3.0
+        align 16
+        area: times 512 db 0x5A
+        """)
+    }
+
+    /// A misaligned FXSAVE area is #GP(0); CR0.TS is #NM, CR0.EM #UD; a register operand and the
+    /// SSE forms of 0F AE are #UD.
+    @Test func fxsaveFaults() throws {
+        try ProtectedModeTests.expectPass("""
+            lidt [idtr]
+            mov dword [recover], .after_gp
+            fxsave [area + 8]
+            jmp fail_x
+        .after_gp:
+            cmp dword [last_vector], 13
+            CHECK jne, 'a'
+            cmp dword [last_error], 0
+            CHECK jne, 'b'
+            cmp dword [area + 8], 0x5A5A5A5A    ; nothing written
+            CHECK jne, 'c'
+            mov dword [recover], .after_rstor
+            fxrstor [area + 4]
+            jmp fail_x
+        .after_rstor:
+            cmp dword [last_vector], 13
+            CHECK jne, 'd'
+            mov eax, cr0
+            or eax, 8                           ; TS
+            mov cr0, eax
+            mov dword [recover], .after_nm
+            fxsave [area]
+            jmp fail_x
+        .after_nm:
+            cmp dword [last_vector], 7
+            CHECK jne, 'e'
+            clts
+            mov eax, cr0
+            or eax, 4                           ; EM
+            mov cr0, eax
+            mov dword [recover], .after_em
+            fxsave [area]
+            jmp fail_x
+        .after_em:
+            cmp dword [last_vector], 6
+            CHECK jne, 'f'
+            and eax, ~4
+            mov cr0, eax
+            mov dword [recover], .after_reg
+            mov dword [last_vector], -1
+            db 0x0F, 0xAE, 0xC0                 ; FXSAVE with a register operand
+            jmp fail_x
+        .after_reg:
+            cmp dword [last_vector], 6
+            CHECK jne, 'g'
+            mov dword [recover], .after_ldmxcsr
+            mov dword [last_vector], -1
+            ldmxcsr [area]                      ; SSE: not reported, #UD
+            jmp fail_x
+        .after_ldmxcsr:
+            cmp dword [last_vector], 6
+            CHECK jne, 'h'
+            fxsave [area]                       ; aligned: fine
+            jmp pass
+        fail_x:
+            mov al, 'x'
+            jmp fail
+        %macro HANDLER 2
+        h%1:
+            %if %2
+            pop dword [last_error]
+            %endif
+            mov dword [last_vector], %1
+            push eax
+            mov eax, [recover]
+            mov [esp + 4], eax
+            pop eax
+            iretd
+        %endmacro
+        HANDLER 6, 0
+        HANDLER 7, 0
+        HANDLER 13, 1
+        align 4
+        last_vector: dd -1
+        last_error: dd -1
+        recover: dd 0
+        %macro GATE 1
+            dw %1 - $$ + 0x1000, 0x08, 0x8E00, 0
+        %endmacro
+        idt:
+            times 6 dq 0
+            GATE h6
+            GATE h7
+            times 5 dq 0
+            GATE h13
+        idt_end:
+        idtr:
+            dw idt_end - idt - 1
+            dd idt
+        align 16
+        area: times 512 db 0x5A
+        """)
+    }
+}
