@@ -129,6 +129,7 @@ import Testing
             fldcw [zm_unmasked]
             fld1
             fldz
+        dividing:
             fdivp st1                           ; ZE unmasked: no result, no pop
             fnstsw ax                           ; no-wait: no #MF
             fnstcw [cw]
@@ -145,6 +146,10 @@ import Testing
             CHECK jne, 'd'
             cmp word [mf_status], 0x8084 | (6 << 11)
             CHECK jne, 'e'
+            cmp dword [env + 12], dividing      ; the handler's FNSTENV: FIP, FCS, FOP (DE F9)
+            CHECK jne, 'E'
+            cmp dword [env + 16], 0x08 | (0x6F9 << 16)
+            CHECK jne, 'F'
             fstp st0                            ; the FLD1 ran after the handler's FNCLEX
             ftst                                ; ST(0) is still 0, ST(1) still 1
             fnstsw ax
@@ -191,6 +196,7 @@ import Testing
             mov eax, [esp + 4]
             mov [mf_eip], eax
             fnstsw [mf_status]
+            fnstenv [env]
             fnclex
             pop eax
             iretd
@@ -198,6 +204,7 @@ import Testing
         mf_count: dd 0
         mf_eip: dd 0
         mf_status: dw 0
+        env: times 28 db 0
         zm_unmasked: dw 0x037B
         cw: dw 0
         idt:
@@ -229,6 +236,7 @@ import Testing
             mov ecx, 8
         .load:
             mov [value], ecx
+        .fild:
             fild dword [value]                  ; ST(0) = 1 ... ST(7) = 8
             loop .load
             fnstsw [status]
@@ -243,6 +251,16 @@ import Testing
             CHECK jne, 'e'
             cmp dword [area + 24], 0x5A5A5A5A   ; no MXCSR to save: left alone
             CHECK jne, 'f'
+            cmp word [area + 6], 0x305          ; FOP of FILD m32 (DB 05)
+            CHECK jne, 'F'
+            cmp dword [area + 8], .fild         ; FIP, FCS, FDP, FDS
+            CHECK jne, 'G'
+            cmp dword [area + 12], 0x08
+            CHECK jne, 'H'
+            cmp dword [area + 16], value
+            CHECK jne, 'I'
+            cmp dword [area + 20], 0x10
+            CHECK jne, 'J'
             cmp dword [area + 36], 0x80000000   ; ST(0) = 1.0: 8000000000000000 3FFF
 
             CHECK jne, 'g'
@@ -257,6 +275,14 @@ import Testing
             fnstsw ax
             cmp ax, [status]
             CHECK jne, 'j'
+            fnstenv [env]                       ; the pointers came back too
+            cmp dword [env + 12], .fild
+            CHECK jne, 'K'
+            cmp dword [env + 16], 0x08 | (0x305 << 16)
+            CHECK jne, 'L'
+            cmp dword [env + 20], value
+            CHECK jne, 'M'
+            fldcw [control]                     ; FNSTENV masked everything
             mov ecx, 1
         .check:
             fistp dword [value]
@@ -298,6 +324,7 @@ import Testing
         status: dw 0
         value: dd 0
         three: dd 3.0
+        env: times 28 db 0
         align 16
         area: times 512 db 0x5A
         """)

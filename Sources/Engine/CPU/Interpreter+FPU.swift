@@ -15,7 +15,6 @@ import Glibc
 /// - FSIN/FCOS/FPTAN/FPATAN/F2XM1/FYL2X(P1) come from the C library: results can differ from
 ///   Intel's in the last bit or two, and their PE/UE follow the library's computation;
 /// - FPREM/FPREM1 always complete the reduction (C2 = 0);
-/// - the instruction and data pointers and the last opcode (FNSTENV, FNSAVE, FXSAVE) read 0;
 /// - pseudo-denormal and unnormal encodings are treated as the host's x87 treats them.
 /// CR0.EM/TS raise #NM; WAIT raises #NM when CR0.MP and TS are set.
 extension Interpreter {
@@ -297,7 +296,11 @@ extension Interpreter {
         let r = regField
         // FNSTENV, FNSTCW, FNSAVE, FNSTSW, FNCLEX, FNINIT (and the 8087's no-ops) do not wait.
         let waits = rmIsReg ? !((op == 0xDB || op == 0xDF) && r == 4) : !((op == 0xD9 || op == 0xDD) && r >= 6)
-        if waits { guard try fpuReady() else { return } }
+        if waits {
+            guard try fpuReady() else { return }
+            // FLDENV, FLDCW and FRSTOR are control instructions: they keep the pointers.
+            if rmIsReg || !((op == 0xD9 && (r == 4 || r == 5)) || (op == 0xDD && r == 4)) { recordInstruction(op) }
+        }
         let w = s.pointee.opsize32 ? 4 : 2
         if !rmIsReg {
             switch (op, r) {
@@ -406,6 +409,18 @@ extension Interpreter {
             case 5, 6: compareToEFLAGS(i, quiet: r == 5, pop: true)
             default: throw Fault.ud
             }
+        }
+    }
+
+    private func recordInstruction(_ op: UInt32) {
+        let s = state
+        let f = fpu
+        f.pointee.lastIP = s.pointee.startEIP
+        f.pointee.lastCS = seg[SegReg.cs].selector
+        f.pointee.lastOpcode = UInt16((op & 7) << 8 | s.pointee.modrm)
+        if !rmIsReg {
+            f.pointee.lastDP = s.pointee.eaOffset
+            f.pointee.lastDS = seg[s.pointee.eaSeg].selector
         }
     }
 

@@ -1,21 +1,40 @@
 /// Saving and loading the x87 state: FNSTENV/FLDENV, FNSAVE/FRSTOR and FXSAVE/FXRSTOR.
 extension Interpreter {
-    /// FNSTENV layout: 7 fields of 2 bytes with a 16-bit operand size, of 4 with 32. The
-    /// instruction and data pointers and the opcode are not tracked and read 0.
+    /// FNSTENV layout: 7 fields of 2 bytes with a 16-bit operand size, of 4 with 32. Protected
+    /// mode stores FIP, FCS (with FOP above it in the 32-bit form), FDP, FDS; real and virtual-8086
+    /// mode store the 20-bit linear instruction and data addresses split around FOP.
     func storeEnvironment(_ w: Int) throws(Fault) {
         let f = fpu.pointee
-        let words: [UInt32] = [UInt32(f.control), UInt32(f.statusWord), UInt32(fullTagWord()), 0, 0, 0, 0]
+        var words: [UInt32] = [UInt32(f.control), UInt32(f.statusWord), UInt32(fullTagWord())]
+        if state.pointee.protected && !state.pointee.vm86 {
+            words += [f.lastIP, UInt32(f.lastCS) | (w == 4 ? UInt32(f.lastOpcode) << 16 : 0), f.lastDP, UInt32(f.lastDS)]
+        } else {
+            let ip = UInt32(f.lastCS) << 4 &+ f.lastIP, dp = UInt32(f.lastDS) << 4 &+ f.lastDP
+            words += [ip & 0xFFFF, (ip >> 16) << 12 | UInt32(f.lastOpcode), dp & 0xFFFF, (dp >> 16) << 12]
+        }
         for (i, v) in words.enumerated() { try writeEA(UInt32(i * w), w, v) }
     }
 
     /// FLDENV: an unmasked exception flag in the loaded status word is pending (#MF or FERR# at
     /// the next waiting instruction).
     func loadEnvironment(_ w: Int) throws(Fault) {
-        let control = UInt16(truncatingIfNeeded: try readEA(0, 2))
-        let sw = UInt16(truncatingIfNeeded: try readEA(UInt32(w), 2))
-        let tags = UInt16(truncatingIfNeeded: try readEA(UInt32(2 * w), 2))
-        setStatusWord(sw, control: control)
-        fpu.pointee.tags = tags
+        var fields: [UInt32] = []
+        for i in 0..<7 { fields.append(try readEA(UInt32(i * w), w)) }
+        setStatusWord(UInt16(truncatingIfNeeded: fields[1]), control: UInt16(truncatingIfNeeded: fields[0]))
+        fpu.pointee.tags = UInt16(truncatingIfNeeded: fields[2])
+        if state.pointee.protected && !state.pointee.vm86 {
+            fpu.pointee.lastIP = fields[3]
+            fpu.pointee.lastCS = UInt16(truncatingIfNeeded: fields[4])
+            if w == 4 { fpu.pointee.lastOpcode = UInt16((fields[4] >> 16) & 0x7FF) }
+            fpu.pointee.lastDP = fields[5]
+            fpu.pointee.lastDS = UInt16(truncatingIfNeeded: fields[6])
+        } else {
+            fpu.pointee.lastCS = 0
+            fpu.pointee.lastIP = (fields[3] & 0xFFFF) | (fields[4] >> 12) << 16
+            fpu.pointee.lastOpcode = UInt16(fields[4] & 0x7FF)
+            fpu.pointee.lastDS = 0
+            fpu.pointee.lastDP = (fields[5] & 0xFFFF) | (fields[6] >> 12) << 16
+        }
     }
 
     private func setStatusWord(_ sw: UInt16, control: UInt16) {
@@ -66,7 +85,8 @@ extension Interpreter {
     }
 
     /// Bytes 0-159: FCW, FSW, the abridged tag byte (bit p set: physical register p is not
-    /// empty), FOP, FIP/FCS, FDP/FDS (not tracked: 0), then ST(0)-ST(7) every 16 bytes. There is
+    /// empty), FOP, FIP, FCS, FDP, FDS (offsets cut to 16 bits with a 16-bit operand size), then
+    /// ST(0)-ST(7) every 16 bytes. There is
     /// no SSE state: MXCSR, MXCSR_MASK (bytes 24-31) and the XMM area are left as they were, as
     /// the SDM allows for the SSE fields.
     private func fxsave() throws(Fault) {
@@ -75,8 +95,13 @@ extension Interpreter {
         for p in 0..<8 where (f.tags >> UInt16(2 * p)) & 3 != 3 { abridged |= 1 << UInt32(p) }
         try writeEA(0, 2, UInt32(f.control))
         try writeEA(2, 2, UInt32(f.statusWord))
+        let offsetMask: UInt32 = state.pointee.opsize32 ? 0xFFFF_FFFF : 0xFFFF
         try writeEA(4, 2, abridged)
-        for offset in stride(from: UInt32(6), to: 24, by: 2) { try writeEA(offset, 2, 0) }
+        try writeEA(6, 2, UInt32(f.lastOpcode))
+        try writeEA(8, 4, f.lastIP & offsetMask)
+        try writeEA(12, 4, UInt32(f.lastCS))
+        try writeEA(16, 4, f.lastDP & offsetMask)
+        try writeEA(20, 4, UInt32(f.lastDS))
         for i in 0..<8 {
             let at = UInt32(32 + 16 * i)
             try storeExtended(st(i), at: at)
@@ -90,6 +115,10 @@ extension Interpreter {
         let control = UInt16(truncatingIfNeeded: try readEA(0, 2))
         let sw = UInt16(truncatingIfNeeded: try readEA(2, 2))
         let abridged = try readEA(4, 1)
+        let offsetMask: UInt32 = state.pointee.opsize32 ? 0xFFFF_FFFF : 0xFFFF
+        let opcode = UInt16(try readEA(6, 2) & 0x7FF)
+        let ip = try readEA(8, 4) & offsetMask, cs = UInt16(try readEA(12, 2))
+        let dp = try readEA(16, 4) & offsetMask, ds = UInt16(try readEA(20, 2))
         var registers = [Float80](repeating: 0, count: 8)
         for i in 0..<8 { registers[i] = try loadExtended(at: UInt32(32 + 16 * i)) }
         setStatusWord(sw, control: control)
@@ -101,5 +130,10 @@ extension Interpreter {
             tags |= tag << UInt16(2 * p)
         }
         fpu.pointee.tags = tags
+        fpu.pointee.lastOpcode = opcode
+        fpu.pointee.lastIP = ip
+        fpu.pointee.lastCS = cs
+        fpu.pointee.lastDP = dp
+        fpu.pointee.lastDS = ds
     }
 }

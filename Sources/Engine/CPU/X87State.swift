@@ -7,6 +7,13 @@ struct X87State {
     var top = 0
     /// Two bits per physical register: 0 valid, 1 zero, 2 special, 3 empty.
     var tags: UInt16 = 0xFFFF
+    /// The last non-control instruction, for exception handlers: FCS:FIP (pointing at its
+    /// prefixes), its opcode's low 11 bits (FOP) and FDS:FDP of its memory operand.
+    var lastCS: UInt16 = 0
+    var lastIP: UInt32 = 0
+    var lastOpcode: UInt16 = 0
+    var lastDS: UInt16 = 0
+    var lastDP: UInt32 = 0
 
     static let c0: UInt16 = 1 << 8
     static let c1: UInt16 = 1 << 9
