@@ -22,31 +22,37 @@ extension Interpreter {
 
     @inline(__always) func st(_ i: Int) -> Float80 { fpr[(fpu.pointee.top + i) & 7] }
 
+    @inline(__always)
     func setST(_ i: Int, _ v: Float80) {
         let p = (fpu.pointee.top + i) & 7
         fpr[p] = v
         setTag(p, Interpreter.tag(for: v))
     }
 
+    @inline(__always)
     static func tag(for v: Float80) -> UInt16 {
         if v == 0 { return 1 }
         return v.isFinite && !v.isSubnormal ? 0 : 2
     }
 
+    @inline(__always)
     func setTag(_ p: Int, _ t: UInt16) {
         fpu.pointee.tags = (fpu.pointee.tags & ~(3 << UInt16(2 * p))) | (t << UInt16(2 * p))
     }
 
+    @inline(__always)
     func isEmpty(_ i: Int) -> Bool {
         let p = (fpu.pointee.top + i) & 7
         return (fpu.pointee.tags >> UInt16(2 * p)) & 3 == 3
     }
 
+    @inline(__always)
     func fpush(_ v: Float80) {
         fpu.pointee.top = (fpu.pointee.top - 1) & 7
         setST(0, v)
     }
 
+    @inline(__always)
     func fpop() {
         setTag(fpu.pointee.top, 3)
         fpu.pointee.top = (fpu.pointee.top + 1) & 7
@@ -54,19 +60,32 @@ extension Interpreter {
 
     /// ST(i) as a source operand. An empty register is a stack underflow: masked, the operation
     /// goes on with the real indefinite (its masked response); unmasked, nil stops it.
+    @inline(__always)
     func source(_ i: Int) -> Float80? {
-        if !isEmpty(i) { return st(i) }
-        return stackFault(overflow: false) ? nil : X87State.indefinite
+        if _fastPath(!isEmpty(i)) { return st(i) }
+        return stackUnderflow()
+    }
+
+    @inline(never)
+    private func stackUnderflow() -> Float80? {
+        stackFault(overflow: false) ? nil : X87State.indefinite
     }
 
     /// Room for a push. A full ST(7) is a stack overflow: masked, the real indefinite is pushed
     /// instead of the value; either way the caller stops.
+    @inline(__always)
     func canPush() -> Bool {
-        if isEmpty(7) { return true }
+        if _fastPath(isEmpty(7)) { return true }
+        return stackOverflow()
+    }
+
+    @inline(never)
+    private func stackOverflow() -> Bool {
         if !stackFault(overflow: true) { fpush(X87State.indefinite) }
         return false
     }
 
+    @inline(__always)
     private func push(_ v: Float80, _ flags: UInt16 = 0) {
         guard canPush(), !signalFPU(flags, blocking: X87State.ie | X87State.de) else { return }
         fpush(v)
@@ -412,6 +431,7 @@ extension Interpreter {
         }
     }
 
+    @inline(__always)
     private func recordInstruction(_ op: UInt32) {
         let s = state
         let f = fpu

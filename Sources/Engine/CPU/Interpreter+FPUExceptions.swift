@@ -35,9 +35,16 @@ extension Interpreter {
 
     /// Records exception flags, with ES and B when one of them is unmasked. Returns whether an
     /// unmasked flag among `blocking` stops the instruction before it writes its result.
-    @discardableResult
+    @discardableResult @inline(__always)
     func signalFPU(_ flags: UInt16, blocking: UInt16 = X87State.exceptionBits) -> Bool {
-        guard flags != 0 else { return false }
+        // Flags the guest already holds masked change nothing (the usual PE of FP code).
+        let f = fpu.pointee
+        if _fastPath(flags & ~(f.status & f.control) == 0) { return false }
+        return recordFPUExceptions(flags, blocking)
+    }
+
+    @inline(never)
+    private func recordFPUExceptions(_ flags: UInt16, _ blocking: UInt16) -> Bool {
         let f = fpu
         f.pointee.status |= flags
         let unmasked = flags & ~f.pointee.control & X87State.exceptionBits
@@ -47,6 +54,7 @@ extension Interpreter {
 
     /// Collects the host's flags after a computation; true when the result may be written (an
     /// unmasked IE or ZE leaves the destination alone). C1 (round-up) is reported as 0.
+    @inline(__always)
     func commitHostFlags() -> Bool {
         fpu.pointee.status &= ~X87State.c1
         return !signalFPU(hostFlags(), blocking: X87State.ie | X87State.ze)
@@ -61,7 +69,9 @@ extension Interpreter {
 
     /// DE for denormal register operands (memory formats are checked as they load), plus
     /// `flags` from loading; true when an unmasked one stops the instruction.
+    @inline(__always)
     func operandExceptions(_ a: Float80, _ b: Float80, _ flags: UInt16 = 0) -> Bool {
+        if _fastPath(flags == 0 && !a.isSubnormal && !b.isSubnormal) { return false }
         let de = a.isSubnormal || b.isSubnormal ? X87State.de : 0
         return signalFPU(flags | de, blocking: X87State.ie | X87State.de)
     }
