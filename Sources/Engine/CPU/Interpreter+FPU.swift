@@ -89,6 +89,7 @@ extension Interpreter {
     private func push(_ v: Float80, _ flags: UInt16 = 0) {
         guard canPush(), !signalFPU(flags, blocking: X87State.ie | X87State.de) else { return }
         fpush(v)
+        fpu.pointee.status &= ~X87State.c1
     }
 
     private func setConditions(_ bits: UInt16) {
@@ -417,6 +418,7 @@ extension Interpreter {
             case 2, 3:
                 guard let v = source(0) else { return }
                 setST(i, v)
+                fpu.pointee.status &= ~X87State.c1
                 if r == 3 { fpop() }
             case 4, 5: compareST(source(i), quiet: true, pops: r - 4)
             default: throw Fault.ud
