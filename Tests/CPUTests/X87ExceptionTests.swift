@@ -207,13 +207,11 @@ import Testing
         env: times 28 db 0
         zm_unmasked: dw 0x037B
         cw: dw 0
+        \(ProtectedModeTests.faultRecovery)
         idt:
             times 16 dq 0
-            dw mf_handler - $$ + 0x1000, 0x08, 0x8E00, 0
+            GATE mf_handler, 0x8E00
         idt_end:
-        idtr:
-            dw idt_end - idt - 1
-            dd idt
         """)
     }
 
@@ -391,38 +389,17 @@ import Testing
         fail_x:
             mov al, 'x'
             jmp fail
-        %macro HANDLER 2
-        h%1:
-            %if %2
-            pop dword [last_error]
-            %endif
-            mov dword [last_vector], %1
-            push eax
-            mov eax, [recover]
-            mov [esp + 4], eax
-            pop eax
-            iretd
-        %endmacro
+        \(ProtectedModeTests.faultRecovery)
         HANDLER 6, 0
         HANDLER 7, 0
         HANDLER 13, 1
-        align 4
-        last_vector: dd -1
-        last_error: dd -1
-        recover: dd 0
-        %macro GATE 1
-            dw %1 - $$ + 0x1000, 0x08, 0x8E00, 0
-        %endmacro
         idt:
             times 6 dq 0
-            GATE h6
-            GATE h7
+            GATE h6, 0x8E00
+            GATE h7, 0x8E00
             times 5 dq 0
-            GATE h13
+            GATE h13, 0x8E00
         idt_end:
-        idtr:
-            dw idt_end - idt - 1
-            dd idt
         align 16
         area: times 512 db 0x5A
         """)
