@@ -141,10 +141,11 @@ extension Interpreter {
     /// FST/FSTP to a 32/64-bit real: the host's conversion raises OE, UE, PE and IE (signalling
     /// NaN) as FST does; an unmasked IE, OE or UE leaves memory and the stack alone.
     private func storeReal(_ width: Int, pop: Bool) throws(Fault) {
-        guard let v = source(0) else { return }
-        armHostFlags()
-        let bits = width == 4 ? UInt64(Float(v).bitPattern) : Double(v).bitPattern
+        guard let value = source(0) else { return }
+        let (v, _) = armHostFlags(value)
+        fpu.pointee.hostBits = width == 4 ? UInt64(Float(v).bitPattern) : Double(v).bitPattern
         let flags = hostFlags()
+        let bits = fpu.pointee.hostBits
         if flags & ~fpu.pointee.control & (X87State.ie | X87State.oe | X87State.ue) == 0 {
             try writeEA(0, 4, UInt32(truncatingIfNeeded: bits))
             if width == 8 { try writeEA(4, 4, UInt32(truncatingIfNeeded: bits >> 32)) }
@@ -248,9 +249,8 @@ extension Interpreter {
     @discardableResult
     private func arithmetic(_ op: Int, dst: Int, _ a: Float80, _ b: Float80, _ loadFlags: UInt16 = 0) -> Bool {
         if operandExceptions(a, b, loadFlags) { return false }
-        armHostFlags()
-        let r = arith(op, a, b)
-        guard commitHostFlags() else { return false }
+        let (x, y) = armHostFlags(a, b)
+        guard let (r, _) = commitHostFlags(arith(op, x, y)) else { return false }
         setST(dst, r)
         return true
     }
@@ -485,18 +485,18 @@ extension Interpreter {
 
     /// D9 F0-FF but FDECSTP/FINCSTP, numbered 0-15.
     private func compute(_ n: Int) {
-        guard let a = source(0) else { return }
+        guard let x = source(0) else { return }
         let two = (0x232A >> n) & 1 != 0 // FYL2X FPATAN FPREM1 FPREM FYL2XP1 FSCALE read ST(1)
-        let b: Float80
+        let y: Float80
         if two {
             guard let v = source(1) else { return }
-            b = v
+            y = v
         } else {
-            b = 1
+            y = 1
         }
         let pushes = n == 2 || n == 4 || n == 11
         // FSIN, FCOS, FSINCOS, FPTAN leave an operand beyond 2^63 alone and report it in C2.
-        if (0xC804 >> n) & 1 != 0 && a.isFinite && abs(a) >= 0x1p63 {
+        if (0xC804 >> n) & 1 != 0 && x.isFinite && abs(x) >= 0x1p63 {
             fpu.pointee.status = (fpu.pointee.status & ~X87State.conditionBits) | X87State.c2
             return
         }
@@ -507,10 +507,10 @@ extension Interpreter {
             }
             return
         }
-        if operandExceptions(a, two ? b : 1) { return }
-        if n == 4 { return extract(a) }
-        if n == 12 { return roundToInteger(a) }
-        armHostFlags()
+        if operandExceptions(x, y) { return }
+        if n == 4 { return extract(x) }
+        if n == 12 { return roundToInteger(x) }
+        let (a, b) = armHostFlags(x, y)
         var r: Float80, extra: Float80 = 1
         switch n {
         case 0: r = exp2l(a) - 1
@@ -528,16 +528,16 @@ extension Interpreter {
         case 14: r = sinl(a)
         default: r = cosl(a)
         }
-        guard commitHostFlags() else { return }
+        guard let (result, second) = commitHostFlags(r, extra) else { return }
         var conditions: UInt16 = 0
         if n == 5 || n == 8 { conditions = quotientBits(a, b, ieee: n == 5) }
         setConditions(conditions)
         if n == 1 || n == 3 || n == 9 {
-            setST(1, r)
+            setST(1, result)
             fpop()
         } else {
-            setST(0, r)
-            if pushes { fpush(extra) }
+            setST(0, result)
+            if pushes { fpush(second) }
         }
     }
 

@@ -15,18 +15,22 @@ extension Interpreter {
 
     /// Before a host computation: clears the host flags the guest does not already hold masked
     /// (the status word is sticky, so those need no clearing), and applies the guest's rounding
-    /// control (glibc's rounding constants are the x87 RC field). Nothing may throw between this
-    /// and `hostFlags()`.
+    /// control (glibc's rounding constants are the x87 RC field). The operands come back through
+    /// memory those calls could have changed, so the computation cannot be hoisted above them.
+    /// Nothing may throw between this and `hostFlags()`.
     @inline(__always)
-    func armHostFlags() {
-        let f = fpu.pointee
-        let stale = fetestexcept(Interpreter.hostExceptions) & ~Int32(f.status & f.control & X87State.exceptionBits)
+    func armHostFlags(_ a: Float80, _ b: Float80 = 0) -> (Float80, Float80) {
+        let f = fpu
+        f.pointee.hostOperands = (a, b)
+        let stale = fetestexcept(Interpreter.hostExceptions) & ~Int32(f.pointee.status & f.pointee.control & X87State.exceptionBits)
         if stale != 0 { feclearexcept(stale) }
-        if f.control & 0xC00 != 0 { fesetround(Int32(f.control & 0xC00)) }
+        if f.pointee.control & 0xC00 != 0 { fesetround(Int32(f.pointee.control & 0xC00)) }
+        return f.pointee.hostOperands
     }
 
     /// The exceptions raised since `armHostFlags()` (plus masked ones the guest already holds);
-    /// the host goes back to round-to-nearest.
+    /// the host goes back to round-to-nearest. Results must be parked in `hostResults` or
+    /// `hostBits` first, so the computation cannot sink below the flag read.
     @inline(__always)
     func hostFlags() -> UInt16 {
         if fpu.pointee.control & 0xC00 != 0 { fesetround(0) }
@@ -52,12 +56,15 @@ extension Interpreter {
         return unmasked & blocking != 0
     }
 
-    /// Collects the host's flags after a computation; true when the result may be written (an
-    /// unmasked IE or ZE leaves the destination alone). C1 (round-up) is reported as 0.
+    /// Collects the host's flags after a computation of `r` (and `extra`); nil when an unmasked IE
+    /// or ZE forbids writing the result. C1 (round-up) is reported as 0.
     @inline(__always)
-    func commitHostFlags() -> Bool {
-        fpu.pointee.status &= ~X87State.c1
-        return !signalFPU(hostFlags(), blocking: X87State.ie | X87State.ze)
+    func commitHostFlags(_ r: Float80, _ extra: Float80 = 0) -> (Float80, Float80)? {
+        let f = fpu
+        f.pointee.hostResults = (r, extra)
+        f.pointee.status &= ~X87State.c1
+        if signalFPU(hostFlags(), blocking: X87State.ie | X87State.ze) { return nil }
+        return f.pointee.hostResults
     }
 
     /// Stack overflow (C1 = 1) or underflow (C1 = 0): IE and SF. Returns whether IE is unmasked.

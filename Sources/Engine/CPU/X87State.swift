@@ -14,6 +14,11 @@ struct X87State {
     var lastOpcode: UInt16 = 0
     var lastDS: UInt16 = 0
     var lastDP: UInt32 = 0
+    /// Operands and results of a host computation pass through here, memory the C library's
+    /// flag calls could touch, so the compiler keeps the computation between those calls.
+    var hostOperands: (Float80, Float80) = (0, 0)
+    var hostResults: (Float80, Float80) = (0, 0)
+    var hostBits: UInt64 = 0
 
     static let c0: UInt16 = 1 << 8
     static let c1: UInt16 = 1 << 9
