@@ -215,6 +215,71 @@ import Testing
         """)
     }
 
+    /// FCW.PC rounds FADD/FSUB/FMUL/FDIV/FSQRT to 24 or 53 bits by RC (1/3 = 0.AAAA... hex).
+    @Test func precisionControl() throws {
+        try ProtectedModeTests.expectPass(Self.flagsMacro + """
+            %macro QUOTIENT 1                   ; 1/3 under control word %1 into [t]
+                fninit
+                fldcw [%1]
+                fld1
+                fdiv dword [three]
+                fstp tword [t]
+            %endmacro
+            QUOTIENT pc64
+            cmp dword [t], 0xAAAAAAAB           ; 64 bits, to nearest: rounded up
+            CHECK jne, 'a'
+            QUOTIENT pc53
+            FLAGS 0x20, 'b'
+            cmp dword [t], 0xAAAAA800           ; 53 bits: the dropped 2AB is below half
+            CHECK jne, 'c'
+            cmp dword [t + 4], 0xAAAAAAAA
+            CHECK jne, 'd'
+            QUOTIENT pc53up
+            cmp dword [t], 0xAAAAB000
+            CHECK jne, 'e'
+            QUOTIENT pc24
+            cmp dword [t], 0
+            CHECK jne, 'f'
+            cmp dword [t + 4], 0xAAAAAB00       ; 24 bits: rounded up
+            CHECK jne, 'g'
+            fninit
+            fldcw [pc24]
+            fild dword [two]
+            fsqrt
+            fstp tword [t]
+            cmp dword [t + 4], 0xB504F300       ; sqrt 2 = B504F333...
+            CHECK jne, 'h'
+            fninit
+            fldcw [pc24]
+            fld dword [three]
+            fmul st0, st0                       ; exact: no PE
+            FLAGS 0x00, 'i'
+            fninit
+            fldcw [pc53zero]
+            fld tword [huge]
+            fmul st0, st0                       ; overflow toward zero: the largest 53-bit value
+            FLAGS 0x28, 'j'
+            fstp tword [t]
+            cmp dword [t], 0xFFFFF800
+            CHECK jne, 'k'
+            cmp word [t + 8], 0x7FFE
+            CHECK jne, 'l'
+            jmp pass
+        align 4
+        pc64: dw 0x037F
+        pc53: dw 0x027F
+        pc53up: dw 0x0A7F
+        pc53zero: dw 0x0E7F
+        pc24: dw 0x007F
+        three: dd 3.0
+        two: dd 2
+        align 16
+        huge: dw 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0x7FFE
+        align 16
+        t: times 16 db 0
+        """)
+    }
+
     @Test func fxsaveAndFxrstorRoundTrip() throws {
         try ProtectedModeTests.expectPass("""
             mov eax, 1

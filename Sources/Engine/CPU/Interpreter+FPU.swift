@@ -2,19 +2,21 @@
 import Glibc
 #endif
 
-/// The x87 FPU (ESC opcodes D8-DF), computed in Float80 on the host's own x87, with the
-/// exception flags, stack faults, masked responses and #MF/FERR# reporting of a real one
-/// (Interpreter+FPUExceptions.swift); FNSTENV/FNSAVE/FXSAVE and their loads are in
-/// Interpreter+FPUState.swift.
+/// The x87 FPU (ESC opcodes D8-DF), computed in Float80 on the host's own x87 under the guest's
+/// rounding control, with precision control, the exception flags, stack faults, masked responses
+/// and #MF/FERR# reporting of a real one (Interpreter+FPUExceptions.swift); FNSTENV, FNSAVE,
+/// FXSAVE and their loads are in Interpreter+FPUState.swift.
 ///
 /// Where this differs from a real x87:
-/// - precision control (FCW.PC) is ignored: results are rounded to 64 bits, never to 24 or 53;
 /// - C1 is 0 after a rounded result, where hardware sets it when it rounded up;
 /// - an unmasked overflow or underflow writes the masked result, not the exponent-wrapped one
 ///   that hardware hands the handler;
+/// - precision control (24/53 bits) applies to normal results; a result in the denormal range
+///   is rounded at 64 bits;
 /// - FSIN/FCOS/FPTAN/FPATAN/F2XM1/FYL2X(P1) come from the C library: results can differ from
 ///   Intel's in the last bit or two, and their PE/UE follow the library's computation;
-/// - FPREM/FPREM1 always complete the reduction (C2 = 0);
+/// - FPREM/FPREM1 always complete the reduction (C2 = 0); FLDPI and the other constants are not
+///   rounded by RC;
 /// - pseudo-denormal and unnormal encodings are treated as the host's x87 treats them.
 /// CR0.EM/TS raise #NM; WAIT raises #NM when CR0.MP and TS are set.
 extension Interpreter {
@@ -245,14 +247,77 @@ extension Interpreter {
         }
     }
 
-    /// ST(dst) = a op b with its exceptions; false when an unmasked one stopped it (no pop).
+    /// ST(dst) = a op b (FSQRT of a: `op` -1) with its exceptions; false when an unmasked one
+    /// stopped it (no pop).
     @discardableResult
     private func arithmetic(_ op: Int, dst: Int, _ a: Float80, _ b: Float80, _ loadFlags: UInt16 = 0) -> Bool {
         if operandExceptions(a, b, loadFlags) { return false }
+        if _slowPath(fpu.pointee.control & 0x300 != 0x300), let done = reducedPrecision(op, dst: dst, a, b) { return done }
         let (x, y) = armHostFlags(a, b)
-        guard let (r, _) = commitHostFlags(arith(op, x, y)) else { return false }
+        guard let (r, _) = commitHostFlags(op < 0 ? x.squareRoot() : arith(op, x, y)) else { return false }
         setST(dst, r)
         return true
+    }
+
+    /// Precision control (24 or 53 bits) for FADD FSUB FMUL FDIV FSQRT: the host computes 64 bits
+    /// toward zero and marks an inexact result in the last bit (round to odd); rounding that to
+    /// the guest's precision by RC gives exactly the direct rounding. The exponent keeps its 15
+    /// bits. Nil for results that are not normal numbers: those are computed at 64 bits.
+    private func reducedPrecision(_ op: Int, dst: Int, _ a: Float80, _ b: Float80) -> Bool? {
+        let f = fpu
+        f.pointee.hostOperands = (a, b)
+        let held = fetestexcept(Interpreter.hostExceptions)
+        if held != 0 { feclearexcept(held) }
+        fesetround(0xC00)
+        let (x, y) = f.pointee.hostOperands
+        f.pointee.hostResults.0 = op < 0 ? x.squareRoot() : arith(op, x, y)
+        fesetround(0)
+        var flags = UInt16(fetestexcept(Interpreter.hostExceptions))
+        var r = f.pointee.hostResults.0
+        let control = f.pointee.control
+        let up = Interpreter.roundsAwayFromZero(control, r.sign)
+        let bits = control & 0x300 == 0x200 ? 53 : 24
+        let drop = UInt64(64 - bits)
+        let fraction: UInt64 = (1 << 63) - 1
+        let largest = Float80(sign: r.sign, exponentBitPattern: 0x7FFE, significandBitPattern: (fraction >> drop) << drop)
+        let infinity: Float80 = r.sign == .minus ? -.infinity : .infinity
+        if flags & X87State.oe != 0 {
+            r = up ? infinity : largest
+        } else if !r.isNormal {
+            return nil
+        } else {
+            let sticky: UInt64 = flags & X87State.pe != 0 ? 1 : 0
+            var s: UInt64 = 1 << 63 | r.significandBitPattern | sticky
+            let low: UInt64 = s & ((1 << drop) - 1), half: UInt64 = 1 << (drop - 1)
+            s >>= drop
+            let nearest = control & 0xC00 == 0
+            let roundUp = nearest ? (low > half || (low == half && s & 1 != 0)) : (low != 0 && up)
+            if roundUp { s += 1 }
+            var exponent = r.exponentBitPattern
+            if s == UInt64(1) << UInt64(bits) { s >>= 1; exponent += 1 }
+            flags = (flags & ~X87State.pe) | (low != 0 ? X87State.pe : 0)
+            if exponent >= 0x7FFF {
+                flags |= X87State.oe
+                r = up ? infinity : largest
+            } else {
+                r = Float80(sign: r.sign, exponentBitPattern: exponent, significandBitPattern: (s << drop) & fraction)
+            }
+        }
+        f.pointee.status &= ~X87State.c1
+        if signalFPU(flags, blocking: X87State.ie | X87State.ze) { return false }
+        setST(dst, r)
+        return true
+    }
+
+    /// Whether RC rounds a value of this sign away from zero when it is not exact (up for
+    /// positive, down for negative); round-to-nearest counts as away for overflow.
+    private static func roundsAwayFromZero(_ control: UInt16, _ sign: FloatingPointSign) -> Bool {
+        switch control & 0xC00 {
+        case 0: return true
+        case 0x400: return sign == .minus
+        case 0x800: return sign == .plus
+        default: return false
+        }
     }
 
     private func compare(_ a: Float80, _ b: Float80) -> UInt16 {
@@ -507,9 +572,11 @@ extension Interpreter {
             }
             return
         }
+        if n == 10 { arithmetic(-1, dst: 0, x, y); return } // FSQRT
         if operandExceptions(x, y) { return }
         if n == 4 { return extract(x) }
         if n == 12 { return roundToInteger(x) }
+
         let (a, b) = armHostFlags(x, y)
         var r: Float80, extra: Float80 = 1
         switch n {
@@ -520,7 +587,6 @@ extension Interpreter {
         case 5: r = a.remainder(dividingBy: b)
         case 8: r = a.truncatingRemainder(dividingBy: b)
         case 9: r = b * (log1pl(a) * Float80(M_LOG2E))
-        case 10: r = a.squareRoot()
         case 11: r = sinl(a); extra = cosl(a)
         case 13:
             let k = b.rounded(.towardZero)

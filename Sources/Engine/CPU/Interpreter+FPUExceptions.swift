@@ -11,7 +11,7 @@ import Glibc
 extension Interpreter {
     /// glibc's x86 FE_INVALID, FE_DIVBYZERO, FE_OVERFLOW, FE_UNDERFLOW and FE_INEXACT are the x87
     /// status bits IE, ZE, OE, UE, PE (fenv does not report DE).
-    private static let hostExceptions: Int32 = 0x3D
+    static let hostExceptions: Int32 = 0x3D
 
     /// Before a host computation: clears the host flags the guest does not already hold masked
     /// (the status word is sticky, so those need no clearing), and applies the guest's rounding
