@@ -186,6 +186,17 @@ import Testing
             fwait
             cmp dword [mf_count], 2
             CHECK jne, 'm'
+            fninit                              ; a masked ZE saved, unmasked in memory and
+            fld1                                ; restored by FRSTOR: pending again
+            fldz
+            fdivp st1
+            fnsave [save]
+            mov word [save], 0x037B
+            frstor [save]
+            FLAGS 0x84, 'n'
+            fwait
+            cmp dword [mf_count], 3
+            CHECK jne, 'o'
             mov eax, cr0                        ; and without CR0.NE nothing is raised either:
             and eax, ~0x20                      ; FERR# goes to the chipset (MachineFERRTests)
             mov cr0, eax
@@ -205,6 +216,7 @@ import Testing
         mf_eip: dd 0
         mf_status: dw 0
         env: times 28 db 0
+        save: times 108 db 0
         zm_unmasked: dw 0x037B
         cw: dw 0
         \(ProtectedModeTests.faultRecovery)
