@@ -197,6 +197,37 @@ import Testing
             fwait
             cmp dword [mf_count], 3
             CHECK jne, 'o'
+            fninit
+            fldcw [om_unmasked]
+            fld tword [huge]
+            fmul st0, st0                       ; unmasked overflow: exponent wrapped by 2^-24576
+            fstp tword [t]                      ; #MF first, then the store
+            cmp dword [mf_count], 4
+            CHECK jne, 'p'
+            cmp word [t + 8], 0x5FFE
+            CHECK jne, 'q'
+            cmp dword [t], 0xFFFFFFFE
+            CHECK jne, 'r'
+            fninit
+            fldcw [um_unmasked]
+            fld tword [tiny]
+            fmul dword [half]                   ; exact but tiny: UE, exponent wrapped by 2^24576
+            fstp tword [t]
+            cmp dword [mf_count], 5
+            CHECK jne, 's'
+            cmp word [t + 8], 0x6000
+            CHECK jne, 't'
+            cmp dword [t + 4], 0x80000000
+            CHECK jne, 'u'
+            fninit
+            fldcw [om_unmasked]
+            fld tword [huge]
+            fadd st0, st0                       ; the same for a sum: 2^16384 wraps to 2^-8192
+            fstp tword [t]
+            cmp dword [mf_count], 6
+            CHECK jne, 'v'
+            cmp word [t + 8], 0x1FFF
+            CHECK jne, 'w'
             mov eax, cr0                        ; and without CR0.NE nothing is raised either:
             and eax, ~0x20                      ; FERR# goes to the chipset (MachineFERRTests)
             mov cr0, eax
@@ -217,6 +248,15 @@ import Testing
         mf_status: dw 0
         env: times 28 db 0
         save: times 108 db 0
+        om_unmasked: dw 0x0377
+        um_unmasked: dw 0x036F
+        half: dd 0.5
+        align 16
+        huge: dw 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0x7FFE
+        align 16
+        tiny: dw 0, 0, 0, 0x8000, 0x0001
+        align 16
+        t: times 16 db 0
         zm_unmasked: dw 0x037B
         cw: dw 0
         \(ProtectedModeTests.faultRecovery)

@@ -9,8 +9,9 @@ import Glibc
 ///
 /// Where this differs from a real x87:
 /// - C1 is 0 after a rounded result, where hardware sets it when it rounded up;
-/// - an unmasked overflow or underflow writes the masked result, not the exponent-wrapped one
-///   that hardware hands the handler;
+/// - an unmasked overflow or underflow of FSCALE, the transcendental instructions or arithmetic
+///   under precision control writes the masked result, not the exponent-wrapped one that
+///   hardware hands the handler (FADD, FSUB, FMUL, FDIV at 64 bits wrap it);
 /// - precision control (24/53 bits) applies to normal results; a result in the denormal range
 ///   is rounded at 64 bits;
 /// - FSIN/FCOS/FPTAN/FPATAN/F2XM1/FYL2X(P1) come from the C library: results can differ from
@@ -254,9 +255,40 @@ extension Interpreter {
         if operandExceptions(a, b, loadFlags) { return false }
         if _slowPath(fpu.pointee.control & 0x300 != 0x300), let done = reducedPrecision(op, dst: dst, a, b) { return done }
         let (x, y) = armHostFlags(a, b)
-        guard let (r, _) = commitHostFlags(op < 0 ? x.squareRoot() : arith(op, x, y)) else { return false }
+        var (r, _, flags) = collectHostFlags(op < 0 ? x.squareRoot() : arith(op, x, y))
+        if _slowPath(fpu.pointee.control & (X87State.oe | X87State.ue) != X87State.oe | X87State.ue) {
+            (r, flags) = wrappedExponent(op, a, b, r, flags)
+        }
+        guard commitFlags(flags) else { return false }
         setST(dst, r)
         return true
+    }
+
+    /// Unmasked overflow or underflow: the result with its exponent wrapped by 2^-24576 or
+    /// 2^24576, the bias adjustment hardware hands the handler, computed from operands scaled
+    /// (exactly) so that the true result stays in range. An unmasked UE also comes with a tiny
+    /// result that is exact.
+    private func wrappedExponent(_ op: Int, _ a: Float80, _ b: Float80, _ r: Float80, _ flags: UInt16) -> (Float80, UInt16) {
+        let control = fpu.pointee.control
+        var flags = flags
+        if control & X87State.ue == 0 && r.isSubnormal { flags |= X87State.ue }
+        let over = flags & control & X87State.oe == 0 && flags & X87State.oe != 0
+        let under = !over && flags & control & X87State.ue == 0 && flags & X87State.ue != 0
+        guard over || under, op >= 0 else { return (r, flags) }
+        func scaled(_ v: Float80, _ n: Int) -> Float80 { // in two halves: 2^24576 is out of range
+            let half = Float80(sign: .plus, exponent: (over ? -n : n) / 2, significand: 1)
+            return v * half * half
+        }
+        let (x, y): (Float80, Float80)
+        switch op {
+        case 1: (x, y) = (scaled(a, 12288), scaled(b, 12288))
+        case 6: (x, y) = (scaled(a, 12288), scaled(b, -12288))
+        case 7: (x, y) = (scaled(a, -12288), scaled(b, 12288))
+        default: (x, y) = (scaled(a, 24576), scaled(b, 24576))
+        }
+        let (p, q) = armHostFlags(x, y)
+        let (wrapped, _, _) = collectHostFlags(arith(op, p, q))
+        return (wrapped, flags)
     }
 
     /// Precision control (24 or 53 bits) for FADD FSUB FMUL FDIV FSQRT: the host computes 64 bits
@@ -594,7 +626,8 @@ extension Interpreter {
         case 14: r = sinl(a)
         default: r = cosl(a)
         }
-        guard let (result, second) = commitHostFlags(r, extra) else { return }
+        let (result, second, flags) = collectHostFlags(r, extra)
+        guard commitFlags(flags) else { return }
         var conditions: UInt16 = 0
         if n == 5 || n == 8 { conditions = quotientBits(a, b, ieee: n == 5) }
         setConditions(conditions)

@@ -56,15 +56,21 @@ extension Interpreter {
         return unmasked & blocking != 0
     }
 
-    /// Collects the host's flags after a computation of `r` (and `extra`); nil when an unmasked IE
-    /// or ZE forbids writing the result. C1 (round-up) is reported as 0.
+    /// The host's flags after a computation of `r` (and `extra`), with the results.
     @inline(__always)
-    func commitHostFlags(_ r: Float80, _ extra: Float80 = 0) -> (Float80, Float80)? {
+    func collectHostFlags(_ r: Float80, _ extra: Float80 = 0) -> (Float80, Float80, UInt16) {
         let f = fpu
         f.pointee.hostResults = (r, extra)
-        f.pointee.status &= ~X87State.c1
-        if signalFPU(hostFlags(), blocking: X87State.ie | X87State.ze) { return nil }
-        return f.pointee.hostResults
+        let flags = hostFlags()
+        return (f.pointee.hostResults.0, f.pointee.hostResults.1, flags)
+    }
+
+    /// Records a computation's flags; false when an unmasked IE or ZE forbids writing the
+    /// result. C1 (round-up) is reported as 0.
+    @inline(__always)
+    func commitFlags(_ flags: UInt16) -> Bool {
+        fpu.pointee.status &= ~X87State.c1
+        return !signalFPU(flags, blocking: X87State.ie | X87State.ze)
     }
 
     /// Stack overflow (C1 = 1) or underflow (C1 = 0): IE and SF. Returns whether IE is unmasked.
