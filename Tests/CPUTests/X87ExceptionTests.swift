@@ -275,6 +275,7 @@ import Testing
                 fldcw [%1]
                 fld1
                 fdiv dword [three]
+                fnstsw [sw]
                 fstp tword [t]
             %endmacro
             QUOTIENT pc64
@@ -282,6 +283,8 @@ import Testing
             CHECK jne, 'a'
             QUOTIENT pc53
             FLAGS 0x20, 'b'
+            test byte [sw + 1], 2               ; rounded down: C1 clear
+            CHECK jnz, 'B'
             cmp dword [t], 0xAAAAA800           ; 53 bits: the dropped 2AB is below half
             CHECK jne, 'c'
             cmp dword [t + 4], 0xAAAAAAAA
@@ -289,6 +292,8 @@ import Testing
             QUOTIENT pc53up
             cmp dword [t], 0xAAAAB000
             CHECK jne, 'e'
+            test byte [sw + 1], 2               ; C1: rounded up
+            CHECK jz, 'E'
             QUOTIENT pc24
             cmp dword [t], 0
             CHECK jne, 'f'
@@ -323,6 +328,7 @@ import Testing
         pc53up: dw 0x0A7F
         pc53zero: dw 0x0E7F
         pc24: dw 0x007F
+        sw: dw 0
         three: dd 3.0
         two: dd 2
         align 16

@@ -8,7 +8,8 @@ import Glibc
 /// FXSAVE and their loads are in Interpreter+FPUState.swift.
 ///
 /// Where this differs from a real x87:
-/// - C1 is 0 after a rounded result, where hardware sets it when it rounded up;
+/// - C1 is 0 after a result rounded to 64 bits, where hardware sets it when it rounded up (under
+///   24/53-bit precision control it is reported);
 /// - an unmasked overflow or underflow of FSCALE, the transcendental instructions or arithmetic
 ///   under precision control writes the masked result, not the exponent-wrapped one that
 ///   hardware hands the handler (FADD, FSUB, FMUL, FDIV at 64 bits wrap it);
@@ -313,6 +314,7 @@ extension Interpreter {
         let fraction: UInt64 = (1 << 63) - 1
         let largest = Float80(sign: r.sign, exponentBitPattern: 0x7FFE, significandBitPattern: (fraction >> drop) << drop)
         let infinity: Float80 = r.sign == .minus ? -.infinity : .infinity
+        var c1: UInt16 = 0
         if flags & X87State.oe != 0 {
             r = up ? infinity : largest
         } else if !r.isNormal {
@@ -324,7 +326,7 @@ extension Interpreter {
             s >>= drop
             let nearest = control & 0xC00 == 0
             let roundUp = nearest ? (low > half || (low == half && s & 1 != 0)) : (low != 0 && up)
-            if roundUp { s += 1 }
+            if roundUp { s += 1; c1 = X87State.c1 }
             var exponent = r.exponentBitPattern
             if s == UInt64(1) << UInt64(bits) { s >>= 1; exponent += 1 }
             flags = (flags & ~X87State.pe) | (low != 0 ? X87State.pe : 0)
@@ -335,7 +337,7 @@ extension Interpreter {
                 r = Float80(sign: r.sign, exponentBitPattern: exponent, significandBitPattern: (s << drop) & fraction)
             }
         }
-        f.pointee.status &= ~X87State.c1
+        f.pointee.status = (f.pointee.status & ~X87State.c1) | c1 // C1: rounded up
         if signalFPU(flags, blocking: X87State.ie | X87State.ze) { return false }
         setST(dst, r)
         return true
@@ -448,6 +450,7 @@ extension Interpreter {
             case (0xDB, 7):
                 guard let v = source(0) else { return }
                 try storeExtended(v, at: 0)
+                fpu.pointee.status &= ~X87State.c1
                 fpop()
             case (0xDD, 0): let (v, flags) = try loadReal(8); push(v, flags)
             case (0xDD, 2), (0xDD, 3): try storeReal(8, pop: r == 3)
