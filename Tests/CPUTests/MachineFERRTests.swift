@@ -38,6 +38,7 @@ import Testing
         fldcw [cw]                      ; ZE unmasked
         fld1
         fldz
+    dividing:
         fdivp st1                       ; pending: ES
     frozen:
         fld1                            ; freezes, FERR# -> IRQ 13; the handler clears ES
@@ -45,6 +46,11 @@ import Testing
         jne bad
         cmp word [return_ip], frozen
         jne bad
+        cmp word [env + 6], dividing    ; real-mode FNSTENV: FIP as a linear address,
+        jne bad
+        cmp word [env + 8], 0x06F9      ; then FOP (DE F9)
+        jne bad
+        fldcw [cw]                      ; FNSTENV masked everything
         mov byte [keep], 1              ; next: the handler only writes port 0xF0
         fld1
         fldz
@@ -56,6 +62,7 @@ import Testing
         test al, 0x80
         jz bad
         fnclex                          ; FERR# drops and takes IGNNE# with it
+        fldcw [cw]
         mov byte [keep], 0
         fld1
         fldz
@@ -84,6 +91,7 @@ import Testing
         mov bp, sp
         mov ax, [bp + 4]
         mov [return_ip], ax
+        fnstenv [env]
         xor al, al
         out 0xF0, al                    ; lowers IRQ 13, asserts IGNNE#
         cmp byte [keep], 0
@@ -100,6 +108,7 @@ import Testing
     count: db 0
     keep: db 0
     return_ip: dw 0
+    env: times 14 db 0
     """
 
     @Test func ferrRaisesIRQ13AndPortF0LetsTheHandlerRun() throws {
