@@ -80,6 +80,35 @@ import Testing
 
     """
 
+    /// Exception handlers that record the vector (and error code) and resume at [recover]:
+    /// `HANDLER vector, has-error-code` defines h<vector>, `GATE handler, type` is an IDT entry;
+    /// the guest lays out its IDT between `idt:` and `idt_end:`, `idtr` points at it.
+    static let faultRecovery = """
+        %macro HANDLER 2
+        h%1:
+            %if %2
+            pop dword [last_error]
+            %endif
+            mov dword [last_vector], %1
+            push eax
+            mov eax, [recover]
+            mov [esp + 4], eax                  ; resume at the recovery label
+            pop eax
+            iretd
+        %endmacro
+        align 4
+        last_vector: dd -1
+        last_error: dd -1
+        recover: dd 0
+        %macro GATE 2
+            dw %1 - $$ + 0x1000, 0x08, %2, 0
+        %endmacro
+        idtr:
+            dw idt_end - idt - 1
+            dd idt
+
+    """
+
     static func expectPass(_ body: String, budget: Int = 5_000_000, sourceLocation: SourceLocation = #_sourceLocation) throws {
         guard GuestProgram.available else {
             print("SKIP: \(GuestProgram.nasm) is absent (apt-get install nasm)")
@@ -184,28 +213,10 @@ import Testing
             mov dword [last_vector], 0x30
             mov ebx, 0xC0FFEE
             iretd
-        %macro HANDLER 2                        ; vector, has error code
-        h%1:
-            %if %2
-            pop dword [last_error]
-            %endif
-            mov dword [last_vector], %1
-            push eax
-            mov eax, [recover]
-            mov [esp + 4], eax                  ; resume at the recovery label
-            pop eax
-            iretd
-        %endmacro
+        \(Self.faultRecovery)
         HANDLER 0, 0
         HANDLER 6, 0
         HANDLER 13, 1
-        align 4
-        last_vector: dd -1
-        last_error: dd -1
-        recover: dd 0
-        %macro GATE 2                           ; handler, type
-            dw %1 - $$ + 0x1000, 0x08, %2, 0
-        %endmacro
         idt:
             GATE h0, 0x8E00
             times 5 dq 0
@@ -215,9 +226,6 @@ import Testing
             times 0x30 - 14 dq 0
             GATE int30, 0x8F00
         idt_end:
-        idtr:
-            dw idt_end - idt - 1
-            dd idt
         """)
     }
 

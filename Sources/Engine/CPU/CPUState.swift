@@ -127,6 +127,8 @@ enum CR4 {
     static let pse: UInt32 = 1 << 4
     static let pae: UInt32 = 1 << 5
     static let pge: UInt32 = 1 << 7
+    /// The OS saves FXSAVE state; without SSE it changes nothing here.
+    static let osfxsr: UInt32 = 1 << 9
     /// What MOV CR4 accepts: the bits behind the CPUID features we report.
-    static let supported: UInt32 = tsd | pse | pae | pge
+    static let supported: UInt32 = tsd | pse | pae | pge | osfxsr
 }

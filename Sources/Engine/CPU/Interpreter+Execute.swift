@@ -228,8 +228,9 @@ extension Interpreter {
             let off = try fetchImm(w)
             let sel = try fetch16()
             try farCall(UInt16(sel), off, w)
-        case 0x9B:
+        case 0x9B: // WAIT: #NM with CR0.MP and TS, then any pending x87 exception
             if s.pointee.cr0 & 0xA == 0xA { throw Fault(vector: 7) }
+            _ = try fpuReady()
         case 0x9C: try pushFlags(w)
         case 0x9D: try popFlags(w)
         case 0x9E: // SAHF

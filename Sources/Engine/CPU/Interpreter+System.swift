@@ -195,7 +195,7 @@ extension Interpreter {
     // MARK: CPUID
 
     /// Honest CPUID: a family-6 Intel part with exactly the features implemented here. No
-    /// APIC, no MTRR (PLATFORM-NOTES §4.10), no FXSR/SSE, no hypervisor leaf.
+    /// APIC, no MTRR (PLATFORM-NOTES §4.10), no SSE, no hypervisor leaf.
     func cpuid() {
         let leaf = gpr[0]
         switch leaf {
@@ -217,6 +217,7 @@ extension Interpreter {
         }
     }
 
-    /// CPUID.1:EDX: FPU (0), PSE (3), TSC (4), MSR (5), PAE (6), CX8 (8), PGE (13), CMOV (15).
-    static let cpuidFeatures: UInt32 = 1 | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 13) | (1 << 15)
+    /// CPUID.1:EDX: FPU (0), PSE (3), TSC (4), MSR (5), PAE (6), CX8 (8), PGE (13), CMOV (15),
+    /// FXSR (24).
+    static let cpuidFeatures: UInt32 = 1 | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 13) | (1 << 15) | (1 << 24)
 }

@@ -44,6 +44,7 @@ extension Interpreter {
             let dst = try readRM(w)
             let count = op & 1 == 0 ? try fetch8() : gpr[1]
             try writeRM(w, doubleShift(left: op < 0xA8, dst, reg(regField, w), count, w))
+        case 0xAE: try fxsaveGroup()
         case 0xAF:
             try decodeModRM()
             setReg(regField, w, imul(reg(regField, w), try readRM(w), w))

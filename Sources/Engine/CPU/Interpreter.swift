@@ -46,6 +46,14 @@ public final class Interpreter: CPUBackend {
     public var timeStamp: (() -> UInt64)?
     /// What the last `Fault.unsupported` was about.
     var unsupportedMessage = ""
+    /// FERR# (x87 errors with CR0.NE = 0, MS-DOS compatibility): called with true when a waiting
+    /// x87 instruction finds an unmasked exception pending (the CPU then waits for an interrupt),
+    /// with false when the guest clears it. The PC routes it to IRQ 13.
+    public var onFERR: ((Bool) -> Void)?
+    /// IGNNE#: while true, a pending x87 exception with CR0.NE = 0 is ignored. The chipset sets it
+    /// on a write to port 0xF0 and clears it when FERR# drops.
+    public var ignoreNumericError = false
+    var ferrAsserted = false
 
     public init(memory: MemoryMap, ports: PortMap) {
         self.memory = memory

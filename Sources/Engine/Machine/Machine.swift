@@ -43,6 +43,7 @@ public final class Machine {
     public let debugExit = DebugExitPort()
     public let gpe = ACPIGPEBlock()
     public let systemControl: SystemControlPortA
+    public let coprocessorError: CoprocessorErrorLatch
     /// The CD-ROM on the IDE secondary master, present when the VM has a boot ISO.
     public private(set) var cdrom: ATAPICDROM?
 
@@ -98,9 +99,14 @@ public final class Machine {
         dma = DMA8237(memory: memory)
         fdc = FDC82077AA(dma: dma, irq6: IRQLine(irq: 6, controller: pic))
         systemControl = SystemControlPortA(memory: memory)
+        coprocessorError = CoprocessorErrorLatch(irq13: IRQLine(irq: 13, controller: pic))
         cpu = cpuFactory(memory, ports)
         cpu.interruptController = pic
-        (cpu as? Interpreter)?.timeStamp = { [clock] in clock.nanoseconds }
+        if let interpreter = cpu as? Interpreter {
+            interpreter.timeStamp = { [clock] in clock.nanoseconds }
+            interpreter.onFERR = { [coprocessorError] in coprocessorError.setFERR($0) }
+            coprocessorError.onIgnoreNumericError = { [unowned interpreter] in interpreter.ignoreNumericError = $0 }
+        }
 
         wire()
         try attachMedia(baseDirectory: baseDirectory)
@@ -129,6 +135,7 @@ public final class Machine {
         ports.register(cmos, ports: 0x70...0x71)
         ports.register(post, ports: 0x80...0x80)
         ports.register(systemControl, ports: 0x92...0x92)
+        ports.register(coprocessorError, ports: 0xF0...0xF0)
         ports.register(debugExit, ports: 0xF4...0xF4)
         ports.register(debugConsole, ports: 0x402...0x402)
         ports.register(debugConsole, ports: 0xE9...0xE9)
@@ -286,6 +293,7 @@ public final class Machine {
         dma.reset()
         fdc.reset()
         systemControl.reset()
+        coprocessorError.reset()
         resetRequested = false
         haltedForever = false
         idle = false
