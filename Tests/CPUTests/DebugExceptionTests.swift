@@ -48,13 +48,11 @@ import Testing
         align 4
         count: dd 0
         eips: times 4 dd 0
+        \(ProtectedModeTests.faultRecovery)
         idt:
             dq 0
-            dw db_handler - $$ + 0x1000, 0x08, 0x8E00, 0
+            GATE db_handler, 0x8E00
         idt_end:
-        idtr:
-            dw idt_end - idt - 1
-            dd idt
         """)
     }
 
@@ -93,13 +91,11 @@ import Testing
         hits: dd 0
         hit_eip: dd 0
         hit_ecx: dd -1
+        \(ProtectedModeTests.faultRecovery)
         idt:
             dq 0
-            dw db_handler - $$ + 0x1000, 0x08, 0x8E00, 0
+            GATE db_handler, 0x8E00
         idt_end:
-        idtr:
-            dw idt_end - idt - 1
-            dd idt
         """)
     }
 
@@ -115,12 +111,7 @@ import Testing
             mov cr0, eax
             mov dword [0x6000], 0x44332211
             mov dword [0x6004], 0x88776655
-            push dword 0x2B
-            push dword 0x7000
-            push dword 0x40002                      ; AC
-            push dword 0x23
-            push dword user
-            iretd
+            RING3 0x40002, user                     ; AC
         user:
             mov ax, 0x2B
             mov ds, ax
@@ -131,8 +122,11 @@ import Testing
             mov eax, [0x6001]                       ; misaligned: #AC(0)
             jmp user_fail
         .after:
-            cmp dword [ac_error], 0
+            cmp dword [last_error], 0
             jne user_fail
+            cmp dword [last_vector], 17
+            jne user_fail
+            mov dword [last_vector], -1
             pushfd
             and dword [esp], ~0x40000               ; AC off
             popfd
@@ -143,34 +137,21 @@ import Testing
         user_fail:
             int 0x81
         done:
-            cmp dword [ac_count], 1
+            cmp dword [last_vector], -1               ; no #AC once AC was clear
             CHECK jne, 'a'
             jmp pass
         bad:
             mov al, 'x'
             jmp fail
-        ac:
-            pop dword [ac_error]
-            inc dword [ac_count]
-            push eax
-            mov eax, [recover]
-            mov [esp + 4], eax
-            pop eax
-            iretd
-        align 4
-        ac_error: dd -1
-        ac_count: dd 0
-        recover: dd 0
+        \(ProtectedModeTests.faultRecovery)
+        HANDLER 17, 1
         idt:
             times 17 dq 0
-            dw ac - $$ + 0x1000, 0x08, 0x8E00, 0
+            GATE h17, 0x8E00
             times 0x80 - 18 dq 0
-            dw done - $$ + 0x1000, 0x08, 0xEE00, 0
-            dw bad - $$ + 0x1000, 0x08, 0xEE00, 0
+            GATE done, 0xEE00
+            GATE bad, 0xEE00
         idt_end:
-        idtr:
-            dw idt_end - idt - 1
-            dd idt
         """)
     }
 
@@ -218,13 +199,11 @@ import Testing
         hits: dd 0
         hit_eip: dd 0
         watched: dd 0, 0
+        \(ProtectedModeTests.faultRecovery)
         idt:
             dq 0
-            dw db_handler - $$ + 0x1000, 0x08, 0x8E00, 0
+            GATE db_handler, 0x8E00
         idt_end:
-        idtr:
-            dw idt_end - idt - 1
-            dd idt
         """)
     }
 }

@@ -9,6 +9,14 @@ import Testing
     static let prelude = """
     bits 16
     org 0x1000
+    %macro RING3 2            ; RING3 eflags, entry: IRET to ring-3 code 0x23, stack 0x2B:0x7000
+        push dword 0x2B
+        push dword 0x7000
+        push dword %1
+        push dword 0x23
+        push dword %2
+        iretd
+    %endmacro
     %macro CHECK 2            ; CHECK condition-jump-that-means-failure, letter
         %1 %%bad
         jmp %%ok
@@ -342,12 +350,7 @@ import Testing
             ; Ring 3 touching the supervisor page: #PF with P|U (5), then W (7).
             mov ax, 0x30
             ltr ax
-            push dword 0x2B
-            push dword 0x7000
-            push dword 0x2
-            push dword 0x23
-            push dword ring3
-            iretd
+            RING3 0x2, ring3
         ring3:
             mov ax, 0x2B                                ; ring-0 DS was dropped by the IRET
             mov ds, ax
@@ -401,12 +404,7 @@ import Testing
             lidt [idtr]
             mov ax, 0x30
             ltr ax
-            push dword 0x2B                     ; SS3
-            push dword 0x7000                   ; ESP3
-            push dword 0x202                    ; EFLAGS: IF, IOPL 0
-            push dword 0x23                     ; CS3
-            push dword user
-            iretd
+            RING3 0x202, user                   ; EFLAGS: IF, IOPL 0
         user:
             mov ax, 0x2B                        ; IRET to ring 3 nulled the ring-0 DS
             mov ds, ax

@@ -139,23 +139,12 @@ import Testing
             cmp dword [last_error], 0x38
             CHECK jne, 'q'
             jmp pass
-        gp:
-            pop dword [last_error]
-            push eax
-            mov eax, [recover]
-            mov [esp + 4], eax
-            pop eax
-            iretd
-        align 4
-        last_error: dd -1
-        recover: dd 0
+        \(ProtectedModeTests.faultRecovery)
+        HANDLER 13, 1
         idt:
             times 13 dq 0
-            dw gp - $$ + 0x1000, 0x08, 0x8E00, 0
+            GATE h13, 0x8E00
         idt_end:
-        idtr:
-            dw idt_end - idt - 1
-            dd idt
         """)
     }
 
@@ -195,9 +184,7 @@ import Testing
             times 13 dq 0
             dw 0, 0x50, 0x8500, 0                   ; #GP: task gate -> TSS D
         idt_end:
-        idtr:
-            dw idt_end - idt - 1
-            dd idt
+        \(ProtectedModeTests.faultRecovery)
         """)
     }
 
@@ -221,12 +208,7 @@ import Testing
             btr [TSS_IO + 0x68], eax                ; ...but 0xE9
             mov ax, 0x58
             ltr ax
-            push dword 0x2B
-            push dword 0x7000
-            push dword 0x002                        ; IOPL 0
-            push dword 0x23
-            push dword user
-            iretd
+            RING3 0x002, user                       ; IOPL 0
         user:
             mov ax, 0x2B
             mov ds, ax
@@ -234,12 +216,13 @@ import Testing
             out 0x80, al                            ; denied: #GP(0)
             jmp user_fail
         .after_80:
+            mov dword [last_vector], -1
             mov dword [recover], .after_word
             mov dx, 0xE8
             out dx, ax                              ; 0xE8 denied: #GP(0)
             jmp user_fail
         .after_word:
-            cmp dword [faults], 2
+            cmp dword [last_vector], 13
             jne user_fail
             mov al, 'P'
             out 0xE9, al                            ; allowed
@@ -257,27 +240,15 @@ import Testing
         bad:
             mov al, 'x'
             jmp fail
-        gp:
-            add esp, 4
-            inc dword [faults]
-            push eax
-            mov eax, [recover]
-            mov [esp + 4], eax
-            pop eax
-            iretd
-        align 4
-        faults: dd 0
-        recover: dd 0
+        \(ProtectedModeTests.faultRecovery)
+        HANDLER 13, 1
         idt:
             times 13 dq 0
-            dw gp - $$ + 0x1000, 0x08, 0x8E00, 0
+            GATE h13, 0x8E00
             times 0x80 - 14 dq 0
-            dw done - $$ + 0x1000, 0x08, 0xEE00, 0
-            dw bad - $$ + 0x1000, 0x08, 0xEE00, 0
+            GATE done, 0xEE00
+            GATE bad, 0xEE00
         idt_end:
-        idtr:
-            dw idt_end - idt - 1
-            dd idt
         """)
     }
 
@@ -314,32 +285,23 @@ import Testing
         .no_fault:
             mov al, 'z'
             jmp fail
-        ss_fault:
-            mov dword [last_vector], 12
-            jmp recover_from
-        gp:
-            mov dword [last_vector], 13
-        recover_from:
-            add esp, 4
+        ss_fault:                                   ; this stack has 16 bytes left
+            pop dword [last_error]
             push eax
             mov eax, [esp + 4]
             mov [fault_eip], eax
-            mov eax, [recover]
-            mov [esp + 4], eax
             pop eax
-            iretd
-        align 4
-        last_vector: dd -1
+            push dword [last_error]
+            jmp h12
+        \(ProtectedModeTests.faultRecovery)
+        HANDLER 12, 1
+        HANDLER 13, 1
         fault_eip: dd 0
-        recover: dd 0
         idt:
             times 12 dq 0
-            dw ss_fault - $$ + 0x1000, 0x08, 0x8E00, 0
-            dw gp - $$ + 0x1000, 0x08, 0x8E00, 0
+            GATE ss_fault, 0x8E00
+            GATE h13, 0x8E00
         idt_end:
-        idtr:
-            dw idt_end - idt - 1
-            dd idt
         """)
     }
 
@@ -355,12 +317,7 @@ import Testing
             call init_tss
             mov dword [TSS_A + 4], 4                ; ESP0
             mov dword [TSS_A + 8], 0x60             ; SS0: 64 KiB limit
-            push dword 0x2B
-            push dword 0x7000
-            push dword 0x002
-            push dword 0x23
-            push dword user
-            iretd
+            RING3 0x002, user
         user:
         int_at:
             int 0x80
@@ -381,16 +338,14 @@ import Testing
         ring0:
             mov al, 'r'
             jmp fail
+        \(ProtectedModeTests.faultRecovery)
         idt:
             times 12 dq 0
             dw 0, 0x50, 0x8500, 0                   ; #SS: task gate -> TSS D
             times 0x80 - 13 dq 0
-            dw ring0 - $$ + 0x1000, 0x08, 0xEE00, 0
-            dw ring0 - $$ + 0x1000, 0x08, 0xEE00, 0
+            GATE ring0, 0xEE00
+            GATE ring0, 0xEE00
         idt_end:
-        idtr:
-            dw idt_end - idt - 1
-            dd idt
         """)
     }
 }
