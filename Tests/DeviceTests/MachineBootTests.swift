@@ -45,7 +45,8 @@ import Testing
         let image = dir.appendingPathComponent("floppy.img").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: nasm)
-        process.arguments = ["-f", "bin", "-DMEDIUM=floppy", "-o", image, source]
+        process.arguments = ["-f", "bin", "-DMEDIUM=floppy", "-i", URL(fileURLWithPath: source).deletingLastPathComponent().path + "/",
+                             "-o", image, source]
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw MachineError.storage("nasm failed on \(source)") }

@@ -22,7 +22,7 @@ import Engine
         let image = FileManager.default.temporaryDirectory.appendingPathComponent("vmtui-\(name)-\(UUID().uuidString).img").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: nasm)
-        process.arguments = ["-f", "bin", "-o", image, source]
+        process.arguments = ["-f", "bin", "-i", URL(fileURLWithPath: source).deletingLastPathComponent().path + "/", "-o", image, source]
         try process.run()
         process.waitUntilExit()
         try #require(process.terminationStatus == 0, "nasm failed on \(source)")

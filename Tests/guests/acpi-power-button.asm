@@ -28,7 +28,7 @@ start:
     or ax, 1
     out dx, ax
     mov si, armed
-    call puts
+    call print
     mov dx, bp              ; PM1 status
 .wait:
     in ax, dx
@@ -36,22 +36,13 @@ start:
     jz .wait
     out dx, ax              ; write 1 to clear
     mov si, pressed
-    call puts
+    call print
     lea dx, [bp + 4]
     mov ax, 0x2001          ; SLP_EN, sleep type 0 (S5), SCI_EN kept
     out dx, ax
     hlt
 
-puts:
-    lodsb
-    test al, al
-    jz .done
-    mov ah, 0x0E
-    xor bx, bx
-    int 0x10
-    jmp puts
-.done:
-    ret
+%include "bios-print.inc"
 
 armed:   db "vmtui ACPI guest: power button armed", 0x0D, 0x0A, 0
 pressed: db "power button pressed: shutting down", 0x0D, 0x0A, 0

@@ -54,26 +54,14 @@ start:
         hlt
         jmp .halt
 
-; Prints the NUL-terminated string at SI.
-print:
-        lodsb
-        test al, al
-        jz .ret
-        call putc
-        jmp print
-.ret:
-        ret
+%include "bios-print.inc"
 
 hex_digit:
         add al, '0'
         cmp al, '9'
         jbe putc
         add al, 'A' - '9' - 1
-putc:
-        mov ah, 0x0E
-        mov bx, 0x0007
-        int 0x10
-        ret
+        jmp putc
 
 screen_msg: db "Hello from ", MEDIUM_STR, ", DL=", 0
 serial_msg: db "serial hello from ", MEDIUM_STR, 13, 10, 0

@@ -35,20 +35,7 @@ start:
         hlt
         jmp .halt
 
-print:
-        lodsb
-        test al, al
-        jz .ret
-        call putc
-        jmp print
-.ret:
-        ret
-
-putc:
-        mov ah, 0x0E
-        mov bx, 0x0007
-        int 0x10
-        ret
+%include "bios-print.inc"
 
 prompt: db "Type keys: ", 0
 crlf:   db 13, 10, 0

@@ -50,22 +50,7 @@ start:
         cli
         hlt
 
-print:
-        lodsb
-        test al, al
-        jz .ret
-        call putc
-        jmp print
-.ret:
-        ret
-
-putc:
-        push ax
-        mov ah, 0x0E
-        mov bx, 0x0007
-        int 0x10
-        pop ax
-        ret
+%include "bios-print.inc"
 
 prompt: db "Serial echo: ", 0
 got:    db 13, 10, "Serial got: ", 0

@@ -41,14 +41,14 @@ start:
 ; screen: prints the string at SI on the first row and "last row" on row DH, then waits for a key
 screen:
     push dx
-    call puts
+    call print
     pop dx
     mov ah, 0x02                ; cursor to row DH, column 0
     xor bx, bx
     xor dl, dl
     int 0x10
     mov si, last
-    call puts
+    call print
     mov ah, 0x09                ; a blinking (or bright background) cell after it
     mov al, '*'
     mov bx, 0x00CE
@@ -58,16 +58,7 @@ screen:
     int 0x16
     ret
 
-puts:
-    lodsb
-    test al, al
-    jz .done
-    mov ah, 0x0E
-    xor bx, bx
-    int 0x10
-    jmp puts
-.done:
-    ret
+%include "bios-print.inc"
 
 mode40: db "vmtui 40x25: press a key", 0
 mode50: db "vmtui 80x50: press a key", 0

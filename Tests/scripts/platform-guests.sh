@@ -30,10 +30,10 @@ ok() { echo "ok   $*"; }
 guest() {
     local name=$1 size=$2; shift 2
     local src=$ROOT/Tests/guests/$name.asm key img
-    key=$( (cat "$src"; echo "$* $size") | sha256sum | cut -c1-16)
+    key=$( (cat "$src" "$ROOT"/Tests/guests/*.inc; echo "$* $size") | sha256sum | cut -c1-16)
     img=$CACHE/$name-$key.img
     if [ ! -s "$img" ]; then
-        nasm -f bin "$@" -o "$img.tmp" "$src"
+        nasm -f bin -i "$ROOT/Tests/guests/" "$@" -o "$img.tmp" "$src"
         truncate -s "$size" "$img.tmp"
         mv "$img.tmp" "$img"
     fi
