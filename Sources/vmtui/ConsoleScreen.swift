@@ -21,9 +21,15 @@ final class ConsoleScreen: Panel {
     /// The key that takes the keyboard back from the guest.
     static let hostKey = KeyEvent.ctrl("]")
 
-    init(session: VMSession, pane: ConsolePane) {
+    /// Keeps a CD change in the VM's config (nil: ejected), as UTM does.
+    private let saveISO: (String?) throws -> Void
+    /// The CD notice on show and when it first appeared: the info line carries it for a while.
+    private var mediaNotice: (notice: VMSession.MediaNotice, since: Date)?
+
+    init(session: VMSession, pane: ConsolePane, saveISO: @escaping (String?) throws -> Void) {
         self.session = session
         self.pane = pane
+        self.saveISO = saveISO
     }
 
     /// Every key belongs to the guest or the VM menu, Ctrl-C included.
@@ -67,6 +73,8 @@ final class ConsoleScreen: Panel {
             focus = .guest
         case .char("o") where active:
             return .open(confirmPowerOff())
+        case .char("i") where active:
+            return .open(changeISO())
         case .char("t"):
             view = view == .screen ? .serial : .screen
             scrolledBack = 0
@@ -84,6 +92,32 @@ final class ConsoleScreen: Panel {
     private func scroll(by lines: Int) {
         scrolledBack = max(0, scrolledBack + lines)
         scrollAnchor = session.serial().scrollback.totalLines
+    }
+
+    /// Insert or eject: the file gets the same checks as `vmtui set iso=`, then goes into the
+    /// running VM's drive and its config.
+    private func changeISO() -> Dialog {
+        let field = TextField(label: "", placeholder: "path to an .iso") { PathCompleter.complete($0, extensions: ["iso"]) }
+        return Dialog(title: "CD/DVD of \(session.name)",
+                      message: "Put another ISO in the virtual CD/DVD drive, or eject the disc. The guest sees the change "
+                        + "at once; the choice is kept for the next start. Tab completes the file name.",
+                      buttons: ["Insert", "Eject", "Cancel"], field: field) { [self] dialog, button, text in
+            let path: String?
+            switch button {
+            case 0:
+                let typed = (text.trimmingCharacters(in: .whitespaces) as NSString).expandingTildeInPath
+                guard !typed.isEmpty else { dialog.error = "Type the path of an ISO file, or choose Eject."; return .handled }
+                let absolute = URL(fileURLWithPath: typed).standardizedFileURL.path
+                do { try BootMedia.checkISO(absolute) } catch { dialog.error = "\(error)"; return .handled }
+                path = absolute
+            case 1: path = nil
+            default: return .close
+            }
+            do { try saveISO(path) } catch { dialog.error = "\(error)"; return .handled }
+            session.changeISO(path)
+            focus = .guest
+            return .close
+        }
     }
 
     private func confirmPowerOff() -> Dialog {
@@ -115,7 +149,7 @@ final class ConsoleScreen: Panel {
             drawSerial(on: canvas, in: area, title: "\(session.name) ─ COM1 ─ \(keyboard)", styles: styles)
         }
         if let cursor = canvas.cursor, cursor.y >= area.maxY || !guestHasKeyboard { canvas.cursor = nil }
-        drawInfo(on: canvas, y: canvas.height - 2, notice: notice, styles: styles)
+        drawInfo(on: canvas, y: canvas.height - 2, notice: notice, media: currentMediaNotice(), styles: styles)
         hints.draw(on: canvas, x: 0, y: canvas.height - 1, width: canvas.width, styles: styles)
     }
 
@@ -176,8 +210,15 @@ final class ConsoleScreen: Panel {
         }
     }
 
+    /// The engine's answer to the last CD change, for 8 seconds after it arrived.
+    private func currentMediaNotice() -> VMSession.MediaNotice? {
+        guard let latest = session.mediaNotice else { return nil }
+        if mediaNotice?.notice != latest { mediaNotice = (latest, Date()) }
+        return Date().timeIntervalSince(mediaNotice!.since) < 8 ? latest : nil
+    }
+
     /// The line under the console: state, uptime, speed, engine CPU, and any notice.
-    private func drawInfo(on canvas: Canvas, y: Int, notice: String?, styles: ThemeStyles) {
+    private func drawInfo(on canvas: Canvas, y: Int, notice: String?, media: VMSession.MediaNotice?, styles: ThemeStyles) {
         let base = styles[.statusBar]
         canvas.fill(Rect(x: 0, y: y, width: canvas.width, height: 1), style: base)
         var error = styles.bold(.error)
@@ -186,6 +227,10 @@ final class ConsoleScreen: Panel {
         var x = 0
         if let notice {
             x += canvas.text(" " + notice + " │", x: x, y: y, style: error, maxWidth: canvas.width)
+        }
+        if let media, x < canvas.width {
+            x += canvas.text(" " + media.text + " │", x: x, y: y, style: media.isError ? error : styles.bold(.statusBar),
+                             maxWidth: canvas.width - x)
         }
         if case .stopped = state {
             canvas.text(" \(session.name) " + state.description, x: x, y: y, style: error, maxWidth: canvas.width - x)
@@ -212,7 +257,7 @@ final class ConsoleScreen: Panel {
             return StatusBar(hints: [("q", "back to the list"), ("t", view == .screen ? "COM1 output" : "screen")])
         }
         return StatusBar(hints: [
-            ("p", session.state == .paused ? "resume" : "pause"), ("r", "reset"), ("c", "Ctrl-Alt-Del"), ("o", "power off"),
+            ("p", session.state == .paused ? "resume" : "pause"), ("r", "reset"), ("c", "Ctrl-Alt-Del"), ("o", "power off"), ("i", "CD"),
             ("t", view == .screen ? "serial" : "screen"), ("q", "list"), ("Esc", "guest"),
         ])
     }

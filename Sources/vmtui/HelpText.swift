@@ -17,6 +17,7 @@ enum HelpText {
         "  every key goes to the guest (Ctrl-C, Esc, F1-F12, Ctrl/Alt combinations too)",
         "  Ctrl-]     takes the keyboard back and opens the VM menu:",
         "             p pause/resume  r reset  c Ctrl-Alt-Del  o power off (ACPI, then forced)",
+        "             i insert another ISO in the CD/DVD drive, or eject it (kept in the config)",
         "             t COM1 serial view <-> screen (PgUp/PgDn scroll)  q back to the list",
         "             Esc or Ctrl-] gives the keyboard back to the guest",
         "",

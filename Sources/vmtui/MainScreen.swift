@@ -63,14 +63,13 @@ final class MainScreen: Panel {
         case (.char("e"), .vm(let config)), (.function(4), .vm(let config)):
             return .open(VMWizard.make(draft: VMDraft(editing: config), screen: self))
         case (.char("s"), .vm(let config)), (.function(5), .vm(let config)):
-            return .open(ConsoleScreen(session: sessions.start(config, bundle: library.bundleURL(name: config.name)),
-                                       pane: consolePane))
+            return .open(console(sessions.start(config, bundle: library.bundleURL(name: config.name))))
         case (.enter, .vm(let config)):
             guard let session = sessions[config.name] else {
                 show("\(config.name) is not running: press s to start it.")
                 return .handled
             }
-            return .open(ConsoleScreen(session: session, pane: consolePane))
+            return .open(console(session))
         case (.char("N"), .vm(let config)), (.function(6), .vm(let config)):
             return toggleNetwork(config)
         case (.char("e"), .broken(let name, _)), (.function(4), .broken(let name, _)):
@@ -149,6 +148,16 @@ final class MainScreen: Panel {
             reload()
             show("\(config.name): network \(updated.networkSummary)")
             return .close
+        }
+    }
+
+    /// A VM's console; a CD changed there is written to the VM's config.
+    private func console(_ session: VMSession) -> ConsoleScreen {
+        ConsoleScreen(session: session, pane: consolePane) { [self] iso in
+            var config = try library.load(name: session.name)
+            config.bootISO = iso
+            try library.save(config)
+            reload()
         }
     }
 

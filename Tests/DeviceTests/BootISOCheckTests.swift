@@ -75,12 +75,22 @@ import Testing
         defer { for p in [first, second] { try? FileManager.default.removeItem(atPath: p) } }
         let config = VMConfig(name: "cd", bootISO: first, memoryMiB: 16, network: .init(mode: .none))
         let machine = try Machine(config: config, firmware: Self.firmware) { Interpreter(memory: $0, ports: $1) }
-        #expect(machine.cdrom?.sectors == 40)
+        #expect(machine.cdrom.sectors == 40)
         #expect(throws: MachineError.self) { try machine.changeISO("/nonexistent/other.iso") }
-        #expect(machine.cdrom?.sectors == 40) // a refused disc leaves the old one in
+        #expect(machine.cdrom.sectors == 40) // a refused disc leaves the old one in
         try machine.changeISO(second)
-        #expect(machine.cdrom?.sectors == 60)
+        #expect(machine.cdrom.sectors == 60)
         try machine.changeISO(nil)
-        #expect(machine.cdrom?.medium == nil)
+        #expect(machine.cdrom.medium == nil)
+    }
+
+    @Test func aVMWithoutAnISOHasAnEmptyDrive() throws {
+        let machine = try Machine(config: VMConfig(name: "nocd", memoryMiB: 16, network: .init(mode: .none)),
+                                  firmware: Self.firmware) { Interpreter(memory: $0, ports: $1) }
+        #expect(machine.cdrom.medium == nil)
+        let iso = Self.temporaryFile(Self.isoBytes(blocks: 30, fileBlocks: 30))
+        defer { try? FileManager.default.removeItem(atPath: iso) }
+        try machine.changeISO(iso)
+        #expect(machine.cdrom.sectors == 30)
     }
 }

@@ -67,6 +67,28 @@ import Engine
         #expect(!session.state.isActive)
     }
 
+    @Test func changingTheCDReportsWhatHappened() throws {
+        let iso = "/usr/lib/memtest86+/memtest86+ia32.iso"
+        guard FileManager.default.fileExists(atPath: iso) else {
+            print("SKIP CD change: \(iso) is absent (apt-get install memtest86+)")
+            return
+        }
+        guard let image = try Self.floppy("echo") else { return }
+        defer { try? FileManager.default.removeItem(atPath: image) }
+        let session = VMSession(config: Self.config(floppy: image, name: "cd"), baseDirectory: nil)
+        defer { session.powerOff(); session.waitUntilStopped(timeout: .seconds(5)) }
+        #expect(Self.eventually { session.state == .running })
+        #expect(session.mediaNotice == nil)
+        session.changeISO(iso)
+        #expect(Self.eventually(10) { session.mediaNotice == VMSession.MediaNotice(text: "CD: memtest86+ia32.iso inserted", isError: false) })
+        session.changeISO("/etc/hostname")
+        #expect(Self.eventually(10) { session.mediaNotice?.isError == true })
+        #expect(session.mediaNotice?.text.contains("/etc/hostname") == true)
+        session.changeISO(nil)
+        #expect(Self.eventually(10) { session.mediaNotice == VMSession.MediaNotice(text: "CD ejected", isError: false) })
+        #expect(session.state == .running)
+    }
+
     @Test func echoGuestTypesPausesAndPowersOff() throws {
         guard let image = try Self.floppy("echo") else { return }
         defer { try? FileManager.default.removeItem(atPath: image) }

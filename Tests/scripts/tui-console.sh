@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The console, as a person uses it: start the echo guest from the list, type into it (Enter,
 # Backspace, F-keys, Ctrl and Alt), pause and resume, the COM1 view, resizing while it runs,
-# a second VM running alongside, power off, and a triple-faulting guest the TUI survives.
+# changing the CD, a second VM running alongside, power off, and a triple-faulting guest the TUI survives.
 source "$(dirname "$0")/lib/tmux.bash"
 [ -s /usr/share/seabios/bios-256k.bin ] || { echo "SKIP $TEST_NAME: SeaBIOS is missing (apt-get install seabios)"; exit 0; }
 command -v nasm >/dev/null || { echo "SKIP $TEST_NAME: nasm is missing (apt-get install nasm)"; exit 0; }
@@ -31,7 +31,7 @@ no_text "abcX"
 
 # Ctrl-] takes the keyboard: keys typed while paused reach the guest after resume.
 keys C-]
-expect "p pause  r reset  c Ctrl-Alt-Del  o power off  t serial  q list  Esc guest"
+expect "p pause  r reset  c Ctrl-Alt-Del  o power off  i CD  t serial  q list  Esc guest"
 expect "echo ─ keyboard: vmtui"
 keys p
 expect_re "echo paused  up"
@@ -66,6 +66,31 @@ absent "terminal too small"
 keys "resized"
 expect "│resized" 10
 
+# The CD/DVD drive (empty: the VM has no ISO): a file that is no ISO is refused in the dialog;
+# an ISO goes in (the engine says so) and into config.json; Eject takes it out of both.
+iso=/usr/lib/memtest86+/memtest86+ia32.iso
+if [ -s "$iso" ]; then
+    keys C-] i
+    expect "CD/DVD of echo"
+    keys -l "/etc/hostname"
+    keys Enter
+    expect "/etc/hostname is not an ISO 9660 image"
+    keys C-u
+    keys -l "$iso"
+    keys Enter
+    expect "CD: memtest86+ia32.iso inserted │ echo running" 10
+    grep -q "\"bootISO\" : \"$iso\"" "$VMTUI_HOME/VMs/echo.vmtui/config.json" || fail "the inserted ISO is not in config.json"
+    keys C-] i
+    expect "CD/DVD of echo"
+    keys Tab Enter
+    expect "CD ejected │ echo running" 10
+    ! grep -q bootISO "$VMTUI_HOME/VMs/echo.vmtui/config.json" || fail "the ejected ISO is still in config.json"
+    keys "after cd"
+    expect "│resizedafter cd" 10
+else
+    echo "note: $iso is missing (apt-get install memtest86+): CD change not checked"
+fi
+
 # A VM that cannot start says why and the TUI carries on: echo2 shares echo's floppy image,
 # which the running echo holds. With its own copy it starts and runs alongside echo.
 keys C-] q
@@ -91,7 +116,7 @@ expect "echo ─ keyboard: guest"
 expect "│resized"
 no_text "second"
 keys "still here"
-expect "resizedstill here" 10
+expect "resizedafter cdstill here" 10
 
 # Power off (confirmed; no ACPI in this guest, so at once): the list shows it stopped.
 keys C-] o

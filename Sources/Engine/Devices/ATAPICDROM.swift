@@ -54,6 +54,11 @@ public final class ATAPICDROM: IDEDrive {
     /// Capacity of the medium in 2048-byte sectors (0 when empty).
     public var sectors: UInt64 { (medium?.size ?? 0) / UInt64(ATAPICDROM.sectorSize) }
 
+    /// The disc in the drive at power-on: no media-change events.
+    public func load(_ disc: BlockDevice?) {
+        medium = disc
+    }
+
     /// Changes the disc (nil ejects), as a user does from the host. The guest sees a unit
     /// attention (medium may have changed) on its next command and a media event.
     public func insert(_ disc: BlockDevice?) {

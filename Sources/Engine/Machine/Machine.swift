@@ -45,7 +45,8 @@ public final class Machine {
     public let systemControl: SystemControlPortA
     public let coprocessorError: CoprocessorErrorLatch
     /// The CD-ROM on the IDE secondary master, present when the VM has a boot ISO.
-    public private(set) var cdrom: ATAPICDROM?
+    /// The CD/DVD drive on the secondary IDE master, empty when the VM has no ISO (as in QEMU).
+    public let cdrom: ATAPICDROM
 
     private let bios: HostBuffer
     /// Things the user should know that did not stop the machine (e.g. a disk attached read-only).
@@ -91,6 +92,8 @@ public final class Machine {
         pit = PIT8254(clock: clock, irq0: IRQLine(irq: 0, controller: pic))
         cmos = CMOSRTC(clock: clock, irq8: IRQLine(irq: 8, controller: pic), unixTime: unixTime ?? Int64(time(nil)))
         ide = PIIX3IDE(ports: ports, memory: memory, irq14: IRQLine(irq: 14, controller: pic), irq15: IRQLine(irq: 15, controller: pic))
+        cdrom = ATAPICDROM(medium: nil)
+        ide.secondary.attach(cdrom, slot: 0)
         pm = PIIX4PM(ports: ports, clock: clock)
         vga = VGA(memory: memory, romImage: firmware.vgaBios)
         keyboardController = I8042(memory: memory, irq1: IRQLine(irq: 1, controller: pic), irq12: IRQLine(irq: 12, controller: pic))
@@ -189,11 +192,7 @@ public final class Machine {
             }
             ide.primary.attach(ATADisk(disk: disk), slot: slot)
         }
-        if let iso = config.bootISO {
-            let drive = ATAPICDROM(medium: try openISO(resolve(iso, baseDirectory)))
-            ide.secondary.attach(drive, slot: 0)
-            cdrom = drive
-        }
+        if let iso = config.bootISO { cdrom.load(try openISO(resolve(iso, baseDirectory))) }
     }
 
     /// Opens a disk or floppy image of any format read/write, or read-only (with a warning) when
@@ -229,9 +228,6 @@ public final class Machine {
     /// Puts another ISO in the CD-ROM drive of a running machine (nil ejects); the guest sees a
     /// media change. Call between slices, on the thread that runs the machine.
     public func changeISO(_ path: String?) throws(MachineError) {
-        guard let cdrom else {
-            throw MachineError.storage("this VM has no CD-ROM drive: set an ISO (vmtui set \(config.name) iso=PATH) and restart it")
-        }
         cdrom.insert(try path.map { (path) throws(MachineError) in try openISO(path) })
     }
 
@@ -279,7 +275,7 @@ public final class Machine {
         hostBridge.reset()
         isaBridge.reset()
         ide.reset()
-        cdrom?.reset()
+        cdrom.reset()
         pm.reset()
         gpe.reset()
         vga.reset()

@@ -26,9 +26,21 @@ public final class VMSession: Sendable {
         var keys: [UInt8] = []
         var serialInput: [UInt8] = []
         var requests: [Request] = []
+        var mediaNotice: MediaNotice?
     }
 
-    private enum Request: Sendable { case pause, resume, reset, powerButton, powerOff }
+    private enum Request: Sendable { case pause, resume, reset, powerButton, powerOff, changeISO(String?) }
+
+    /// What became of the last CD change: the new disc, an eject, or why the file was refused.
+    public struct MediaNotice: Sendable, Equatable {
+        public var text: String
+        public var isError: Bool
+
+        public init(text: String, isError: Bool) {
+            self.text = text
+            self.isError = isError
+        }
+    }
 
     /// Starts assembling and running the machine `build` returns, on a new engine thread.
     public init(name: String, powerButtonTimeout: Duration = .seconds(10), build: @escaping Builder) {
@@ -54,6 +66,8 @@ public final class VMSession: Sendable {
     public var stats: VMStats { shared.withLock { $0.stats } }
     /// Things the user should know that did not stop the machine (from Machine.warnings).
     public var warnings: [String] { shared.withLock { $0.warnings } }
+    /// The outcome of the last `changeISO`, once the engine has done it.
+    public var mediaNotice: MediaNotice? { shared.withLock { $0.mediaNotice } }
 
     /// Bumps whenever the screen, state or stats change: redraw only when it moved.
     public var version: UInt64 { shared.withLock { $0.version } }
@@ -95,6 +109,10 @@ public final class VMSession: Sendable {
 
     /// Cuts the power now.
     public func powerOff() { request(.powerOff) }
+
+    /// Puts the ISO at `path` in the CD drive (nil ejects); the guest sees a media change. The
+    /// result shows up in `mediaNotice`.
+    public func changeISO(_ path: String?) { request(.changeISO(path)) }
 
     private func request(_ request: Request) {
         shared.withLock { if $0.state.isActive { $0.requests.append(request) } }
@@ -146,7 +164,14 @@ public final class VMSession: Sendable {
                 defer { s.requests = []; s.keys = []; s.serialInput = [] }
                 return (s.requests, s.keys, s.serialInput)
             }
-            for request in requests { loop.apply(request, timeout: powerButtonTimeout) }
+            for request in requests {
+                if let notice = loop.apply(request, timeout: powerButtonTimeout) {
+                    shared.withLock {
+                        $0.mediaNotice = notice
+                        $0.version &+= 1
+                    }
+                }
+            }
             loop.type(keys)
             if !serialInput.isEmpty { machine.com1.receive(serialInput) }
             let stop = loop.step()
@@ -197,7 +222,8 @@ public final class VMSession: Sendable {
 
         init(machine: Machine) { self.machine = machine }
 
-        mutating func apply(_ request: Request, timeout: Duration) {
+        /// Carries out a request; a CD change reports how it went.
+        mutating func apply(_ request: Request, timeout: Duration) -> MediaNotice? {
             switch request {
             case .pause:
                 paused = true
@@ -218,7 +244,16 @@ public final class VMSession: Sendable {
                 }
             case .powerOff:
                 machine.powerOff()
+            case .changeISO(let path):
+                do {
+                    try machine.changeISO(path)
+                    return MediaNotice(text: path.map { "CD: \(URL(fileURLWithPath: $0).lastPathComponent) inserted" } ?? "CD ejected",
+                                       isError: false)
+                } catch {
+                    return MediaNotice(text: "\(error)", isError: true)
+                }
             }
+            return nil
         }
 
         /// Feeds the keyboard as fast as the guest reads it; keys typed while paused wait.
