@@ -307,6 +307,16 @@ import Testing
             cmp dword [t + 4], 0xB504F300       ; sqrt 2 = B504F333...
             CHECK jne, 'h'
             fninit
+            fldcw [pc24zero]
+            fld tword [tiny70]
+            fld1
+            fsubp st1                           ; 2^-70 - 1 toward zero: -(1 - 2^-24)
+            fstp tword [t]
+            cmp dword [t + 4], 0xFFFFFF00
+            CHECK jne, 'm'
+            cmp word [t + 8], 0xBFFE
+            CHECK jne, 'n'
+            fninit
             fldcw [pc24]
             fld dword [three]
             fmul st0, st0                       ; exact: no PE
@@ -328,11 +338,14 @@ import Testing
         pc53up: dw 0x0A7F
         pc53zero: dw 0x0E7F
         pc24: dw 0x007F
+        pc24zero: dw 0x0C7F
         sw: dw 0
         three: dd 3.0
         two: dd 2
         align 16
         huge: dw 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0x7FFE
+        align 16
+        tiny70: dw 0, 0, 0, 0x8000, 0x3FB9
         align 16
         t: times 16 db 0
         """)
