@@ -71,7 +71,7 @@ import Testing
               ("mov dword [buf], 0x00800000\n fninit\n fld dword [buf]\n fmul st0, st0\n fstp dword [buf]\n \(sw)", 0),
               ("fninit\n fild dword [buf]\n fld1\n fdivrp st1\n fistp dword [buf]\n \(sw)", 0)]
         // Precision control: [buf] gets the low 32 bits of the 64-bit significand.
-        for (cw, op) in [("0x027F", "fdivp st1"), ("0x007F", "fdivp st1"), ("0x0A7F", "fmulp st1"), ("0x0C7F", "fsubp st1"), ("0x067F", "fsqrt")] {
+        for (cw, op) in [("0x027F", "fdivp st1"), ("0x007F", "fdivp st1"), ("0x0A7F", "fmulp st1"), ("0x0C7F", "fsubp st1"), ("0x067F", "fsqrt"), ("0x047F", "fdivp st1"), ("0x087F", "faddp st1")] {
             c.append(("mov word [buf + 8], \(cw)\n fninit\n fldcw [buf + 8]\n fild dword [buf]\n fild dword [buf + 4]\n fabs\n fsqrt\n \(op)\n fstp tword [buf]\n \(sw)", 0))
         }
         return c

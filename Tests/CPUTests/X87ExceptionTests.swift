@@ -16,6 +16,25 @@ import Testing
 
     """
 
+    /// Operands the guests share: the largest and smallest normal extended values, a denormal
+    /// one, 2^-70, a 16-byte scratch `t`, and small reals.
+    static let operands = """
+        align 16
+        huge: dw 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0x7FFE
+        align 16
+        tiny: dw 0, 0, 0, 0x8000, 0x0001
+        align 16
+        denormal80: dw 0, 0, 0, 0x4000, 0
+        align 16
+        tiny70: dw 0, 0, 0, 0x8000, 0x3FB9
+        align 16
+        t: times 16 db 0
+        three: dd 3.0
+        half: dd 0.5
+        two: dd 2
+
+    """
+
     @Test func eachFlagFromATypicalOperation() throws {
         try ProtectedModeTests.expectPass(Self.flagsMacro + """
             fninit
@@ -101,17 +120,10 @@ import Testing
             test ax, 0x80FF
             CHECK jnz, 't'
             jmp pass
-        align 16
-        huge: dw 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0x7FFE
-        align 16
-        tiny: dw 0, 0, 0, 0x8000, 0x0001
-        align 16
-        denormal80: dw 0, 0, 0, 0x4000, 0
+        \(Self.operands)
         align 4
         denormal: dd 0x00000001
         qnan: dd 0x7FC00000
-        three: dd 3.0
-        half: dd 0.5
         big: dd 100000
         result: times 16 db 0
         """)
@@ -250,15 +262,9 @@ import Testing
         save: times 108 db 0
         om_unmasked: dw 0x0377
         um_unmasked: dw 0x036F
-        half: dd 0.5
-        align 16
-        huge: dw 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0x7FFE
-        align 16
-        tiny: dw 0, 0, 0, 0x8000, 0x0001
-        align 16
-        t: times 16 db 0
         zm_unmasked: dw 0x037B
         cw: dw 0
+        \(Self.operands)
         \(ProtectedModeTests.faultRecovery)
         idt:
             times 16 dq 0
@@ -307,6 +313,16 @@ import Testing
             cmp dword [t + 4], 0xB504F300       ; sqrt 2 = B504F333...
             CHECK jne, 'h'
             fninit
+            fldcw [pc24zero]
+            fld tword [tiny70]
+            fld1
+            fsubp st1                           ; 2^-70 - 1 toward zero: -(1 - 2^-24)
+            fstp tword [t]
+            cmp dword [t + 4], 0xFFFFFF00
+            CHECK jne, 'm'
+            cmp word [t + 8], 0xBFFE
+            CHECK jne, 'n'
+            fninit
             fldcw [pc24]
             fld dword [three]
             fmul st0, st0                       ; exact: no PE
@@ -328,13 +344,9 @@ import Testing
         pc53up: dw 0x0A7F
         pc53zero: dw 0x0E7F
         pc24: dw 0x007F
+        pc24zero: dw 0x0C7F
         sw: dw 0
-        three: dd 3.0
-        two: dd 2
-        align 16
-        huge: dw 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0x7FFE
-        align 16
-        t: times 16 db 0
+        \(Self.operands)
         """)
     }
 
@@ -444,8 +456,8 @@ import Testing
         control: dw 0x0A72                      ; RC up, PC 53 bits, IE/ZE/OE unmasked
         status: dw 0
         value: dd 0
-        three: dd 3.0
         env: times 28 db 0
+        \(Self.operands)
         align 16
         area: times 512 db 0x5A
         """)

@@ -293,20 +293,26 @@ extension Interpreter {
     }
 
     /// Precision control (24 or 53 bits) for FADD FSUB FMUL FDIV FSQRT: the host computes 64 bits
-    /// toward zero and marks an inexact result in the last bit (round to odd); rounding that to
-    /// the guest's precision by RC gives exactly the direct rounding. The exponent keeps its 15
-    /// bits. Nil for results that are not normal numbers: those are computed at 64 bits.
+    /// rounded down and up; the one toward zero, with its last bit set when they differ (round to
+    /// odd), rounds to the guest's precision by RC exactly as a direct rounding would. The
+    /// exponent keeps its 15 bits. Nil for results that are not normal numbers: those are
+    /// computed at 64 bits.
     private func reducedPrecision(_ op: Int, dst: Int, _ a: Float80, _ b: Float80) -> Bool? {
         let f = fpu
-        f.pointee.hostOperands = (a, b)
-        let held = fetestexcept(Interpreter.hostExceptions)
-        if held != 0 { feclearexcept(held) }
-        fesetround(0xC00)
-        let (x, y) = f.pointee.hostOperands
+        var (x, y) = armHostFlags(a, b)
+        fesetround(0x400)
         f.pointee.hostResults.0 = op < 0 ? x.squareRoot() : arith(op, x, y)
+        fesetround(0x800)
+        (x, y) = f.pointee.hostOperands
+        f.pointee.hostResults.1 = op < 0 ? x.squareRoot() : arith(op, x, y)
         fesetround(0)
-        var flags = UInt16(fetestexcept(Interpreter.hostExceptions))
-        var r = f.pointee.hostResults.0
+        let (down, upward, hostRaised) = collectHostFlags(f.pointee.hostResults.0, f.pointee.hostResults.1)
+        var r = down.sign == .minus ? upward : down // toward zero
+        let overflow = down.isInfinite != upward.isInfinite
+        // The host's OE, UE and PE may be held from earlier instructions: decide them here.
+        var flags = hostRaised & ~(X87State.oe | X87State.ue | X87State.pe)
+        if overflow { flags |= X87State.oe | X87State.pe }
+        if down != upward && !overflow { flags |= X87State.pe }
         let control = f.pointee.control
         let up = Interpreter.roundsAwayFromZero(control, r.sign)
         let bits = control & 0x300 == 0x200 ? 53 : 24
@@ -315,7 +321,7 @@ extension Interpreter {
         let largest = Float80(sign: r.sign, exponentBitPattern: 0x7FFE, significandBitPattern: (fraction >> drop) << drop)
         let infinity: Float80 = r.sign == .minus ? -.infinity : .infinity
         var c1: UInt16 = 0
-        if flags & X87State.oe != 0 {
+        if overflow {
             r = up ? infinity : largest
         } else if !r.isNormal {
             return nil
