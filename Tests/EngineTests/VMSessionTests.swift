@@ -153,10 +153,11 @@ import Engine
         defer { session.powerOff(); session.waitUntilStopped(timeout: .seconds(5)) }
         #expect(Self.eventually { session.screen().screen.contains("power button armed") })
         session.pause() // a paused guest cannot answer the button
+        #expect(Self.eventually(10) { session.state == .paused })
+        let pressed = ContinuousClock.now
         session.requestPowerOff()
-        Thread.sleep(forTimeInterval: 0.1)
-        #expect(session.state == .paused, "the guest gets its time first")
         #expect(session.waitUntilStopped(timeout: .seconds(5)))
+        #expect(ContinuousClock.now - pressed >= .milliseconds(300), "the guest gets its time first")
         #expect(session.state == .stopped(.poweredOff))
         #expect(!session.screen().screen.contains("shutting down"))
     }

@@ -27,10 +27,21 @@ final class ImageFile {
             throw StorageError(path: path, problem: "is not a regular file or block device")
         }
         length = UInt64(st.st_size)
-        if flock(fd, (readOnly ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0 {
+        if !ImageFile.lock(fd, exclusive: !readOnly) {
             close(fd)
             throw StorageError(path: path, problem: "is in use by another process (close the VM or tool using it first)")
         }
+    }
+
+    /// Takes the image's lock, waiting up to half a second: a process this one is starting holds
+    /// copies of its descriptors (locks included) between fork and exec, so a file closed a
+    /// moment ago can look busy for that long.
+    private static func lock(_ fd: Int32, exclusive: Bool) -> Bool {
+        for attempt in 0..<50 {
+            if flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 { return true }
+            if attempt < 49 { usleep(10_000) }
+        }
+        return false
     }
 
     /// Creates (or truncates) a file for a new image.
