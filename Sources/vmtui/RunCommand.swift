@@ -53,6 +53,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "The rest of the --kernel command line (after the file name).")
     var append: String?
 
+    @Flag(name: .customLong("pc-testdev"), help: "Add QEMU's pc-testdev (scratch ports 0xE0/0xE8, IRQ ports 0x2000, 64 KiB MMIO at 0xFF000000), which kvm-unit-tests expect.")
+    var pcTestDev = false
+
     @Flag(help: "Derive time from instructions retired (reproducible) instead of the host clock.")
     var deterministic = false
 
@@ -74,6 +77,7 @@ struct RunCommand: ParsableCommand {
             machine = try Machine.assemble(config: vmConfig, baseDirectory: baseDirectory,
                                            biosOverride: bios,
                                            timeMode: deterministic ? .deterministic(nanosecondsPerInstruction: 10) : .realtime)
+            if pcTestDev { machine.attachPCTestDev() }
             if let kernel {
                 try machine.bootMultiboot(try MultibootLoader(path: kernel, append: append ?? ""),
                                           optionROM: try MultibootLoader.optionROM())
