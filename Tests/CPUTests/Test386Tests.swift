@@ -3,8 +3,8 @@ import Testing
 @testable import Engine
 
 /// barotto/test386.asm, a BIOS-ROM CPU tester nobody here wrote, run on the bare interpreter.
-/// `scripts/test386` fetches and assembles it outside git (128 KiB ROM, text on port 0xE9) and
-/// points `VMTUI_TEST386_DIR` at the folder holding `test386.bin` and
+/// `scripts/test386 DIR` points `VMTUI_TEST386_DIR` at a folder holding a `test386.bin` built
+/// outside this repository (128 KiB ROM, text on port 0xE9) and its
 /// `test386-EE-reference.txt`; without it this test skips.
 @Suite struct Test386Tests {
     /// POST codes (port 0x190) and ASCII text (port 0xE9).
@@ -70,7 +70,7 @@ import Testing
 
     @Test func test386ReachesTheEndAndMatchesTheReference() throws {
         guard let dir = ProcessInfo.processInfo.environment["VMTUI_TEST386_DIR"] else {
-            print("SKIP test386: VMTUI_TEST386_DIR is not set (run scripts/test386)")
+            print("SKIP test386: VMTUI_TEST386_DIR is not set (see scripts/test386)")
             return
         }
         let folder = URL(fileURLWithPath: dir)

@@ -90,6 +90,8 @@ enum Flag {
     static let AC: UInt32 = 1 << 18
     static let ID: UInt32 = 1 << 21
     static let arith: UInt32 = CF | PF | AF | ZF | SF | OF
+    /// What a task switch loads from a TSS.
+    static let taskState: UInt32 = arith | TF | IF | DF | IOPL | NT | RF | VM | AC | ID
 }
 
 /// Segment register indices in x86 encoding order.

@@ -9,7 +9,7 @@ extension Interpreter {
             s.pointee.eip = off
             return
         }
-        let (target, eip, cpl) = try resolveCodeTarget(sel, off, call: false)
+        guard let (target, eip, cpl) = try resolveCodeTarget(sel, off, call: false) else { return }
         try loadCS(target.sel, target.low, target.high, cpl: cpl)
         s.pointee.eip = eip
     }
@@ -25,27 +25,29 @@ extension Interpreter {
             s.pointee.eip = off
             return
         }
-        let (target, eip, newCPL) = try resolveCodeTarget(sel, off, call: true)
+        guard let (target, eip, newCPL) = try resolveCodeTarget(sel, off, call: true) else { return }
         let gateWidth = target.gateWidth ?? w
-        if newCPL < s.pointee.cpl {
-            // Call gate to an inner ring: switch to the TSS stack, copy parameters.
-            let oldSS = UInt32(seg[SegReg.ss].selector)
-            let oldESP = gpr[4]
-            let params = target.paramCount
-            var copied: [UInt32] = []
-            for i in 0..<params { copied.append(try peek(i * gateWidth, gateWidth)) }
-            let (ss, esp) = try tssStack(newCPL)
-            s.pointee.cpl = newCPL
-            try loadStackSegment(ss)
-            gpr[4] = esp
-            try push(oldSS, gateWidth)
-            try push(oldESP, gateWidth)
-            for v in copied.reversed() { try push(v, gateWidth) }
+        try atomically { () throws(Fault) in
+            if newCPL < s.pointee.cpl {
+                // Call gate to an inner ring: switch to the TSS stack, copy parameters.
+                let oldSS = UInt32(seg[SegReg.ss].selector)
+                let oldESP = gpr[4]
+                let params = target.paramCount
+                var copied: [UInt32] = []
+                for i in 0..<params { copied.append(try peek(i * gateWidth, gateWidth)) }
+                let (ss, esp) = try tssStack(newCPL)
+                s.pointee.cpl = newCPL
+                try loadStackSegment(ss, cpl: newCPL, invalid: Fault.ts)
+                gpr[4] = esp
+                try push(oldSS, gateWidth)
+                try push(oldESP, gateWidth)
+                for v in copied.reversed() { try push(v, gateWidth) }
+            }
+            try push(oldCS, gateWidth)
+            try push(oldEIP, gateWidth)
+            try loadCS(target.sel, target.low, target.high, cpl: newCPL)
+            s.pointee.eip = eip
         }
-        try push(oldCS, gateWidth)
-        try push(oldEIP, gateWidth)
-        try loadCS(target.sel, target.low, target.high, cpl: newCPL)
-        s.pointee.eip = eip
     }
 
     struct CodeTarget {
@@ -57,8 +59,9 @@ extension Interpreter {
     }
 
     /// Checks a far JMP/CALL destination (a code segment or a call gate) and returns the code
-    /// descriptor, the entry EIP and the CPL after the transfer.
-    private func resolveCodeTarget(_ sel: UInt16, _ off: UInt32, call: Bool) throws(Fault) -> (CodeTarget, UInt32, Int) {
+    /// descriptor, the entry EIP and the CPL after the transfer; nil when the destination was a
+    /// TSS or task gate and the task switch is done.
+    private func resolveCodeTarget(_ sel: UInt16, _ off: UInt32, call: Bool) throws(Fault) -> (CodeTarget, UInt32, Int)? {
         let cpl = state.pointee.cpl
         if sel & 0xFFFC == 0 { throw Fault.gp(0) }
         let code = UInt32(sel & 0xFFFC)
@@ -94,8 +97,8 @@ extension Interpreter {
             let width = d.type == 0xC ? 4 : 2
             return (CodeTarget(sel: targetSel, low: tl, high: th, gateWidth: width, paramCount: Int(high & 0x1F)), entry, newCPL)
         default:
-            unsupportedMessage = "far \(call ? "CALL" : "JMP") to a task gate or TSS (hardware task switch) selector \(hex16(sel))"
-            throw Fault.unsupported
+            try jumpOrCallTask(sel, low, high, call: call)
+            return nil
         }
     }
 
@@ -112,21 +115,23 @@ extension Interpreter {
         let cpl = s.pointee.cpl
         let rpl = Int(sel & 3)
         let (low, high) = try returnCodeDescriptor(sel, cpl: cpl)
-        if rpl == cpl {
-            adjustSP(2 * w + Int(release))
-            try loadCS(sel, low, high, cpl: cpl)
+        try atomically { () throws(Fault) in
+            if rpl == cpl {
+                adjustSP(2 * w + Int(release))
+                try loadCS(sel, low, high, cpl: cpl)
+                s.pointee.eip = eip
+                return
+            }
+            let base = 2 * w + Int(release)
+            let newESP = try peek(base, w)
+            let newSS = UInt16(truncatingIfNeeded: try peek(base + w, 2))
+            try loadCS(sel, low, high, cpl: rpl)
+            try loadStackSegment(newSS, cpl: rpl, invalid: Fault.gp)
+            gpr[4] = w == 4 ? newESP : (gpr[4] & 0xFFFF_0000) | (newESP & 0xFFFF)
+            adjustSP(Int(release))
             s.pointee.eip = eip
-            return
+            dropPrivilegedSegments()
         }
-        let base = 2 * w + Int(release)
-        let newESP = try peek(base, w)
-        let newSS = UInt16(truncatingIfNeeded: try peek(base + w, 2))
-        try loadCS(sel, low, high, cpl: rpl)
-        try loadStackSegment(newSS)
-        gpr[4] = w == 4 ? newESP : (gpr[4] & 0xFFFF_0000) | (newESP & 0xFFFF)
-        adjustSP(Int(release))
-        s.pointee.eip = eip
-        dropPrivilegedSegments()
     }
 
     /// The checks on the code segment a far RET or IRET returns to: not null, the same or an
@@ -160,15 +165,15 @@ extension Interpreter {
             return
         }
         if s.pointee.flags & Flag.NT != 0 {
-            unsupportedMessage = "IRET with NT set (return from a nested task)"
-            throw Fault.unsupported
+            try returnFromNestedTask()
+            return
         }
         let cpl = s.pointee.cpl
         let eip = try peek(0, w)
         let sel = UInt16(truncatingIfNeeded: try peek(w, 2))
         let flags = try peek(2 * w, w)
         if w == 4 && flags & Flag.VM != 0 && cpl == 0 {
-            try returnToVM86(eip, sel, flags)
+            try atomically { () throws(Fault) in try returnToVM86(eip, sel, flags) }
             return
         }
         let rpl = Int(sel & 3)
@@ -177,16 +182,18 @@ extension Interpreter {
         if cpl == 0 { writable |= Flag.IOPL }
         if cpl <= Int((s.pointee.flags >> 12) & 3) { writable |= Flag.IF }
         if w == 2 { writable &= 0xFFFF }
-        if rpl == cpl {
-            adjustSP(3 * w)
-            try loadCS(sel, low, high, cpl: cpl)
-        } else {
-            let newESP = try peek(3 * w, w)
-            let newSS = UInt16(truncatingIfNeeded: try peek(4 * w, 2))
-            try loadCS(sel, low, high, cpl: rpl)
-            try loadStackSegment(newSS)
-            gpr[4] = w == 4 ? newESP : (gpr[4] & 0xFFFF_0000) | (newESP & 0xFFFF)
-            dropPrivilegedSegments()
+        try atomically { () throws(Fault) in
+            if rpl == cpl {
+                adjustSP(3 * w)
+                try loadCS(sel, low, high, cpl: cpl)
+            } else {
+                let newESP = try peek(3 * w, w)
+                let newSS = UInt16(truncatingIfNeeded: try peek(4 * w, 2))
+                try loadCS(sel, low, high, cpl: rpl)
+                try loadStackSegment(newSS, cpl: rpl, invalid: Fault.gp)
+                gpr[4] = w == 4 ? newESP : (gpr[4] & 0xFFFF_0000) | (newESP & 0xFFFF)
+                dropPrivilegedSegments()
+            }
         }
         s.pointee.eip = eip
         writeFlags(flags, writable)

@@ -434,20 +434,29 @@ extension Interpreter {
         let size = try fetch16()
         let level = try fetch8() & 31
         let bp = reg(5, s.pointee.stack32 ? 4 : 2)
-        try push(reg(5, w), w)
-        let frame = gpr[4] // EBP takes all of ESP with a 32-bit operand, even on a 16-bit stack
-        if level > 0 {
-            var p = bp
-            for _ in 1..<level {
-                p &-= UInt32(w)
-                let v = try read(SegReg.ss, s.pointee.stack32 ? p : p & 0xFFFF, w)
-                try push(v, w)
+        let savedESP = gpr[4]
+        do {
+            try push(reg(5, w), w)
+            let frame = gpr[4] // EBP takes all of ESP with a 32-bit operand, even on a 16-bit stack
+            if level > 0 {
+                var p = bp
+                for _ in 1..<level {
+                    p &-= UInt32(w)
+                    let v = try read(SegReg.ss, s.pointee.stack32 ? p : p & 0xFFFF, w)
+                    try push(v, w)
+                }
+                try push(frame, w)
             }
-            try push(frame, w)
+            // The frame is allocated below everything pushed, the nesting pointers included,
+            // and must be writable: the CPU probes it (a #PF there comes from ENTER).
+            let top = s.pointee.stack32 ? gpr[4] &- size : (gpr[4] &- size) & 0xFFFF
+            _ = try translate(try linear(SegReg.ss, top, w), write: true)
+            setReg(5, w, frame)
+            if s.pointee.stack32 { gpr[4] = top } else { setReg16(4, top) }
+        } catch {
+            gpr[4] = savedESP // ENTER restarts after a fault
+            throw error
         }
-        setReg(5, w, frame)
-        // The frame is allocated below everything pushed, the nesting pointers included.
-        if s.pointee.stack32 { gpr[4] &-= size } else { setReg16(4, gpr[4] &- size) }
     }
 
     // MARK: Flags register
@@ -490,13 +499,13 @@ extension Interpreter {
     // MARK: Port I/O
 
     func portIn(_ port: UInt16, _ w: Int) throws(Fault) {
-        try checkIOPL()
+        try checkPortAccess(port, w)
         setReg(0, w, ports.read(port, width: w))
         state.pointee.irqCheck = true
     }
 
     func portOut(_ port: UInt16, _ w: Int) throws(Fault) {
-        try checkIOPL()
+        try checkPortAccess(port, w)
         ports.write(port, width: w, value: reg(0, w))
         state.pointee.irqCheck = true
         syncMappings()

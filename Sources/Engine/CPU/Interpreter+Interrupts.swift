@@ -73,14 +73,13 @@ extension Interpreter {
             throw Fault.gp(0) // INT n in virtual-8086 mode needs IOPL 3 (the monitor emulates it)
         }
         if f.kind == .software && dpl < s.pointee.cpl { throw Fault.gp(gateCode) }
-        switch type {
-        case 0x6, 0x7, 0xE, 0xF: break
-        case 0x5:
-            unsupportedMessage = "interrupt \(vector) through a task gate (hardware task switch)"
-            throw Fault.unsupported
-        default: throw Fault.gp(gateCode)
-        }
+        // Task gates (5), 16- and 32-bit interrupt and trap gates (6, 7, 14, 15).
+        if (0xC0E0 >> type) & 1 == 0 { throw Fault.gp(gateCode) }
         if high & 0x8000 == 0 { throw Fault.np(gateCode) }
+        if type == 0x5 {
+            try interruptTask(gateLow: low, ext: ext, errorCode: f.hasErrorCode ? f.errorCode : nil)
+            return
+        }
         let sel = UInt16(truncatingIfNeeded: low >> 16)
         let entry = type & 8 != 0 ? (low & 0xFFFF) | (high & 0xFFFF_0000) : low & 0xFFFF
         let w = type & 8 != 0 ? 4 : 2
@@ -94,39 +93,41 @@ extension Interpreter {
         let oldCS = UInt32(seg[SegReg.cs].selector)
         let oldEIP = s.pointee.eip
         let wasVM86 = s.pointee.vm86
-        if c.attr & 4 == 0 && c.dpl < s.pointee.cpl {
-            // Inner ring: the handler's stack comes from the TSS.
-            let oldSS = UInt32(seg[SegReg.ss].selector)
-            let oldESP = gpr[4]
-            let (ss, esp) = try tssStack(c.dpl)
-            let savedSeg = (seg[SegReg.es].selector, seg[SegReg.ds].selector, seg[SegReg.fs].selector, seg[SegReg.gs].selector)
-            s.pointee.cpl = c.dpl
-            s.pointee.flags &= ~Flag.VM
-            updateModes()
-            try loadStackSegment(ss)
-            gpr[4] = esp
-            if wasVM86 {
-                try push(UInt32(savedSeg.3), w)
-                try push(UInt32(savedSeg.2), w)
-                try push(UInt32(savedSeg.1), w)
-                try push(UInt32(savedSeg.0), w)
-                for sg in [SegReg.es, SegReg.ds, SegReg.fs, SegReg.gs] {
-                    seg[sg] = SegmentCache(selector: 0, base: 0, limit: 0, attr: 0)
+        try atomically { () throws(Fault) in
+            if c.attr & 4 == 0 && c.dpl < s.pointee.cpl {
+                // Inner ring: the handler's stack comes from the TSS.
+                let oldSS = UInt32(seg[SegReg.ss].selector)
+                let oldESP = gpr[4]
+                let (ss, esp) = try tssStack(c.dpl)
+                let savedSeg = (seg[SegReg.es].selector, seg[SegReg.ds].selector, seg[SegReg.fs].selector, seg[SegReg.gs].selector)
+                s.pointee.cpl = c.dpl
+                s.pointee.flags &= ~Flag.VM
+                updateModes()
+                try loadStackSegment(ss, cpl: c.dpl, invalid: { Fault.ts($0 | ext) })
+                gpr[4] = esp
+                if wasVM86 {
+                    try push(UInt32(savedSeg.3), w)
+                    try push(UInt32(savedSeg.2), w)
+                    try push(UInt32(savedSeg.1), w)
+                    try push(UInt32(savedSeg.0), w)
+                    for sg in [SegReg.es, SegReg.ds, SegReg.fs, SegReg.gs] {
+                        seg[sg] = .null(0)
+                    }
                 }
+                try push(oldSS, w)
+                try push(oldESP, w)
+            } else if wasVM86 {
+                throw Fault.gp(selCode)
             }
-            try push(oldSS, w)
-            try push(oldESP, w)
-        } else if wasVM86 {
-            throw Fault.gp(selCode)
+            try push(oldFlags, w)
+            try push(oldCS, w)
+            try push(oldEIP, w)
+            if f.hasErrorCode { try push(f.errorCode, w) }
+            try loadCS(sel, cl, ch, cpl: c.attr & 4 != 0 ? s.pointee.cpl : c.dpl)
+            s.pointee.eip = entry
+            s.pointee.flags &= ~(Flag.TF | Flag.NT | Flag.RF | Flag.VM)
+            if type & 1 == 0 { s.pointee.flags &= ~Flag.IF }
+            updateModes()
         }
-        try push(oldFlags, w)
-        try push(oldCS, w)
-        try push(oldEIP, w)
-        if f.hasErrorCode { try push(f.errorCode, w) }
-        try loadCS(sel, cl, ch, cpl: c.attr & 4 != 0 ? s.pointee.cpl : c.dpl)
-        s.pointee.eip = entry
-        s.pointee.flags &= ~(Flag.TF | Flag.NT | Flag.RF | Flag.VM)
-        if type & 1 == 0 { s.pointee.flags &= ~Flag.IF }
-        updateModes()
     }
 }

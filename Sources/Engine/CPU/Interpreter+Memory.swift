@@ -169,13 +169,14 @@ extension Interpreter {
     @inline(__always)
     func linear(_ sg: Int, _ off: UInt32, _ width: Int) throws(Fault) -> UInt32 {
         let c = seg[sg]
-        if _slowPath(UInt64(off) &+ UInt64(width &- 1) > UInt64(c.limit)) {
+        if _slowPath(UInt64(off) &+ UInt64(width) > c.end) {
             try checkExpandDown(sg, off, width)
         }
         return c.base &+ off
     }
 
-    /// Past the limit: fine only inside an expand-down data segment, else #GP(0) or #SS(0).
+    /// Past the limit: fine only inside an expand-down data segment, else #GP(0) or #SS(0)
+    /// (also for a null segment, whose attributes are all zero).
     @inline(never)
     func checkExpandDown(_ sg: Int, _ off: UInt32, _ width: Int) throws(Fault) {
         let c = seg[sg]
@@ -263,23 +264,25 @@ extension Interpreter {
         let s = state
         let e = s.pointee.eip
         let code32 = s.pointee.code32
-        let lin = seg[SegReg.cs].base &+ e
+        let cs = seg[SegReg.cs]
+        if UInt64(e) >= cs.end { throw Fault.gp() } // past the CS limit
+        let lin = cs.base &+ e
         let phys = try translate(lin, write: false) & memory.a20Mask
         s.pointee.eip = code32 ? e &+ 1 : (e &+ 1) & 0xFFFF
         guard let host = memory.readPages[Int(phys >> 12)] else {
             s.pointee.fetchLen = 0
             return memory.read(phys, width: 1)
         }
-        // EIPs of this page: [e - offset, e - offset + 4096); 16-bit code also stops short of
-        // 0xFFFF so that IP wraps through this slow path.
+        // EIPs of this page: [e - offset, e - offset + 4096), starting at 0 when that wraps,
+        // ending at the CS limit; 16-bit code also stops short of 0xFFFF so that IP wraps
+        // through this slow path.
         let offset = lin & 0xFFF
         var lo = e &- offset
         var len: UInt32 = 4096
         var start = 0
-        if !code32 {
-            if lo > 0xFFFF { start = Int(0 &- lo); len -= 0 &- lo; lo = 0 }
-            len = min(len, 0xFFFF &- lo)
-        }
+        if lo > e { start = Int(0 &- lo); len -= 0 &- lo; lo = 0 }
+        if !code32 { len = min(len, 0xFFFF &- lo) }
+        len = UInt32(min(UInt64(len), cs.end - UInt64(lo)))
         s.pointee.fetchLo = lo
         s.pointee.fetchLen = len
         s.pointee.fetchPtr = host + start

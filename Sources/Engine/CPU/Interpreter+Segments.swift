@@ -70,6 +70,11 @@ extension Interpreter {
             if s.pointee.vm86 {
                 seg[sg].limit = 0xFFFF
                 seg[sg].attr = 0xF3
+            } else if !seg[sg].usable {
+                // Real mode keeps the limit and attributes, but a register left null by
+                // protected mode becomes usable again (as on hardware).
+                seg[sg].limit = 0xFFFF
+                seg[sg].attr = SegmentCache.dataRealMode
             }
             if sg == SegReg.ss { s.pointee.interruptShadow = true; s.pointee.irqCheck = true }
             return
@@ -78,7 +83,7 @@ extension Interpreter {
         let code = UInt32(sel & 0xFFFC)
         if sel & 0xFFFC == 0 {
             if sg == SegReg.ss { throw Fault.gp(0) }
-            seg[sg] = SegmentCache(selector: sel, base: 0, limit: 0, attr: 0)
+            seg[sg] = .null(sel)
             return
         }
         let (low, high) = try descriptor(sel)
@@ -131,21 +136,59 @@ extension Interpreter {
             let c = seg[sg]
             let conformingCode = c.isCode && c.attr & 4 != 0
             if !conformingCode && c.dpl < cpl {
-                seg[sg] = SegmentCache(selector: 0, base: 0, limit: 0, attr: 0)
+                seg[sg] = .null(0)
             }
         }
     }
 
-    /// Loads SS from a descriptor during a ring change (checks done by the caller).
-    func loadStackSegment(_ sel: UInt16) throws(Fault) {
-        if sel & 0xFFFC == 0 { throw Fault.ts(0) }
+    /// Loads SS for a ring change: writable data with RPL = DPL = the new CPL, present.
+    /// `invalid` is the fault for a selector that fails (#TS for a TSS stack, #GP for RET/IRET).
+    func loadStackSegment(_ sel: UInt16, cpl: Int, invalid: (UInt32) -> Fault) throws(Fault) {
+        let code = UInt32(sel & 0xFFFC)
+        if code == 0 { throw invalid(0) }
         let (low, high) = try descriptor(sel)
         let c = SegmentCache(selector: sel, low: low, high: high)
-        if c.isSystem || c.isCode || c.attr & 2 == 0 { throw Fault.ts(UInt32(sel & 0xFFFC)) }
-        if !c.present { throw Fault.ss(UInt32(sel & 0xFFFC)) }
+        if c.isSystem || c.isCode || c.attr & 2 == 0 || Int(sel & 3) != cpl || c.dpl != cpl { throw invalid(code) }
+        if !c.present { throw Fault.ss(code) }
         try markAccessed(sel, high)
         seg[SegReg.ss] = c
         updateModes()
+    }
+
+    /// The registers a far transfer changes one by one. A transfer that faults halfway is
+    /// undone, so the handler sees the state from before it (as on hardware).
+    struct TransferCheckpoint {
+        var segments: (SegmentCache, SegmentCache, SegmentCache, SegmentCache, SegmentCache, SegmentCache)
+        var esp: UInt32
+        var eip: UInt32
+        var flags: UInt32
+        var cpl: Int
+    }
+
+    func checkpoint() -> TransferCheckpoint {
+        TransferCheckpoint(segments: (seg[0], seg[1], seg[2], seg[3], seg[4], seg[5]), esp: gpr[4],
+                           eip: state.pointee.eip, flags: flagsValue(), cpl: state.pointee.cpl)
+    }
+
+    func rollBack(to c: TransferCheckpoint) {
+        (seg[0], seg[1], seg[2], seg[3], seg[4], seg[5]) = c.segments
+        gpr[4] = c.esp
+        state.pointee.eip = c.eip
+        state.pointee.flags = c.flags
+        state.pointee.lazyOp = LazyOp.none
+        state.pointee.cpl = c.cpl
+        updateModes()
+    }
+
+    /// Runs `transfer`, rolling the registers back if it faults.
+    func atomically(_ transfer: () throws(Fault) -> Void) throws(Fault) {
+        let saved = checkpoint()
+        do {
+            try transfer()
+        } catch {
+            rollBack(to: saved)
+            throw error
+        }
     }
 
     /// The ring-`dpl` stack pointer from the current TSS.

@@ -93,8 +93,8 @@ extension Interpreter {
 
     /// INS (`input`) and OUTS.
     func stringIO(input: Bool, _ w: Int) throws(Fault) {
-        try checkIOPL()
         let port = UInt16(truncatingIfNeeded: gpr[2])
+        try checkPortAccess(port, w)
         let src = dataSeg
         let repeated = state.pointee.rep != 0
         state.pointee.irqCheck = true
