@@ -10,7 +10,6 @@ import Foundation
 public struct MultibootLoader: Sendable {
     public static let defaultOptionROM = "/usr/share/qemu/multiboot.bin"
     public static let headerMagic: UInt32 = 0x1BAD_B002
-    public static let bootMagic: UInt32 = 0x2BAD_B002
     /// Where the option ROM writes the memory map (QEMU's layout: the map, then the information).
     public static let memoryMapAddress: UInt32 = 0x9000
     /// The option ROM copies the information block with 16-bit string moves (ES = 0), so the
