@@ -7,10 +7,14 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a virtual machine (headless: prints the final VGA text screen).",
-        discussion: "Exit status: 0 when --until-text matched (or the guest powered off), 1 on timeout, triple fault or guest failure, 2 for usage or configuration errors, 130 after Ctrl-C."
+        discussion: """
+            Exit status: 0 when --until-text matched (or the guest powered off), 1 on timeout, triple fault or guest failure, 2 for usage or configuration errors, 130 after Ctrl-C. A guest write of V to the debug-exit port 0xF4 ends the run with status (V << 1) | 1, as QEMU's isa-debug-exit.
+
+            --kernel boots a multiboot (v1) kernel as QEMU's -kernel does: SeaBIOS starts, then runs QEMU's multiboot option ROM (/usr/share/qemu/multiboot.bin from Debian's qemu-system-data) as the first boot device; it loads the kernel (ELF32 or a.out kludge) and the multiboot information (memory sizes, E820 memory map, command line = file name + --append, boot loader name) and enters the kernel in 32-bit flat protected mode, paging off, A20 on, EAX = 0x2BADB002, EBX = the information's address. Without a VM NAME or --config the kernel runs on a 128 MiB PC with no disks, e.g. vmtui run --kernel x86/emulator.flat --headless --serial stdio --timeout 60
+            """
     )
 
-    @Argument(help: "The VM's name in the library (or use --config).")
+    @Argument(help: "The VM's name in the library (or use --config, or only --kernel).")
     var name: String?
 
     @Option(help: "Path to a config.json to run instead of a library VM.")
@@ -43,13 +47,23 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("type-after"), help: "Screen text that triggers --type.")
     var typeAfter: String?
 
+    @Option(help: "Boot this multiboot kernel (ELF32 or a.out kludge) through SeaBIOS, as QEMU's -kernel.")
+    var kernel: String?
+
+    @Option(help: "The rest of the --kernel command line (after the file name).")
+    var append: String?
+
+    @Flag(name: .customLong("pc-testdev"), help: "Add QEMU's pc-testdev (scratch ports 0xE0/0xE8, IRQ ports 0x2000, 64 KiB MMIO at 0xFF000000), which kvm-unit-tests expect.")
+    var pcTestDev = false
+
     @Flag(help: "Derive time from instructions retired (reproducible) instead of the host clock.")
     var deterministic = false
 
     func validate() throws {
-        guard (name == nil) != (config == nil) else {
-            throw ValidationError("give either a VM NAME or --config PATH")
+        guard name == nil || config == nil, name != nil || config != nil || kernel != nil else {
+            throw ValidationError("give either a VM NAME, --config PATH or --kernel FILE")
         }
+        if append != nil && kernel == nil { throw ValidationError("--append needs --kernel FILE") }
         guard ["stdio", "none"].contains(serial) else {
             throw ValidationError("--serial must be 'stdio' or 'none', not '\(serial)'")
         }
@@ -57,20 +71,17 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let configURL = config.map { URL(fileURLWithPath: $0) } ?? VMLibrary().configURL(name: name ?? "")
-        let vmConfig: VMConfig
-        do {
-            vmConfig = try JSONDecoder().decode(VMConfig.self, from: Data(contentsOf: configURL))
-        } catch let error as DecodingError {
-            fail("\(configURL.path): not a valid VM config: \(error)")
-        } catch {
-            fail("cannot read \(configURL.path): \(error.localizedDescription)" + (config == nil ? " (see `vmtui list`)" : ""))
-        }
+        let (vmConfig, baseDirectory) = loadConfig()
         let machine: Machine
         do {
-            machine = try Machine.assemble(config: vmConfig, baseDirectory: configURL.deletingLastPathComponent().path,
+            machine = try Machine.assemble(config: vmConfig, baseDirectory: baseDirectory,
                                            biosOverride: bios,
                                            timeMode: deterministic ? .deterministic(nanosecondsPerInstruction: 10) : .realtime)
+            if pcTestDev { machine.attachPCTestDev() }
+            if let kernel {
+                try machine.bootMultiboot(try MultibootLoader(path: kernel, append: append ?? ""),
+                                          optionROM: try MultibootLoader.optionROM())
+            }
         } catch {
             fail("\(error)")
         }
@@ -104,6 +115,21 @@ struct RunCommand: ParsableCommand {
             }
         }
         throw ExitCode(status)
+    }
+
+    /// The VM's config and bundle directory; with only --kernel, a 128 MiB PC without disks.
+    private func loadConfig() -> (VMConfig, String?) {
+        if name == nil, config == nil {
+            return (VMConfig(name: "kernel", osType: .other, bootOrder: [], network: VMConfig.Network(mode: .none)), nil)
+        }
+        let configURL = config.map { URL(fileURLWithPath: $0) } ?? VMLibrary().configURL(name: name ?? "")
+        do {
+            return (try JSONDecoder().decode(VMConfig.self, from: Data(contentsOf: configURL)), configURL.deletingLastPathComponent().path)
+        } catch let error as DecodingError {
+            fail("\(configURL.path): not a valid VM config: \(error)")
+        } catch {
+            fail("cannot read \(configURL.path): \(error.localizedDescription)" + (config == nil ? " (see `vmtui list`)" : ""))
+        }
     }
 
     /// 80x25 plain text; a graphics or blank screen says so.

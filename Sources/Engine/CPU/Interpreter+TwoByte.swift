@@ -81,8 +81,11 @@ extension Interpreter {
             try decodeModRM()
             let dst = try readRM(width)
             let r = alu(0, dst, reg(regField, width), width)
+            // The source gets the old destination first, so `xadd eax, eax` keeps the sum; a
+            // memory destination is written first, so a fault leaves the register alone.
+            if rmIsReg { setReg(regField, width, dst) }
             try writeRM(width, r)
-            setReg(regField, width, dst)
+            if !rmIsReg { setReg(regField, width, dst) }
         case 0xC7:
             try decodeModRM()
             if regField != 1 || rmIsReg { throw Fault.ud }
