@@ -538,6 +538,48 @@ import Testing
         """)
     }
 
+    @Test func instructionsThisCPUDoesNotHaveRaiseUDAndRDPMCRaisesGP() throws {
+        // MMX (0F 6F), SSE (0F 10), SYSENTER (0F 34), UD1 (0F B9): #UD, as on a CPU whose CPUID
+        // reports none of them. RDPMC: #GP(0), there are no counters.
+        try Self.expectPass("""
+            lidt [idtr]
+            %macro EXPECT 3                         ; instruction bytes (as a db list), vector, letter
+                mov dword [recover], %%after
+                mov dword [last_vector], -1
+                db %1
+                db 0xC0                             ; ModRM: register operands
+            %%after:
+                cmp dword [last_vector], %2
+                CHECK jne, %3
+            %endmacro
+            EXPECT {0x0F, 0x6F}, 6, 'a'
+            EXPECT {0x0F, 0x10}, 6, 'b'
+            EXPECT {0x0F, 0xB9}, 6, 'c'
+            mov dword [recover], .after_sysenter
+            mov dword [last_vector], -1
+            sysenter
+        .after_sysenter:
+            cmp dword [last_vector], 6
+            CHECK jne, 'd'
+            mov dword [recover], .after_rdpmc
+            xor ecx, ecx
+            rdpmc
+        .after_rdpmc:
+            cmp dword [last_vector], 13
+            CHECK jne, 'e'
+            jmp pass
+        \(Self.faultRecovery)
+        HANDLER 6, 0
+        HANDLER 13, 1
+        idt:
+            times 6 dq 0
+            GATE h6, 0x8E00
+            times 6 dq 0
+            GATE h13, 0x8E00
+        idt_end:
+        """)
+    }
+
     @Test func tripleFaultIsReportedNotFatal() throws {
         guard GuestProgram.available else { return }
         let outcome = try GuestProgram.run(Self.prelude + """

@@ -10,8 +10,6 @@ struct Fault: Error {
         case software
         /// INTR or NMI.
         case external
-        /// Not an x86 event: the interpreter met something it does not implement.
-        case unsupported
     }
 
     var vector: UInt8
@@ -25,5 +23,4 @@ struct Fault: Error {
     static func ts(_ code: UInt32) -> Fault { Fault(vector: 10, errorCode: code, hasErrorCode: true) }
     static let ud = Fault(vector: 6)
     static let de = Fault(vector: 0)
-    static let unsupported = Fault(vector: 0xFF, kind: .unsupported)
 }

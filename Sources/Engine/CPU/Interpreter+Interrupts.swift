@@ -2,11 +2,10 @@
 /// double and triple faults.
 extension Interpreter {
     /// The one place a `Fault` becomes guest-visible. Returns an exit for the run loop when the
-    /// machine cannot go on (triple fault, unimplemented feature).
+    /// machine cannot go on (a triple fault).
     @inline(never)
     func deliver(_ first: Fault) -> BackendExit? {
         let s = state
-        if first.kind == .unsupported { return unsupportedExit() }
         if first.kind == .fault { s.pointee.eip = s.pointee.startEIP }
         singleStepArmed = false // the handler starts with TF clear; a faulting instruction is not stepped
         s.pointee.halted = false
@@ -19,7 +18,6 @@ extension Interpreter {
                 try enterInterrupt(event)
                 return nil
             } catch {
-                if error.kind == .unsupported { return unsupportedExit() }
                 if event.vector == 8 || faultChain.count > 8 {
                     faultChain.append(error.vector)
                     let chain = faultChain.map { "#\(Interpreter.exceptionName($0))" }.joined(separator: " -> ")
@@ -34,13 +32,6 @@ extension Interpreter {
                 faultChain.append(event.vector)
             }
         }
-    }
-
-    private func unsupportedExit() -> BackendExit {
-        let s = state
-        let where_ = "\(hex16(seg[SegReg.cs].selector)):\(hex32(s.pointee.startEIP))"
-        s.pointee.eip = s.pointee.startEIP
-        return .unsupported("\(unsupportedMessage) at \(where_)")
     }
 
     static func exceptionName(_ v: UInt8) -> String {

@@ -105,9 +105,8 @@ extension Interpreter {
         case 0xC8...0xCF:
             let i = Int(op & 7)
             gpr[i] = gpr[i].byteSwapped
-        default:
-            unsupportedMessage = "opcode 0F \(String(op, radix: 16, uppercase: true))"
-            throw Fault.unsupported
+        case 0x33: throw Fault.gp() // RDPMC: there are no performance counters to read
+        default: throw Fault.ud // MMX, SSE, SYSENTER...: none reported in CPUID, as a CPU without them
         }
     }
 

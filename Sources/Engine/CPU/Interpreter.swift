@@ -44,8 +44,6 @@ public final class Interpreter: CPUBackend {
     /// while the guest halts (QEMU's TCG follows virtual time the same way). Nil counts
     /// instructions retired instead (bare CPU tests).
     public var timeStamp: (() -> UInt64)?
-    /// What the last `Fault.unsupported` was about.
-    var unsupportedMessage = ""
     /// FERR# (x87 errors with CR0.NE = 0, MS-DOS compatibility): called with true when a waiting
     /// x87 instruction finds an unmasked exception pending (the CPU then waits for an interrupt),
     /// with false when the guest clears it. The PC routes it to IRQ 13.
