@@ -2,12 +2,16 @@ import ArgumentParser
 import Engine
 import Foundation
 
-/// `vmtui run NAME --headless`: boots a VM without the TUI and reports what its screen shows.
+/// `vmtui run NAME`: on a terminal, the VM's console in the TUI; with --headless (or without a
+/// terminal, or with options only a headless run has) boots it without the TUI and reports what
+/// its screen shows.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a virtual machine (headless: prints the final VGA text screen).",
+        abstract: "Run a virtual machine: its console on a terminal, or headless (prints the final VGA text screen).",
         discussion: """
+            On a terminal, vmtui run NAME opens the TUI with NAME's console, as vmtui --start NAME. --headless, a NAME-less run (--config, --kernel), no terminal, or any option below except --headless itself runs it without the TUI.
+
             Exit status: 0 when --until-text matched (or the guest powered off), 1 on timeout, triple fault or guest failure, 2 for usage or configuration errors, 130 after Ctrl-C. A guest write of V to the debug-exit port 0xF4 ends the run with status (V << 1) | 1, as QEMU's isa-debug-exit.
 
             --kernel boots a multiboot (v1) kernel as QEMU's -kernel does: SeaBIOS starts, then runs QEMU's multiboot option ROM (/usr/share/qemu/multiboot.bin from Debian's qemu-system-data) as the first boot device; it loads the kernel (ELF32 or a.out kludge) and the multiboot information (memory sizes, E820 memory map, command line = file name + --append, boot loader name) and enters the kernel in 32-bit flat protected mode, paging off, A20 on, EAX = 0x2BADB002, EBX = the information's address. Without a VM NAME or --config the kernel runs on a 128 MiB PC with no disks, e.g. vmtui run --kernel x86/emulator.flat --headless --serial stdio --timeout 60
@@ -20,7 +24,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Path to a config.json to run instead of a library VM.")
     var config: String?
 
-    @Flag(help: "Run without the interactive console (the only mode so far).")
+    @Flag(help: "Run without the TUI: print the final screen (implied by the other options and without a terminal).")
     var headless = false
 
     @Option(help: "Where COM1 goes: 'stdio' connects it to this terminal, 'none' drops it.")
@@ -70,7 +74,18 @@ struct RunCommand: ParsableCommand {
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be a positive number of seconds") }
     }
 
+    /// Whether this run belongs in the TUI: a library VM, on a terminal, nothing headless asked for.
+    private var interactive: Bool {
+        guard !headless, name != nil, config == nil, kernel == nil, isatty(0) == 1, isatty(1) == 1 else { return false }
+        return untilText.isEmpty && timeout == nil && screenDump == nil && bios == nil && typeText == nil
+            && typeAfter == nil && !pcTestDev && !deterministic && serial == "none" && debugcon == nil
+    }
+
     func run() throws {
+        if interactive {
+            try MainApp(library: VMLibrary(), themeName: nil, selectedVM: name, startSelected: true).run()
+            return
+        }
         let (vmConfig, baseDirectory) = loadConfig()
         let machine: Machine
         do {
