@@ -144,4 +144,15 @@ keys q
 expect "Running: echo2. Quitting cuts their power"
 keys Left Enter
 exited 0
+
+# `vmtui run NAME` on a terminal is the console, as vmtui --start NAME.
+start 100 32 run echo
+expect "echo ─ keyboard: guest ─ Ctrl-] menu"
+expect "vmtui echo guest ready: type here" 60
+keys "via run"
+expect "│via run" 10
+keys C-] q
+expect_re "▶ echo +Other running EMU"
+keys q Left Enter
+exited 0
 pass
