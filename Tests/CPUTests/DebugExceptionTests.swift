@@ -56,6 +56,46 @@ import Testing
         """)
     }
 
+    @Test func singleStepWaitsOneInstructionAfterMovSS() throws {
+        // The trap after MOV SS comes after the instruction that follows it (one #DB for both),
+        // so that SS:ESP can be loaded in two instructions.
+        try ProtectedModeTests.expectPass("""
+            lidt [idtr]
+            pushfd                                  ; TF clear, for the last POPFD
+            pushfd
+            or dword [esp], 0x100
+            mov ax, ss
+            popfd                                   ; TF on
+            mov ss, ax
+            nop
+        after_pair:
+            popfd
+            cmp dword [count], 2
+            CHECK jne, 'a'
+            cmp dword [first_eip], after_pair
+            CHECK jne, 'b'
+            jmp pass
+        db_handler:
+            inc dword [count]
+            cmp dword [count], 1
+            jne .done
+            push eax
+            mov eax, [esp + 4]
+            mov [first_eip], eax
+            pop eax
+        .done:
+            iretd
+        align 4
+        count: dd 0
+        first_eip: dd 0
+        \(ProtectedModeTests.faultRecovery)
+        idt:
+            dq 0
+            GATE db_handler, 0x8E00
+        idt_end:
+        """)
+    }
+
     @Test func instructionBreakpointFiresBeforeTheInstructionAndRFResumesIt() throws {
         try ProtectedModeTests.expectPass("""
             lidt [idtr]

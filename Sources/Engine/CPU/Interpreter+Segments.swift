@@ -82,7 +82,7 @@ extension Interpreter {
                 seg[sg].limit = 0xFFFF
                 seg[sg].attr = SegmentCache.dataRealMode
             }
-            if sg == SegReg.ss { s.pointee.interruptShadow = true; s.pointee.irqCheck = true }
+            if sg == SegReg.ss { stackSwitchShadow() }
             return
         }
         let rpl = Int(sel & 3)
@@ -109,9 +109,16 @@ extension Interpreter {
         seg[sg] = c
         if sg == SegReg.ss {
             updateModes()
-            s.pointee.interruptShadow = true
-            s.pointee.irqCheck = true
+            stackSwitchShadow()
         }
+    }
+
+    /// After MOV SS or POP SS, so that SS:ESP can be set in two instructions, interrupts and
+    /// debug traps wait until the next instruction has run.
+    private func stackSwitchShadow() {
+        state.pointee.interruptShadow = true
+        state.pointee.irqCheck = true
+        debugShadow = true
     }
 
     /// Loads CS for a control transfer whose checks were done by the caller.

@@ -39,6 +39,8 @@ public final class Interpreter: CPUBackend {
     var dataBreakpointHits: UInt8 = 0
     /// TF was set when the current instruction began: #DB after it.
     var singleStepArmed = false
+    /// The instruction just run loaded SS: debug traps wait one more instruction.
+    var debugShadow = false
     var lastTSC: UInt64 = 0
     /// Machine time in nanoseconds for RDTSC, a 1 GHz time-stamp counter that keeps counting
     /// while the guest halts (QEMU's TCG follows virtual time the same way). Nil counts
@@ -97,6 +99,7 @@ public final class Interpreter: CPUBackend {
         dataBreakpoints = 0
         dataBreakpointHits = 0
         singleStepArmed = false
+        debugShadow = false
         fninit()
         updateModes()
         flushTLB()
@@ -152,7 +155,11 @@ public final class Interpreter: CPUBackend {
     @inline(never)
     private func serviceInterrupts() -> BackendExit? {
         let s = state
-        if watchingBoundaries, let event = debugEventAtBoundary() { return deliver(event) }
+        if debugShadow {
+            debugShadow = false
+        } else if watchingBoundaries, let event = debugEventAtBoundary() {
+            return deliver(event)
+        }
         if s.pointee.interruptShadow {
             s.pointee.interruptShadow = false
             return nil // irqCheck stays set: look again after the next instruction
