@@ -92,6 +92,8 @@ extension Interpreter {
         try execute(op, 2)
     }
 
+    /// Opcode ranges are spelled out: ranges compile to a cascade of compares, lists to one
+    /// jump table.
     @inline(__always)
     private func execute(_ op: UInt32, _ w: Int) throws(Fault) {
         let s = state
@@ -120,15 +122,15 @@ extension Interpreter {
             let r = alu(op >> 3, reg(0, w), try fetchImm(w), w)
             if op != 0x3D { setReg(0, w, r) }
         case 0x0F: try executeTwoByte()
-        case 0x40...0x47:
+        case 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47:
             let i = Int(op & 7)
             setReg(i, w, incDec(reg(i, w), false, w))
-        case 0x48...0x4F:
+        case 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F:
             let i = Int(op & 7)
             setReg(i, w, incDec(reg(i, w), true, w))
-        case 0x50...0x57:
+        case 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57:
             try push(reg(Int(op & 7), w), w)
-        case 0x58...0x5F:
+        case 0x58, 0x59, 0x5A, 0x5B, 0x5C, 0x5D, 0x5E, 0x5F:
             let v = try pop(w)
             setReg(Int(op & 7), w, v)
         case 0x68: try push(try fetchImm(w), w)
@@ -138,7 +140,7 @@ extension Interpreter {
             let a = try readRM(w)
             let b = op == 0x69 ? try fetchImm(w) : signExtend8(try fetch8())
             setReg(regField, w, imul(a, b, w))
-        case 0x70...0x7F:
+        case 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7D, 0x7E, 0x7F:
             let d = signExtend8(try fetch8())
             if condition(op & 0xF) { jumpRelative(d) }
         case 0x80, 0x82:
@@ -189,8 +191,8 @@ extension Interpreter {
             if s.pointee.rep == 0xF3 { s.pointee.stop = true } // PAUSE: end the slice early
         case 0xA8: _ = alu(4, gpr[0] & 0xFF, try fetch8(), 1)
         case 0xA9: _ = alu(4, reg(0, w), try fetchImm(w), w)
-        case 0xB0...0xB7: setReg8(Int(op & 7), try fetch8())
-        case 0xB8...0xBF: setReg(Int(op & 7), w, try fetchImm(w))
+        case 0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7: setReg8(Int(op & 7), try fetch8())
+        case 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF: setReg(Int(op & 7), w, try fetchImm(w))
         case 0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3:
             let width = op & 1 == 0 ? 1 : w
             try decodeModRM()
