@@ -39,13 +39,13 @@ extension Interpreter {
         var f = flagsValue() & Flag.arith
         var r: UInt32
         switch op {
-        case 0: // ROL
-            let c = count % bits
+        case 0: // ROL (widths are powers of two: a mask, not a division)
+            let c = count & (bits - 1)
             r = c == 0 ? v : ((v << c) | (v >> (bits - c))) & m
             f = (f & ~(Flag.CF | Flag.OF)) | (r & 1 != 0 ? Flag.CF : 0)
             if (r & msb != 0) != (r & 1 != 0) { f |= Flag.OF }
         case 1: // ROR
-            let c = count % bits
+            let c = count & (bits - 1)
             r = c == 0 ? v : ((v >> c) | (v << (bits - c))) & m
             f = (f & ~(Flag.CF | Flag.OF)) | (r & msb != 0 ? Flag.CF : 0)
             if (r & msb != 0) != (r & (msb >> 1) != 0) { f |= Flag.OF }

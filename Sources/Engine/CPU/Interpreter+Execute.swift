@@ -11,9 +11,31 @@ extension Interpreter {
         s.pointee.segOverride = -1
         s.pointee.rep = 0
         var op = try fetch8()
+        if _slowPath(Interpreter.isPrefix(op)) { op = try decodePrefixes(op) }
+        try execute(op)
+    }
+
+    /// 26 2E 36 3E 64-67 F0 F2 F3, as one bit test: bit (op & 63) of the word for op >> 6.
+    @inline(__always)
+    static func isPrefix(_ op: UInt32) -> Bool {
+        let word: UInt64
+        switch op >> 6 {
+        case 0: word = 1 << 0x26 | 1 << 0x2E | 1 << 0x36 | 1 << 0x3E
+        case 1: word = 0xF << (0x64 - 0x40)
+        case 2: word = 0
+        default: word = 1 << (0xF0 - 0xC0) | 1 << (0xF2 - 0xC0) | 1 << (0xF3 - 0xC0)
+        }
+        return (word >> UInt64(op & 63)) & 1 != 0
+    }
+
+    /// Records the prefixes starting with `first`; returns the opcode byte after them.
+    @inline(never)
+    func decodePrefixes(_ first: UInt32) throws(Fault) -> UInt32 {
+        let s = state
+        let code32 = s.pointee.code32
+        var op = first
         var locked = false
-        // Cheap, well-predicted test first: most instructions have no prefix.
-        while (op & 0xE7) == 0x26 || (op & 0xFC) == 0x64 || ((op & 0xFC) == 0xF0 && op != 0xF1) {
+        while Interpreter.isPrefix(op) {
             switch op {
             case 0x66: s.pointee.opsize32 = !code32
             case 0x67: s.pointee.addrsize32 = !code32
@@ -26,8 +48,8 @@ extension Interpreter {
             if s.pointee.eip &- s.pointee.startEIP > 14 { throw Fault.gp() }
             op = try fetch8()
         }
-        if _slowPath(locked) { try validateLock(op) }
-        try execute(op)
+        if locked { try validateLock(op) }
+        return op
     }
 
     /// LOCK is #UD except on the read-modify-write instructions with a memory destination.
@@ -58,57 +80,200 @@ extension Interpreter {
     }
 
     /// Two copies of the opcode switch, one per operand size, so that every width-generic
-    /// helper below is specialised for a constant width.
+    /// helper below is specialised for a constant width. The 32-bit copy sits inside the run
+    /// loop (no call and no reloads of `state`/`gpr` per instruction); 16-bit code calls out.
+    @inline(__always)
     func execute(_ op: UInt32) throws(Fault) {
-        if state.pointee.opsize32 { try execute(op, 4) } else { try execute(op, 2) }
+        if _fastPath(state.pointee.opsize32) { try execute(op, 4) } else { try execute16(op) }
     }
 
+    @inline(never)
+    func execute16(_ op: UInt32) throws(Fault) {
+        try execute(op, 2)
+    }
+
+    /// Opcode ranges are spelled out: ranges compile to a cascade of compares, lists to one
+    /// jump table.
     @inline(__always)
     private func execute(_ op: UInt32, _ w: Int) throws(Fault) {
         let s = state
         switch op {
-        // ALU r/m,r  r,r/m  acc,imm
-        case 0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38:
+        // Most frequent first: the compiler tests the cases as a chain in this order.
+        case 0x89:
             try decodeModRM()
-            let r = alu(op >> 3, try readRM(1), reg(regField, 1), 1)
-            if op != 0x38 { try writeRM(1, r) }
+            try writeRM(w, reg(regField, w))
+        case 0x8B:
+            try decodeModRM()
+            setReg(regField, w, try readRM(w))
+        case 0x0F: try executeTwoByte()
+        case 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7D, 0x7E, 0x7F:
+            let d = signExtend8(try fetch8())
+            if condition(op & 0xF) { jumpRelative(d) }
+        case 0x81, 0x83:
+            try decodeModRM()
+            let sub = UInt32(regField)
+            let a = try readRM(w)
+            let b = op == 0x81 ? try fetchImm(w) : signExtend8(try fetch8())
+            let r = alu(sub, a, b, w)
+            if sub != 7 { try writeRM(w, r) }
+        case 0xE8:
+            let d = try fetchImm(w)
+            try push(s.pointee.eip, w)
+            jumpRelative(d)
+        case 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57:
+            try push(reg(Int(op & 7), w), w)
+        case 0x58, 0x59, 0x5A, 0x5B, 0x5C, 0x5D, 0x5E, 0x5F:
+            let v = try pop(w)
+            setReg(Int(op & 7), w, v)
+        case 0x85:
+            try decodeModRM()
+            _ = alu(4, try readRM(w), reg(regField, w), w)
+        // ALU r/m,r  r,r/m  acc,imm
         case 0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39:
             try decodeModRM()
             let r = alu(op >> 3, try readRM(w), reg(regField, w), w)
             if op != 0x39 { try writeRM(w, r) }
-        case 0x02, 0x0A, 0x12, 0x1A, 0x22, 0x2A, 0x32, 0x3A:
-            try decodeModRM()
-            let r = alu(op >> 3, reg(regField, 1), try readRM(1), 1)
-            if op != 0x3A { setReg8(regField, r) }
         case 0x03, 0x0B, 0x13, 0x1B, 0x23, 0x2B, 0x33, 0x3B:
             try decodeModRM()
             let r = alu(op >> 3, reg(regField, w), try readRM(w), w)
             if op != 0x3B { setReg(regField, w, r) }
-        case 0x04, 0x0C, 0x14, 0x1C, 0x24, 0x2C, 0x34, 0x3C:
-            let r = alu(op >> 3, gpr[0] & 0xFF, try fetch8(), 1)
-            if op != 0x3C { setReg8(0, r) }
+        case 0xC2, 0xC3:
+            let n = op == 0xC2 ? try fetch16() : 0
+            let target = try pop(w)
+            adjustSP(Int(n))
+            s.pointee.eip = target
+        case 0x8D:
+            try decodeModRM()
+            if rmIsReg { throw Fault.ud }
+            setReg(regField, w, s.pointee.eaOffset)
+        case 0xFF: try groupFF(w)
+        case 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47:
+            let i = Int(op & 7)
+            setReg(i, w, incDec(reg(i, w), false, w))
+        case 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F:
+            let i = Int(op & 7)
+            setReg(i, w, incDec(reg(i, w), true, w))
+        case 0xEB: jumpRelative(signExtend8(try fetch8()))
+        case 0xE9: jumpRelative(try fetchImm(w))
+        case 0xC7:
+            try decodeModRM()
+            if regField != 0 { throw Fault.ud }
+            try writeRM(w, try fetchImm(w))
+        case 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF: setReg(Int(op & 7), w, try fetchImm(w))
+        case 0x88:
+            try decodeModRM()
+            try writeRM(1, reg(regField, 1))
+        case 0x8A:
+            try decodeModRM()
+            setReg8(regField, try readRM(1))
+        case 0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3:
+            let width = op & 1 == 0 ? 1 : w
+            try decodeModRM()
+            let sub = UInt32(regField)
+            let v = try readRM(width)
+            let count: UInt32
+            switch op {
+            case 0xC0, 0xC1: count = try fetch8() & 31
+            case 0xD0, 0xD1: count = 1
+            default: count = gpr[1] & 31
+            }
+            try writeRM(width, shift(sub, v, count, width))
+        case 0xF6, 0xF7:
+            let width = op == 0xF6 ? 1 : w
+            try decodeModRM()
+            let sub = UInt32(regField)
+            let v = try readRM(width)
+            switch sub {
+            case 0, 1: _ = alu(4, v, try fetchImm(width), width)
+            case 2: try writeRM(width, ~v & Interpreter.mask(width))
+            case 3:
+                let r = alu(5, 0, v, width)
+                try writeRM(width, r)
+            default: try mulDiv(sub, v, width)
+            }
         case 0x05, 0x0D, 0x15, 0x1D, 0x25, 0x2D, 0x35, 0x3D:
             let r = alu(op >> 3, reg(0, w), try fetchImm(w), w)
             if op != 0x3D { setReg(0, w, r) }
+        case 0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38:
+            try decodeModRM()
+            let r = alu(op >> 3, try readRM(1), reg(regField, 1), 1)
+            if op != 0x38 { try writeRM(1, r) }
+        case 0x02, 0x0A, 0x12, 0x1A, 0x22, 0x2A, 0x32, 0x3A:
+            try decodeModRM()
+            let r = alu(op >> 3, reg(regField, 1), try readRM(1), 1)
+            if op != 0x3A { setReg8(regField, r) }
+        case 0x04, 0x0C, 0x14, 0x1C, 0x24, 0x2C, 0x34, 0x3C:
+            let r = alu(op >> 3, gpr[0] & 0xFF, try fetch8(), 1)
+            if op != 0x3C { setReg8(0, r) }
+        case 0x80, 0x82:
+            try decodeModRM()
+            let sub = UInt32(regField)
+            let r = alu(sub, try readRM(1), try fetch8(), 1)
+            if sub != 7 { try writeRM(1, r) }
+        case 0x84:
+            try decodeModRM()
+            _ = alu(4, try readRM(1), reg(regField, 1), 1)
+        case 0xC6:
+            try decodeModRM()
+            if regField != 0 { throw Fault.ud }
+            try writeRM(1, try fetch8())
+        case 0x68: try push(try fetchImm(w), w)
+        case 0x6A: try push(signExtend8(try fetch8()), w)
+        case 0x69, 0x6B:
+            try decodeModRM()
+            let a = try readRM(w)
+            let b = op == 0x69 ? try fetchImm(w) : signExtend8(try fetch8())
+            setReg(regField, w, imul(a, b, w))
+        case 0x86:
+            try decodeModRM()
+            let a = try readRM(1)
+            try writeRM(1, reg(regField, 1))
+            setReg8(regField, a)
+        case 0x87:
+            try decodeModRM()
+            let a = try readRM(w)
+            try writeRM(w, reg(regField, w))
+            setReg(regField, w, a)
+        case 0x90:
+            if s.pointee.rep == 0xF3 { s.pointee.stop = true } // PAUSE: end the slice early
+        case 0xA8: _ = alu(4, gpr[0] & 0xFF, try fetch8(), 1)
+        case 0xA9: _ = alu(4, reg(0, w), try fetchImm(w), w)
+        case 0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7: setReg8(Int(op & 7), try fetch8())
+        case 0xC9:
+            let bp = s.pointee.stack32 ? gpr[5] : gpr[5] & 0xFFFF
+            let v = try read(SegReg.ss, bp, w)
+            if s.pointee.stack32 { gpr[4] = bp &+ UInt32(w) } else { setReg16(4, bp &+ UInt32(w)) }
+            setReg(5, w, v)
+        case 0xFE:
+            try decodeModRM()
+            switch regField {
+            case 0: try writeRM(1, incDec(try readRM(1), false, 1))
+            case 1: try writeRM(1, incDec(try readRM(1), true, 1))
+            default: throw Fault.ud
+            }
+        default:
+            try executeRare(op)
+        }
+    }
+
+    /// The less frequent one-byte opcodes, out of the hot switch so that the hot one stays small
+    /// enough for the compiler to inline its helpers; two copies per operand size again.
+    @inline(never)
+    func executeRare(_ op: UInt32) throws(Fault) {
+        if state.pointee.opsize32 { try executeRare(op, 4) } else { try executeRare(op, 2) }
+    }
+
+    @inline(__always)
+    private func executeRare(_ op: UInt32, _ w: Int) throws(Fault) {
+        let s = state
+        switch op {
         case 0x06, 0x0E, 0x16, 0x1E:
             try push(UInt32(seg[Int(op >> 3)].selector), w)
         case 0x07, 0x17, 0x1F: try popSegment(Int(op >> 3), w)
-        case 0x0F: try executeTwoByte()
         case 0x27: daa(subtract: false)
         case 0x2F: daa(subtract: true)
         case 0x37: aaa(subtract: false)
         case 0x3F: aaa(subtract: true)
-        case 0x40...0x47:
-            let i = Int(op & 7)
-            setReg(i, w, incDec(reg(i, w), false, w))
-        case 0x48...0x4F:
-            let i = Int(op & 7)
-            setReg(i, w, incDec(reg(i, w), true, w))
-        case 0x50...0x57:
-            try push(reg(Int(op & 7), w), w)
-        case 0x58...0x5F:
-            let v = try pop(w)
-            setReg(Int(op & 7), w, v)
         case 0x60: // PUSHA
             let sp = reg(4, w)
             for i in 0..<8 { try push(i == 4 ? sp : reg(i, w), w) }
@@ -129,69 +294,15 @@ extension Interpreter {
                 : (Int32(bitPattern: idx), Int32(bitPattern: lo), Int32(bitPattern: hi))
             if i < l || i > h { throw Fault(vector: 5) }
         case 0x63: try arpl()
-        case 0x68: try push(try fetchImm(w), w)
-        case 0x6A: try push(signExtend8(try fetch8()), w)
-        case 0x69, 0x6B:
-            try decodeModRM()
-            let a = try readRM(w)
-            let b = op == 0x69 ? try fetchImm(w) : signExtend8(try fetch8())
-            setReg(regField, w, imul(a, b, w))
         case 0x6C: try stringIO(input: true, 1)
         case 0x6D: try stringIO(input: true, w)
         case 0x6E: try stringIO(input: false, 1)
         case 0x6F: try stringIO(input: false, w)
-        case 0x70...0x7F:
-            let d = signExtend8(try fetch8())
-            if condition(op & 0xF) { jumpRelative(d) }
-        case 0x80, 0x82:
-            try decodeModRM()
-            let sub = UInt32(regField)
-            let r = alu(sub, try readRM(1), try fetch8(), 1)
-            if sub != 7 { try writeRM(1, r) }
-        case 0x81, 0x83:
-            try decodeModRM()
-            let sub = UInt32(regField)
-            let a = try readRM(w)
-            let b = op == 0x81 ? try fetchImm(w) : signExtend8(try fetch8())
-            let r = alu(sub, a, b, w)
-            if sub != 7 { try writeRM(w, r) }
-        case 0x84:
-            try decodeModRM()
-            _ = alu(4, try readRM(1), reg(regField, 1), 1)
-        case 0x85:
-            try decodeModRM()
-            _ = alu(4, try readRM(w), reg(regField, w), w)
-        case 0x86:
-            try decodeModRM()
-            let a = try readRM(1)
-            try writeRM(1, reg(regField, 1))
-            setReg8(regField, a)
-        case 0x87:
-            try decodeModRM()
-            let a = try readRM(w)
-            try writeRM(w, reg(regField, w))
-            setReg(regField, w, a)
-        case 0x88:
-            try decodeModRM()
-            try writeRM(1, reg(regField, 1))
-        case 0x89:
-            try decodeModRM()
-            try writeRM(w, reg(regField, w))
-        case 0x8A:
-            try decodeModRM()
-            setReg8(regField, try readRM(1))
-        case 0x8B:
-            try decodeModRM()
-            setReg(regField, w, try readRM(w))
         case 0x8C:
             try decodeModRM()
             if regField > 5 { throw Fault.ud }
             let v = UInt32(seg[regField].selector)
             try writeRM(rmIsReg ? w : 2, v)
-        case 0x8D:
-            try decodeModRM()
-            if rmIsReg { throw Fault.ud }
-            setReg(regField, w, s.pointee.eaOffset)
         case 0x8E:
             try decodeModRM()
             let r = regField
@@ -209,8 +320,6 @@ extension Interpreter {
                 adjustSP(-w)
                 throw error
             }
-        case 0x90:
-            if s.pointee.rep == 0xF3 { s.pointee.stop = true } // PAUSE: end the slice early
         case 0x91...0x97:
             let i = Int(op & 7)
             let a = reg(i, w)
@@ -251,33 +360,12 @@ extension Interpreter {
         case 0xA5: try movs(w)
         case 0xA6: try cmps(1)
         case 0xA7: try cmps(w)
-        case 0xA8: _ = alu(4, gpr[0] & 0xFF, try fetch8(), 1)
-        case 0xA9: _ = alu(4, reg(0, w), try fetchImm(w), w)
         case 0xAA: try stos(1)
         case 0xAB: try stos(w)
         case 0xAC: try lods(1)
         case 0xAD: try lods(w)
         case 0xAE: try scas(1)
         case 0xAF: try scas(w)
-        case 0xB0...0xB7: setReg8(Int(op & 7), try fetch8())
-        case 0xB8...0xBF: setReg(Int(op & 7), w, try fetchImm(w))
-        case 0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3:
-            let width = op & 1 == 0 ? 1 : w
-            try decodeModRM()
-            let sub = UInt32(regField)
-            let v = try readRM(width)
-            let count: UInt32
-            switch op {
-            case 0xC0, 0xC1: count = try fetch8() & 31
-            case 0xD0, 0xD1: count = 1
-            default: count = gpr[1] & 31
-            }
-            try writeRM(width, shift(sub, v, count, width))
-        case 0xC2, 0xC3:
-            let n = op == 0xC2 ? try fetch16() : 0
-            let target = try pop(w)
-            adjustSP(Int(n))
-            s.pointee.eip = target
         case 0xC4, 0xC5:
             try decodeModRM()
             if rmIsReg { throw Fault.ud }
@@ -285,20 +373,7 @@ extension Interpreter {
             let sel = try readEA(UInt32(w), 2)
             try loadSegment(op == 0xC4 ? SegReg.es : SegReg.ds, UInt16(sel))
             setReg(regField, w, off)
-        case 0xC6:
-            try decodeModRM()
-            if regField != 0 { throw Fault.ud }
-            try writeRM(1, try fetch8())
-        case 0xC7:
-            try decodeModRM()
-            if regField != 0 { throw Fault.ud }
-            try writeRM(w, try fetchImm(w))
         case 0xC8: try enter(w)
-        case 0xC9:
-            let bp = s.pointee.stack32 ? gpr[5] : gpr[5] & 0xFFFF
-            let v = try read(SegReg.ss, bp, w)
-            if s.pointee.stack32 { gpr[4] = bp &+ UInt32(w) } else { setReg16(4, bp &+ UInt32(w)) }
-            setReg(5, w, v)
         case 0xCA, 0xCB:
             let n = op == 0xCA ? try fetch16() : 0
             try farReturn(w, n)
@@ -331,35 +406,16 @@ extension Interpreter {
             try portOut(port, op == 0xE6 ? 1 : w)
         case 0xEC, 0xED: try portIn(UInt16(truncatingIfNeeded: gpr[2]), op == 0xEC ? 1 : w)
         case 0xEE, 0xEF: try portOut(UInt16(truncatingIfNeeded: gpr[2]), op == 0xEE ? 1 : w)
-        case 0xE8:
-            let d = try fetchImm(w)
-            try push(s.pointee.eip, w)
-            jumpRelative(d)
-        case 0xE9: jumpRelative(try fetchImm(w))
         case 0xEA:
             let off = try fetchImm(w)
             let sel = try fetch16()
             try farJump(UInt16(sel), off)
-        case 0xEB: jumpRelative(signExtend8(try fetch8()))
         case 0xF1: throw Fault(vector: 1, kind: .trap)
         case 0xF4:
             if s.pointee.protected && s.pointee.cpl != 0 { throw Fault.gp() }
             s.pointee.halted = true
             s.pointee.stop = true
         case 0xF5: setFlag(Flag.CF, !cf())
-        case 0xF6, 0xF7:
-            let width = op == 0xF6 ? 1 : w
-            try decodeModRM()
-            let sub = UInt32(regField)
-            let v = try readRM(width)
-            switch sub {
-            case 0, 1: _ = alu(4, v, try fetchImm(width), width)
-            case 2: try writeRM(width, ~v & Interpreter.mask(width))
-            case 3:
-                let r = alu(5, 0, v, width)
-                try writeRM(width, r)
-            default: try mulDiv(sub, v, width)
-            }
         case 0xF8: setFlag(Flag.CF, false)
         case 0xF9: setFlag(Flag.CF, true)
         case 0xFA:
@@ -374,14 +430,6 @@ extension Interpreter {
             }
         case 0xFC: s.pointee.flags &= ~Flag.DF
         case 0xFD: s.pointee.flags |= Flag.DF
-        case 0xFE:
-            try decodeModRM()
-            switch regField {
-            case 0: try writeRM(1, incDec(try readRM(1), false, 1))
-            case 1: try writeRM(1, incDec(try readRM(1), true, 1))
-            default: throw Fault.ud
-            }
-        case 0xFF: try groupFF(w)
         default:
             throw Fault.ud
         }

@@ -84,27 +84,27 @@ extension Interpreter {
         return UInt8(truncatingIfNeeded: s.lazyRes).nonzeroBitCount & 1 == 0
     }
 
-    func af() -> Bool {
-        let s = state.pointee
-        switch s.lazyOp {
-        case LazyOp.none: return s.flags & Flag.AF != 0
-        case LazyOp.logic: return false
-        default: return (s.lazyDst ^ s.lazySrc ^ s.lazyRes) & 0x10 != 0
-        }
-    }
-
-    /// EFLAGS with the arithmetic flags materialised.
+    /// EFLAGS with the arithmetic flags materialised: one switch over the lazy kind rather
+    /// than one per flag (ROL/ROR and PUSHF read this often).
     func flagsValue() -> UInt32 {
-        let s = state
-        if s.pointee.lazyOp == LazyOp.none { return s.pointee.flags }
-        var f = s.pointee.flags & ~Flag.arith
-        if cf() { f |= Flag.CF }
-        if pf() { f |= Flag.PF }
-        if af() { f |= Flag.AF }
-        if zf() { f |= Flag.ZF }
-        if sf() { f |= Flag.SF }
-        if of() { f |= Flag.OF }
-        return f
+        let s = state.pointee
+        let op = s.lazyOp
+        if op == LazyOp.none { return s.flags }
+        let (d, src, r) = (s.lazyDst, s.lazySrc, s.lazyRes)
+        let f = (s.flags & ~Flag.arith) | szp(r, s.lazyWidth)
+        if op == LazyOp.logic { return f }
+        let sign = Interpreter.sign(s.lazyWidth)
+        let carry: Bool
+        let overflow: UInt32
+        switch op {
+        case LazyOp.add: carry = r < d; overflow = (d ^ r) & (src ^ r)
+        case LazyOp.adc: carry = r <= d; overflow = (d ^ r) & (src ^ r)
+        case LazyOp.sub: carry = d < src; overflow = (d ^ src) & (d ^ r)
+        case LazyOp.sbb: carry = d <= src; overflow = (d ^ src) & (d ^ r)
+        case LazyOp.inc: carry = s.flags & Flag.CF != 0; overflow = (d ^ r) & (src ^ r)
+        default: carry = s.flags & Flag.CF != 0; overflow = (d ^ src) & (d ^ r) // dec
+        }
+        return f | ((d ^ src ^ r) & Flag.AF) | (carry ? Flag.CF : 0) | (overflow & sign != 0 ? Flag.OF : 0)
     }
 
     /// Materialises the lazy flags into `flags`.

@@ -246,14 +246,17 @@ extension Interpreter {
 
     // MARK: Instruction fetch
 
+    // The fast paths below read `fetchPtr` unchecked: fetchSlow sets a non-zero `fetchLen` only
+    // together with a non-nil `fetchPtr`; everything else only sets `fetchLen` to 0.
+
     @inline(__always)
     func fetch8() throws(Fault) -> UInt32 {
         let s = state
         let e = s.pointee.eip
         let d = e &- s.pointee.fetchLo
-        if _fastPath(d < s.pointee.fetchLen), let host = s.pointee.fetchPtr {
+        if _fastPath(d < s.pointee.fetchLen) {
             s.pointee.eip = e &+ 1
-            return UInt32(host.load(fromByteOffset: Int(d), as: UInt8.self))
+            return UInt32(s.pointee.fetchPtr.unsafelyUnwrapped.load(fromByteOffset: Int(d), as: UInt8.self))
         }
         return try fetchSlow()
     }
@@ -263,9 +266,9 @@ extension Interpreter {
         let s = state
         let e = s.pointee.eip
         let d = e &- s.pointee.fetchLo
-        if _fastPath(d &+ 1 < s.pointee.fetchLen && d < 0xFFFF_0000), let host = s.pointee.fetchPtr {
+        if _fastPath(UInt64(d) &+ 1 < UInt64(s.pointee.fetchLen)) {
             s.pointee.eip = e &+ 2
-            return UInt32(host.loadUnaligned(fromByteOffset: Int(d), as: UInt16.self))
+            return UInt32(s.pointee.fetchPtr.unsafelyUnwrapped.loadUnaligned(fromByteOffset: Int(d), as: UInt16.self))
         }
         let lo = try fetch8()
         return lo | (try fetch8() << 8)
@@ -276,9 +279,9 @@ extension Interpreter {
         let s = state
         let e = s.pointee.eip
         let d = e &- s.pointee.fetchLo
-        if _fastPath(d &+ 3 < s.pointee.fetchLen && d < 0xFFFF_0000), let host = s.pointee.fetchPtr {
+        if _fastPath(UInt64(d) &+ 3 < UInt64(s.pointee.fetchLen)) {
             s.pointee.eip = e &+ 4
-            return host.loadUnaligned(fromByteOffset: Int(d), as: UInt32.self)
+            return s.pointee.fetchPtr.unsafelyUnwrapped.loadUnaligned(fromByteOffset: Int(d), as: UInt32.self)
         }
         let lo = try fetch16()
         return lo | (try fetch16() << 16)

@@ -48,8 +48,21 @@ extension Interpreter {
 
     func decodeAddress(_ modrm: UInt32) throws(Fault) {
         let s = state
-        let mod = modrm >> 6
         let rm = Int(modrm & 7)
+        // The common 32-bit forms first: [reg], [reg+disp8], [reg+disp32] (no SIB, not disp32 alone).
+        if _fastPath(s.pointee.addrsize32 && rm != 4 && modrm & 0xC7 != 0x05) {
+            var off = gpr[rm]
+            if modrm >= 0x80 {
+                off &+= try fetch32()
+            } else if modrm >= 0x40 {
+                off &+= signExtend8(try fetch8())
+            }
+            s.pointee.eaOffset = off
+            let o = s.pointee.segOverride
+            s.pointee.eaSeg = o >= 0 ? o : (rm == 5 ? SegReg.ss : SegReg.ds)
+            return
+        }
+        let mod = modrm >> 6
         var sg = SegReg.ds
         var off: UInt32
         if !s.pointee.addrsize32 {
@@ -82,11 +95,8 @@ extension Interpreter {
                     if base == 4 || base == 5 { sg = SegReg.ss }
                 }
                 if index != 4 { off &+= gpr[index] << (sib >> 6) }
-            } else if rm == 5 && mod == 0 {
-                off = try fetch32()
             } else {
-                off = gpr[rm]
-                if rm == 5 { sg = SegReg.ss }
+                off = try fetch32() // disp32 alone (mod 00, r/m 101); the rest took the fast path
             }
             if mod == 1 {
                 off &+= UInt32(bitPattern: Int32(Int8(truncatingIfNeeded: try fetch8())))
