@@ -40,14 +40,15 @@ extension Interpreter {
 
     @inline(never)
     func readLinearSlow(_ lin: UInt32, _ width: Int) throws(Fault) -> UInt32 {
-        if state.pointee.checkedAccess { return try readLinearChecked(lin, width) }
+        let checked = state.pointee.checkedAccess
+        if checked { try checkDataAccess(lin, width, write: false) }
         if Int(lin & 0xFFF) > 4096 - width {
             var v: UInt32 = 0
             for k in 0..<width { v |= try readLinear(lin &+ UInt32(k), 1) << UInt32(8 * k) }
             return v
         }
         let phys = try translate(lin, write: false) & memory.a20Mask
-        if let host = memory.readPages[Int(phys >> 12)] {
+        if !checked, let host = memory.readPages[Int(phys >> 12)] {
             let i = Int(lin >> 12) & (SoftTLB.entries - 1)
             tlb.readTag[i] = lin >> 12
             tlb.readPtr[i] = host
@@ -58,7 +59,8 @@ extension Interpreter {
 
     @inline(never)
     func writeLinearSlow(_ lin: UInt32, _ width: Int, _ value: UInt32) throws(Fault) {
-        if state.pointee.checkedAccess { return try writeLinearChecked(lin, width, value) }
+        let checked = state.pointee.checkedAccess
+        if checked { try checkDataAccess(lin, width, write: true) }
         if Int(lin & 0xFFF) > 4096 - width {
             // Check both pages before writing anything, so a #PF leaves memory untouched.
             _ = try translate(lin, write: true)
@@ -68,7 +70,7 @@ extension Interpreter {
         }
         let phys = try translate(lin, write: true) & memory.a20Mask
         let page = phys >> 12
-        if let host = memory.writePages[Int(page)], !memory.isCodePage(page) {
+        if !checked, let host = memory.writePages[Int(page)], !memory.isCodePage(page) {
             let i = Int(lin >> 12) & (SoftTLB.entries - 1)
             tlb.writeTag[i] = lin >> 12
             tlb.writePtr[i] = host
@@ -81,33 +83,10 @@ extension Interpreter {
 
     // MARK: Checked accesses (#AC, data breakpoints)
 
-    /// Accesses while alignment checks or data breakpoints are on: checked, then done without
-    /// filling the TLB. Operands wider than a dword, such as x87 doubles, are checked per dword.
-    @inline(never)
-    private func readLinearChecked(_ lin: UInt32, _ width: Int) throws(Fault) -> UInt32 {
-        try checkAccess(lin, width, write: false)
-        if Int(lin & 0xFFF) > 4096 - width {
-            var v: UInt32 = 0
-            for k in 0..<width { v |= memory.read(try translate(lin &+ UInt32(k), write: false) & memory.a20Mask, width: 1) << UInt32(8 * k) }
-            return v
-        }
-        return memory.read(try translate(lin, write: false) & memory.a20Mask, width: width)
-    }
-
-    @inline(never)
-    private func writeLinearChecked(_ lin: UInt32, _ width: Int, _ value: UInt32) throws(Fault) {
-        try checkAccess(lin, width, write: true)
-        if Int(lin & 0xFFF) > 4096 - width {
-            _ = try translate(lin, write: true)
-            _ = try translate(lin &+ UInt32(width - 1), write: true)
-            for k in 0..<width { memory.write(try translate(lin &+ UInt32(k), write: true) & memory.a20Mask, width: 1, value: value >> UInt32(8 * k)) }
-        } else {
-            memory.write(try translate(lin, write: true) & memory.a20Mask, width: width, value: value)
-        }
-        state.pointee.irqCheck = true // MMIO may have changed an interrupt line
-    }
-
-    private func checkAccess(_ lin: UInt32, _ width: Int, write: Bool) throws(Fault) {
+    /// While alignment checks or data breakpoints are on, the slow paths above check every access
+    /// here and leave the TLB empty, so that the next access comes back. Operands wider than a
+    /// dword, such as x87 doubles, are checked per dword.
+    private func checkDataAccess(_ lin: UInt32, _ width: Int, write: Bool) throws(Fault) {
         if state.pointee.alignmentCheck && lin & UInt32(width - 1) != 0 {
             throw Fault(vector: 17, errorCode: 0, hasErrorCode: true)
         }
