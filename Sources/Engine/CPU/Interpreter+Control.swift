@@ -143,8 +143,7 @@ extension Interpreter {
         if rpl < cpl { throw Fault.gp(code) }
         let (low, high) = try descriptor(sel)
         let d = SegmentCache(selector: sel, low: low, high: high)
-        if d.isSystem || !d.isCode { throw Fault.gp(code) }
-        if d.attr & 4 != 0 ? d.dpl > rpl : d.dpl != rpl { throw Fault.gp(code) }
+        if !d.fitsCode(rpl: rpl) { throw Fault.gp(code) }
         if !d.present { throw Fault.np(code) }
         return (low, high)
     }

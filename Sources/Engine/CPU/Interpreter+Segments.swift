@@ -85,7 +85,6 @@ extension Interpreter {
             if sg == SegReg.ss { stackSwitchShadow() }
             return
         }
-        let rpl = Int(sel & 3)
         let code = UInt32(sel & 0xFFFC)
         if sel & 0xFFFC == 0 {
             if sg == SegReg.ss { throw Fault.gp(0) }
@@ -96,13 +95,10 @@ extension Interpreter {
         let c = SegmentCache(selector: sel, low: low, high: high)
         let cpl = s.pointee.cpl
         if sg == SegReg.ss {
-            // Writable data, RPL = DPL = CPL.
-            if c.isSystem || c.isCode || c.attr & 2 == 0 || rpl != cpl || c.dpl != cpl { throw Fault.gp(code) }
+            if !c.fitsStack(cpl: cpl) { throw Fault.gp(code) }
             if !c.present { throw Fault.ss(code) }
         } else {
-            if c.isSystem || (c.isCode && c.attr & 2 == 0) { throw Fault.gp(code) }
-            let conformingCode = c.isCode && c.attr & 4 != 0
-            if !conformingCode && (c.dpl < cpl || c.dpl < rpl) { throw Fault.gp(code) }
+            if !c.fitsDataRegister(cpl: cpl) { throw Fault.gp(code) }
             if !c.present { throw Fault.np(code) }
         }
         try markAccessed(sel, high)
@@ -147,8 +143,7 @@ extension Interpreter {
         let cpl = state.pointee.cpl
         for sg in [SegReg.es, SegReg.ds, SegReg.fs, SegReg.gs] {
             let c = seg[sg]
-            let conformingCode = c.isCode && c.attr & 4 != 0
-            if !conformingCode && c.dpl < cpl {
+            if !c.isConformingCode && c.dpl < cpl {
                 seg[sg] = .null(0)
             }
         }
@@ -161,7 +156,7 @@ extension Interpreter {
         if code == 0 { throw invalid(0) }
         let (low, high) = try descriptor(sel)
         let c = SegmentCache(selector: sel, low: low, high: high)
-        if c.isSystem || c.isCode || c.attr & 2 == 0 || Int(sel & 3) != cpl || c.dpl != cpl { throw invalid(code) }
+        if !c.fitsStack(cpl: cpl) { throw invalid(code) }
         if !c.present { throw Fault.ss(code) }
         try markAccessed(sel, high)
         seg[SegReg.ss] = c

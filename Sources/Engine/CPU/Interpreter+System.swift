@@ -44,9 +44,7 @@ extension Interpreter {
             var ok = false
             if sel & 0xFFFC != 0, let (low, high) = try? descriptor(sel) {
                 let d = SegmentCache(selector: sel, low: low, high: high)
-                let conforming = d.isCode && d.attr & 4 != 0
-                let visible = conforming || (d.dpl >= s.pointee.cpl && d.dpl >= Int(sel & 3))
-                if !d.isSystem && visible {
+                if !d.isSystem && d.visible(cpl: s.pointee.cpl) {
                     ok = regField == 4 ? (!d.isCode || d.attr & 2 != 0) : (!d.isCode && d.attr & 2 != 0)
                 }
             }
@@ -98,8 +96,7 @@ extension Interpreter {
             return
         }
         let d = SegmentCache(selector: sel, low: low, high: high)
-        let conforming = d.isCode && d.attr & 4 != 0
-        var valid = conforming || (d.dpl >= s.pointee.cpl && d.dpl >= Int(sel & 3))
+        var valid = d.visible(cpl: s.pointee.cpl)
         if d.isSystem {
             let allowed: Set<Int> = lsl ? [1, 2, 3, 9, 0xB] : [1, 2, 3, 4, 5, 9, 0xB, 0xC]
             valid = valid && allowed.contains(d.type)

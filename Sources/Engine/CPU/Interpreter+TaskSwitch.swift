@@ -217,19 +217,12 @@ extension Interpreter {
         let (low, high) = try taskLoadDescriptor(sel)
         let d = SegmentCache(selector: sel, low: low, high: high)
         let cpl = state.pointee.cpl
-        let rpl = Int(sel & 3)
-        if d.isSystem { throw Fault.ts(code) }
-        switch sg {
-        case SegReg.cs:
-            if !d.isCode { throw Fault.ts(code) }
-            if d.attr & 4 != 0 ? d.dpl > rpl : d.dpl != rpl { throw Fault.ts(code) }
-        case SegReg.ss:
-            if d.isCode || d.attr & 2 == 0 || d.dpl != cpl || rpl != cpl { throw Fault.ts(code) }
-        default:
-            if d.isCode && d.attr & 2 == 0 { throw Fault.ts(code) }
-            let conformingCode = d.isCode && d.attr & 4 != 0
-            if !conformingCode && (d.dpl < cpl || d.dpl < rpl) { throw Fault.ts(code) }
+        let fits = switch sg {
+        case SegReg.cs: d.fitsCode(rpl: Int(sel & 3))
+        case SegReg.ss: d.fitsStack(cpl: cpl)
+        default: d.fitsDataRegister(cpl: cpl)
         }
+        if !fits { throw Fault.ts(code) }
         if !d.present { throw sg == SegReg.ss ? Fault.ss(code) : Fault.np(code) }
         try markAccessed(sel, high)
         seg[sg] = d

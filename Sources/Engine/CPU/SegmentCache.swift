@@ -33,6 +33,30 @@ struct SegmentCache {
     var present: Bool { attr & 0x80 != 0 }
     var isSystem: Bool { attr & 0x10 == 0 }
     var isCode: Bool { attr & 0x18 == 0x18 }
+    var isConformingCode: Bool { isCode && attr & 4 != 0 }
+
+    // The rights a descriptor needs for each use (presence is checked apart: it has its own fault).
+
+    /// SS at `cpl`: writable data, its selector's RPL and its DPL both equal to CPL.
+    func fitsStack(cpl: Int) -> Bool {
+        !isSystem && !isCode && attr & 2 != 0 && Int(selector & 3) == cpl && dpl == cpl
+    }
+
+    /// Accessible from `cpl` through this selector: DPL >= CPL and >= RPL, or conforming code
+    /// (also what LAR, LSL, VERR and VERW test).
+    func visible(cpl: Int) -> Bool {
+        isConformingCode || (dpl >= cpl && dpl >= Int(selector & 3))
+    }
+
+    /// DS, ES, FS or GS at `cpl`: visible data or readable code.
+    func fitsDataRegister(cpl: Int) -> Bool {
+        !isSystem && (!isCode || attr & 2 != 0) && visible(cpl: cpl)
+    }
+
+    /// CS for a return or task switch to privilege `rpl`: code, DPL == RPL (conforming: DPL <= RPL).
+    func fitsCode(rpl: Int) -> Bool {
+        !isSystem && isCode && (isConformingCode ? dpl <= rpl : dpl == rpl)
+    }
     var type: Int { Int(attr & 0xF) }
 
     /// Decodes an 8-byte descriptor given as its low and high dwords.
