@@ -51,7 +51,7 @@ extension Interpreter {
         let s = state
         if singleStepArmed || dataBreakpointHits != 0 {
             if singleStepArmed { debugRegisters[6] |= DR6.singleStep }
-            if dataBreakpointHits != 0 { debugRegisters[6] = (debugRegisters[6] & ~0xF) | UInt32(dataBreakpointHits) }
+            if dataBreakpointHits != 0 { reportBreakpoints(dataBreakpointHits) }
             singleStepArmed = false
             dataBreakpointHits = 0
             return Fault(vector: 1, kind: .trap)
@@ -60,15 +60,20 @@ extension Interpreter {
             s.pointee.flags &= ~Flag.RF // RF covers this one instruction
         } else if executionBreakpoints != 0 {
             let here = seg[SegReg.cs].base &+ s.pointee.eip
-            var hits: UInt32 = 0
-            for i in 0..<4 where executionBreakpoints & (1 << UInt8(i)) != 0 && debugRegisters[i] == here { hits |= 1 << UInt32(i) }
+            var hits: UInt8 = 0
+            for i in 0..<4 where executionBreakpoints & (1 << UInt8(i)) != 0 && debugRegisters[i] == here { hits |= 1 << UInt8(i) }
             if hits != 0 {
-                debugRegisters[6] = (debugRegisters[6] & ~0xF) | hits
+                reportBreakpoints(hits)
                 return Fault(vector: 1, kind: .trap) // a fault before the instruction: EIP stays on it
             }
         }
         singleStepArmed = s.pointee.flags & Flag.TF != 0
         return nil
+    }
+
+    /// DR6.B0-B3: the breakpoints that fired this time.
+    private func reportBreakpoints(_ hits: UInt8) {
+        debugRegisters[6] = (debugRegisters[6] & ~0xF) | UInt32(hits)
     }
 
     /// A data access to [lin, lin + width): records the data breakpoints it touches, for a #DB
