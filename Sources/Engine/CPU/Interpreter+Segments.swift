@@ -42,7 +42,9 @@ extension Interpreter {
     }
 
     /// The descriptor `sel` names, as (low, high) dwords; #GP(sel) beyond the table limit.
-    func descriptor(_ sel: UInt16) throws(Fault) -> (UInt32, UInt32) {
+    /// `outside` is the fault for a selector beyond its table (given the selector's error
+    /// code): #GP, or #TS while a task switch loads the new task's selectors.
+    func descriptor(_ sel: UInt16, outside: (UInt32) -> Fault = Fault.gp) throws(Fault) -> (UInt32, UInt32) {
         let s = state
         let index = UInt32(sel & 0xFFF8)
         let base: UInt32
@@ -50,21 +52,25 @@ extension Interpreter {
         if sel & 4 != 0 {
             base = s.pointee.ldtr.base
             limit = s.pointee.ldtr.present ? s.pointee.ldtr.limit : 0
-            if !s.pointee.ldtr.present { throw Fault.gp(UInt32(sel & 0xFFFC)) }
+            if !s.pointee.ldtr.present { throw outside(UInt32(sel & 0xFFFC)) }
         } else {
             base = s.pointee.gdtBase
             limit = s.pointee.gdtLimit
         }
-        if index + 7 > limit { throw Fault.gp(UInt32(sel & 0xFFFC)) }
+        if index + 7 > limit { throw outside(UInt32(sel & 0xFFFC)) }
         return (try readSystem(base &+ index, 4), try readSystem(base &+ index &+ 4, 4))
+    }
+
+    /// Where byte 5 (type, S, DPL, P) of the descriptor `sel` names sits.
+    func accessByteAddress(_ sel: UInt16) -> UInt32 {
+        (sel & 4 != 0 ? state.pointee.ldtr.base : state.pointee.gdtBase) &+ UInt32(sel & 0xFFF8) &+ 5
     }
 
     /// Sets the accessed bit of a segment descriptor (guests such as Linux rely on it only
     /// for statistics, but writing it keeps GDTs in RAM honest).
     func markAccessed(_ sel: UInt16, _ high: UInt32) throws(Fault) {
         if high & 0x100 != 0 { return }
-        let base = sel & 4 != 0 ? state.pointee.ldtr.base : state.pointee.gdtBase
-        try writeSystem(base &+ UInt32(sel & 0xFFF8) &+ 5, 1, ((high >> 8) & 0xFF) | 1)
+        try writeSystem(accessByteAddress(sel), 1, ((high >> 8) & 0xFF) | 1)
     }
 
     /// MOV/POP/LxS to a data or stack segment register.

@@ -34,8 +34,7 @@ extension Interpreter {
             let d = SegmentCache(selector: sel, low: low, high: high)
             if !d.isSystem || (d.type != 1 && d.type != 9) { throw Fault.gp(UInt32(sel & 0xFFFC)) }
             if !d.present { throw Fault.np(UInt32(sel & 0xFFFC)) }
-            let base = sel & 4 != 0 ? s.pointee.ldtr.base : s.pointee.gdtBase
-            try writeSystem(base &+ UInt32(sel & 0xFFF8) &+ 5, 1, ((high >> 8) & 0xFF) | 2)
+            try writeSystem(accessByteAddress(sel), 1, ((high >> 8) & 0xFF) | 2) // busy
             var busy = d
             busy.attr |= 2
             s.pointee.tr = busy

@@ -27,16 +27,14 @@ extension Interpreter {
     func jumpOrCallTask(_ sel: UInt16, _ low: UInt32, _ high: UInt32, call: Bool) throws(Fault) {
         let d = SegmentCache(selector: sel, low: low, high: high)
         let code = UInt32(sel & 0xFFFC)
-        let cpl = state.pointee.cpl
+        if !d.visible(cpl: state.pointee.cpl) { throw Fault.gp(code) }
         switch d.type {
         case 0x5:
-            if d.dpl < cpl || d.dpl < Int(sel & 3) { throw Fault.gp(code) }
             if !d.present { throw Fault.np(code) }
             let tss = UInt16(truncatingIfNeeded: low >> 16)
             let (tl, th) = try taskDescriptor(tss, busy: false, ext: 0, invalid: Fault.gp)
             try switchTask(tss, tl, th, source: call ? .call : .jump)
         case 0x1, 0x9:
-            if d.dpl < cpl || d.dpl < Int(sel & 3) { throw Fault.gp(code) }
             if sel & 4 != 0 { throw Fault.gp(code) }
             if !d.present { throw Fault.np(code) }
             try switchTask(sel, low, high, source: call ? .call : .jump)
@@ -64,10 +62,8 @@ extension Interpreter {
     private func taskDescriptor(_ sel: UInt16, busy: Bool, ext: UInt32,
                                 invalid: (UInt32) -> Fault) throws(Fault) -> (UInt32, UInt32) {
         let code = UInt32(sel & 0xFFFC) | ext
-        let index = UInt32(sel & 0xFFF8)
-        if sel & 4 != 0 || index + 7 > state.pointee.gdtLimit { throw invalid(code) }
-        let low = try readSystem(state.pointee.gdtBase &+ index, 4)
-        let high = try readSystem(state.pointee.gdtBase &+ index &+ 4, 4)
+        if sel & 4 != 0 { throw invalid(code) }
+        let (low, high) = try descriptor(sel) { invalid($0 | ext) }
         let d = SegmentCache(selector: sel, low: low, high: high)
         let isTSS = d.isSystem && d.type & 5 == 1 // 16- or 32-bit, available or busy
         if !isTSS || (d.type & 2 != 0) != busy { throw invalid(code) }
@@ -75,8 +71,9 @@ extension Interpreter {
         return (low, high)
     }
 
+    /// Sets or clears the busy bit of a TSS descriptor as the GDT holds it now.
     private func setBusy(_ sel: UInt16, _ busy: Bool) throws(Fault) {
-        let at = state.pointee.gdtBase &+ UInt32(sel & 0xFFF8) &+ 5
+        let at = accessByteAddress(sel)
         let access = try readSystem(at, 1)
         try writeSystem(at, 1, busy ? access | 2 : access & ~2)
     }
@@ -182,7 +179,7 @@ extension Interpreter {
         let ldt = image.ldt
         if ldt & 4 != 0 { throw Fault.ts(UInt32(ldt & 0xFFFC)) }
         if ldt & 0xFFFC != 0 {
-            let (low, high) = try taskLoadDescriptor(ldt)
+            let (low, high) = try descriptor(ldt, outside: Fault.ts)
             let d = SegmentCache(selector: ldt, low: low, high: high)
             if !d.isSystem || d.type != 2 || !d.present { throw Fault.ts(UInt32(ldt & 0xFFFC)) }
             s.pointee.ldtr = d
@@ -199,22 +196,13 @@ extension Interpreter {
         updateModes()
     }
 
-    /// A descriptor read for a task switch: a selector beyond its table is #TS, not #GP.
-    private func taskLoadDescriptor(_ sel: UInt16) throws(Fault) -> (UInt32, UInt32) {
-        do {
-            return try descriptor(sel)
-        } catch {
-            throw error.vector == 13 ? Fault.ts(UInt32(sel & 0xFFFC)) : error
-        }
-    }
-
     private func loadTaskSegment(_ sg: Int, _ sel: UInt16) throws(Fault) {
         let code = UInt32(sel & 0xFFFC)
         if sel & 0xFFFC == 0 {
             if sg == SegReg.cs || sg == SegReg.ss { throw Fault.ts(code) }
             return // already null
         }
-        let (low, high) = try taskLoadDescriptor(sel)
+        let (low, high) = try descriptor(sel, outside: Fault.ts)
         let d = SegmentCache(selector: sel, low: low, high: high)
         let cpl = state.pointee.cpl
         let fits = switch sg {
