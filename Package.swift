@@ -29,12 +29,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Helpers several test targets share (seeded random numbers).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "TUITests", dependencies: ["TUI"]),
         .testTarget(name: "CLITests", dependencies: ["Engine"]),
-        .testTarget(name: "CPUTests", dependencies: ["Engine"]),
-        .testTarget(name: "DeviceTests", dependencies: ["Engine"]),
-        .testTarget(name: "StorageTests", dependencies: ["Engine"]),
+        .testTarget(name: "CPUTests", dependencies: ["Engine", "TestSupport"]),
+        .testTarget(name: "DeviceTests", dependencies: ["Engine", "TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["Engine", "TestSupport"]),
     ]
 )
 

@@ -1,26 +1,15 @@
+import TestSupport
 import Testing
 @testable import Engine
 
 /// Bad guest code: the guest gets exceptions, the host keeps control.
 @Suite struct BadInputTests {
-    /// A small deterministic generator, so a failure names a reproducible seed.
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Random bytes as code in real and in 32-bit protected mode: every run returns within its
     /// budget with a defined exit; instructions retire (faults are delivered, not looped on).
     @Test(arguments: 0..<24)
     func garbageCodeNeverTakesTheHostDown(seed: Int) throws {
         let memory = try MemoryMap(ramSize: 4 << 20)
-        var rng = SplitMix(state: UInt64(seed))
+        var rng = SeededRandom(seed: UInt64(seed))
         for a in stride(from: UInt32(0), to: 0x20_0000, by: 8) {
             let v = rng.next()
             memory.write(a, width: 4, value: UInt32(truncatingIfNeeded: v))

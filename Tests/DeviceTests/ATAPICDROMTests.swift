@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import Engine
 
@@ -212,7 +213,7 @@ final class ATAPIRig {
     /// with and without a disc): every one ends in a status phase, and the drive keeps working.
     @Test func randomPacketsNeverWedgeOrTrap() throws {
         let rig = try ATAPIRig()
-        var rng = SplitMix(seed: 0x5EED)
+        var rng = SeededRandom(seed: 0x5EED)
         let opcodes: [UInt8] = [0x00, 0x03, 0x12, 0x1B, 0x1E, 0x25, 0x28, 0x2B, 0x43, 0x46, 0x4A, 0x51, 0x5A, 0xA8, 0xBB, 0xBD, 0xBE, 0xAD]
         rig.memory.write(0x1000, width: 4, value: 0x10000)
         rig.memory.write(0x1004, width: 4, value: 0x8000_0000) // 64 KiB, last
@@ -240,18 +241,5 @@ final class ATAPIRig {
         rig.drive.insert(rig.disc)
         _ = rig.sense()
         #expect(rig.packet([0x28, 0, 0, 0, 0, 3, 0, 0, 1]).data == PatternDisc.sector(3))
-    }
-}
-
-/// A small deterministic generator, so a failing round can be replayed.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -15,19 +15,6 @@ final class ScratchDirectory {
     func file(_ name: String) -> String { path + "/" + name }
 }
 
-/// Deterministic pseudo-random numbers (SplitMix64), so a failing workload can be replayed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Runs a program to completion; returns exit status and combined output.
 @discardableResult
 func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
