@@ -287,26 +287,19 @@ import Testing
             cmp dword [0x300000], 0xABCD
             CHECK jne, 'g'
             jmp pass
-        pf:
-            pop dword [last_error]
+        pf:                                     ; #PF: note CR2, then the shared recovery
             push eax
             mov eax, cr2
             mov [last_cr2], eax
-            mov eax, [recover]
-            mov [esp + 4], eax
             pop eax
-            iretd
-        align 4
-        last_error: dd -1
+            jmp h14
+        \(Self.faultRecovery)
+        HANDLER 14, 1
         last_cr2: dd 0
-        recover: dd 0
         idt:
             times 14 dq 0
-            dw pf - $$ + 0x1000, 0x08, 0x8E00, 0
+            GATE pf, 0x8E00
         idt_end:
-        idtr:
-            dw idt_end - idt - 1
-            dd idt
         """)
     }
 
@@ -374,28 +367,21 @@ import Testing
             test ebx, ebx
             CHECK jnz, 'f'
             jmp pass
-        pf:
-            pop dword [last_error]
+        pf:                                     ; #PF: note CR2, then the shared recovery
             push eax
             mov eax, cr2
             mov [last_cr2], eax
-            mov eax, [recover]
-            mov [esp + 4], eax
             pop eax
-            iretd
-        align 4
-        last_error: dd -1
+            jmp h14
+        \(Self.faultRecovery)
+        HANDLER 14, 1
         last_cr2: dd 0
-        recover: dd 0
         idt:
             times 14 dq 0
-            dw pf - $$ + 0x1000, 0x08, 0xEE00, 0
+            GATE pf, 0xEE00
             times 0x30 - 15 dq 0
-            dw back0 - $$ + 0x1000, 0x08, 0xEE00, 0
+            GATE back0, 0xEE00
         idt_end:
-        idtr:
-            dw idt_end - idt - 1
-            dd idt
         """)
     }
 
@@ -436,27 +422,15 @@ import Testing
         bad_ring:
             mov al, 'r'
             jmp fail
-        gp:
-            add esp, 4
-            mov dword [last_vector], 13
-            push eax
-            mov eax, [recover]
-            mov [esp + 4], eax
-            pop eax
-            iretd
-        align 4
-        last_vector: dd -1
-        recover: dd 0
+        \(Self.faultRecovery)
+        HANDLER 13, 1
         idt:
             times 13 dq 0
-            dw gp - $$ + 0x1000, 0x08, 0x8E00, 0
+            GATE h13, 0x8E00
             times 0x80 - 14 dq 0
-            dw syscall - $$ + 0x1000, 0x08, 0xEE00, 0
-            dw bad_ring - $$ + 0x1000, 0x08, 0xEE00, 0
+            GATE syscall, 0xEE00
+            GATE bad_ring, 0xEE00
         idt_end:
-        idtr:
-            dw idt_end - idt - 1
-            dd idt
         """)
     }
 
