@@ -88,7 +88,7 @@ fi
 
 # 2. Raw hard disk on IDE: booted as drive 0x80.
 f=$FAILS
-run "$disk_cfg" --serial stdio --until-text "Hello from disk" --timeout 30
+run "$disk_cfg" --serial stdio --until-text "Hello from disk, DL=80" --timeout 30
 if [ $RC -ne 0 ]; then fail "disk boot: status $RC: $ERR"; else
     has "$OUT" "Booting from Hard Disk..." || fail "disk: no 'Booting from Hard Disk...'"
     has "$OUT" "Hello from disk, DL=80" || fail "disk: boot sector line missing"
