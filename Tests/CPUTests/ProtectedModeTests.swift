@@ -89,7 +89,8 @@ import Testing
     """
 
     /// Exception handlers that record the vector (and error code) and resume at [recover]:
-    /// `HANDLER vector, has-error-code` defines h<vector>, `GATE handler, type` is an IDT entry;
+    /// `HANDLER vector, has-error-code` defines h<vector> (`PF_HANDLER` a #PF one that also keeps
+    /// CR2), `GATE handler, type` is an IDT entry;
     /// the guest lays out its IDT between `idt:` and `idt_end:`, `idtr` points at it.
     static let faultRecovery = """
         %macro HANDLER 2
@@ -108,6 +109,16 @@ import Testing
         last_vector: dd -1
         last_error: dd -1
         recover: dd 0
+        %macro PF_HANDLER 0                     ; pf: HANDLER 14 that also notes CR2 in last_cr2
+        pf:
+            push eax
+            mov eax, cr2
+            mov [last_cr2], eax
+            pop eax
+            jmp h14
+        HANDLER 14, 1
+        last_cr2: dd 0
+        %endmacro
         %macro GATE 2
             dw %1 - $$ + 0x1000, 0x08, %2, 0
         %endmacro
@@ -287,15 +298,8 @@ import Testing
             cmp dword [0x300000], 0xABCD
             CHECK jne, 'g'
             jmp pass
-        pf:                                     ; #PF: note CR2, then the shared recovery
-            push eax
-            mov eax, cr2
-            mov [last_cr2], eax
-            pop eax
-            jmp h14
         \(Self.faultRecovery)
-        HANDLER 14, 1
-        last_cr2: dd 0
+        PF_HANDLER
         idt:
             times 14 dq 0
             GATE pf, 0x8E00
@@ -367,15 +371,8 @@ import Testing
             test ebx, ebx
             CHECK jnz, 'f'
             jmp pass
-        pf:                                     ; #PF: note CR2, then the shared recovery
-            push eax
-            mov eax, cr2
-            mov [last_cr2], eax
-            pop eax
-            jmp h14
         \(Self.faultRecovery)
-        HANDLER 14, 1
-        last_cr2: dd 0
+        PF_HANDLER
         idt:
             times 14 dq 0
             GATE pf, 0xEE00
