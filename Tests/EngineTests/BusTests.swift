@@ -57,3 +57,30 @@ final class ConstantMMIO: MMIODevice {
     memory.write(0xF0010, width: 1, value: 0)
     #expect(memory.read(0xF0010, width: 1) == 0x5A)
 }
+
+@Test func dmaCopiesWholeRangesAndRefusesRangesOutsideRAM() throws {
+    let memory = try MemoryMap(ramSize: 1 << 20)
+    let pattern: [UInt8] = (0..<6000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+    // Across a page boundary, in one call.
+    try pattern.withUnsafeBytes { try memory.dmaWrite(0x1F00, from: $0) }
+    var back = [UInt8](repeating: 0, count: pattern.count)
+    try back.withUnsafeMutableBytes { try memory.dmaRead(0x1F00, into: $0) }
+    #expect(back == pattern)
+    try memory.dmaWrite(0x8000, value: UInt32(0xCAFE_F00D))
+    #expect(try memory.dmaRead(0x8000, as: UInt32.self) == 0xCAFE_F00D)
+
+    // Leaving RAM at the end, above 4 GiB, wrapping, or onto an MMIO page: an error, nothing written.
+    memory.mapMMIO(from: 0x9_0000, size: 4096, device: ConstantMMIO())
+    let before = memory.read(0xF_FFFC, width: 4)
+    for (address, length) in [(UInt64(0xF_FFFC), 8), (0x1_0000_0000, 4), (0xFFFF_FFFF_FFFF_FFFC, 8), (0x8_FFFE, 4)] {
+        #expect(throws: DMAError.self) {
+            try [UInt8](repeating: 0x55, count: length).withUnsafeBytes { try memory.dmaWrite(address, from: $0) }
+        }
+    }
+    #expect(memory.read(0xF_FFFC, width: 4) == before)
+    #expect(memory.read(0x0, width: 4) == 0)  // nothing aliased into low RAM
+    // A read-only (ROM) page can be read by DMA but not written.
+    memory.setPages(from: 0xA_0000, size: 4096, readFrom: memory.ram + 0xA_0000, writeTo: nil)
+    #expect(memory.dmaCheck(0xA_0000, length: 16, write: false))
+    #expect(!memory.dmaCheck(0xA_0000, length: 16, write: true))
+}
