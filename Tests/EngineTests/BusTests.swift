@@ -84,3 +84,22 @@ final class ConstantMMIO: MMIODevice {
     #expect(memory.dmaCheck(0xA_0000, length: 16, write: false))
     #expect(!memory.dmaCheck(0xA_0000, length: 16, write: true))
 }
+
+@Test func hostRegionsFollowRAMROMAndMMIOMappings() throws {
+    final class Recorder: MemoryRegionListener {
+        var calls: [[GuestMemoryRegion]] = []
+        func memoryRegionsChanged(_ regions: [GuestMemoryRegion]) { calls.append(regions) }
+    }
+    let memory = try MemoryMap(ramSize: 1 << 20)
+    let recorder = Recorder()
+    memory.addRegionListener(recorder)
+    #expect(recorder.calls.last == [GuestMemoryRegion(guestPhysical: 0, size: 1 << 20, host: memory.ram, readOnly: false)])
+    // A VGA-like MMIO hole and a ROM-like read-only window split the RAM.
+    memory.mapMMIO(from: 0xA_0000, size: 0x2_0000, device: ConstantMMIO())
+    memory.setPages(from: 0xF_0000, size: 0x1_0000, readFrom: memory.ram + 0xF_0000, writeTo: nil)
+    let regions = try #require(recorder.calls.last)
+    #expect(regions.map(\.guestPhysical) == [0, 0xC_0000, 0xF_0000])
+    #expect(regions.map(\.size) == [0xA_0000, 0x3_0000, 0x1_0000])
+    #expect(regions.map(\.readOnly) == [false, false, true])
+    #expect(recorder.calls.count == 3)
+}

@@ -147,7 +147,45 @@ public final class MemoryMap {
 
     /// Bumped whenever a mapping changes, so a CPU's TLB of host pointers can flush.
     public private(set) var mappingGeneration: UInt64 = 0
-    private func noteMappingChanged() { mappingGeneration &+= 1 }
+    private var regionListeners: [MemoryRegionListener] = []
+
+    private func noteMappingChanged() {
+        mappingGeneration &+= 1
+        guard !regionListeners.isEmpty else { return }
+        let regions = hostRegions()
+        for listener in regionListeners { listener.memoryRegionsChanged(regions) }
+    }
+
+    /// Tells `listener` the host-backed regions now and after every mapping change (KVM's
+    /// memory slots follow them this way).
+    public func addRegionListener(_ listener: MemoryRegionListener) {
+        regionListeners.append(listener)
+        listener.memoryRegionsChanged(hostRegions())
+    }
+
+    /// The guest-physical ranges backed by host memory, coalesced from the page tables: RAM
+    /// (read/write), and read-only ranges (ROM, PAM-protected shadow RAM) where reads have a host
+    /// pointer and writes do not. MMIO and unassigned pages are absent.
+    public func hostRegions() -> [GuestMemoryRegion] {
+        var regions: [GuestMemoryRegion] = []
+        let size = UInt64(MemoryMap.pageSize)
+        for page in 0..<MemoryMap.pageCount {
+            guard let read = readPages[page] else { continue }
+            let write = writePages[page]
+            // A page whose writes go somewhere other than where reads come from (PAM write-only)
+            // is presented as RAM that is read-write, as QEMU does for PAM mode 2.
+            let readOnly = write == nil
+            let guest = UInt64(page) * size
+            if var last = regions.last, last.readOnly == readOnly,
+               last.guestPhysical + last.size == guest, last.host + Int(last.size) == read {
+                last.size += size
+                regions[regions.count - 1] = last
+            } else {
+                regions.append(GuestMemoryRegion(guestPhysical: guest, size: size, host: read, readOnly: readOnly))
+            }
+        }
+        return regions
+    }
 
     // MARK: Access (the general path; a CPU keeps its own inline fast path over the page tables)
 
