@@ -18,7 +18,8 @@ start=$(date +%s.%N)
     --until-text "vmtui-linux scenario smoke done" --timeout "$TIMEOUT" \
     </dev/null >"$VMTUI_HOME/serial" 2>"$VMTUI_HOME/err"
 status=$?
-tr -d '\r' <"$VMTUI_HOME/serial" >"$VMTUI_HOME/log"
+# COM1 lines, then the final screen (which repeats some of them, padded): one copy of each.
+tr -d '\r' <"$VMTUI_HOME/serial" | sed 's/ *$//' | awk '!seen[$0]++' >"$VMTUI_HOME/log"
 ready=$(grep -m1 "vmtui-linux ready" "$VMTUI_HOME/log")
 passes=$(grep -c "^PASS: " "$VMTUI_HOME/log")
 fails=$(grep "^FAIL: " "$VMTUI_HOME/log")
