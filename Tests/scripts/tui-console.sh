@@ -3,8 +3,8 @@
 # Backspace, F-keys, Ctrl and Alt), pause and resume, the COM1 view, resizing while it runs,
 # changing the CD, a second VM running alongside, power off, and a triple-faulting guest the TUI survives.
 source "$(dirname "$0")/lib/tmux.bash"
-[ -s /usr/share/seabios/bios-256k.bin ] || { echo "SKIP $TEST_NAME: SeaBIOS is missing (apt-get install seabios)"; exit 0; }
-command -v nasm >/dev/null || { echo "SKIP $TEST_NAME: nasm is missing (apt-get install nasm)"; exit 0; }
+[ -s /usr/share/seabios/bios-256k.bin ] || { echo "SKIP $TEST_NAME: SeaBIOS is missing (apt-get install seabios)"; exit 77; }
+command -v nasm >/dev/null || { echo "SKIP $TEST_NAME: nasm is missing (apt-get install nasm)"; exit 77; }
 guests=$("$ROOT/scripts/make-test-guests")
 for vm in echo echo2; do
     "$VMTUI" create $vm --floppy "$guests/echo.img" --boot floppy --memory 16 --network none >/dev/null
