@@ -51,15 +51,6 @@ struct VMDraft {
         if case .new = disk { disk = .new(sizeBytes: os.defaultDiskBytes, format: diskFormat) }
     }
 
-    /// Format of an existing image from its extension (the storage engine will probe contents).
-    static func guessFormat(path: String) -> VMConfig.DiskFormat {
-        switch (path as NSString).pathExtension.lowercased() {
-        case "qcow2", "qcow": .qcow2
-        case "vdi": .vdi
-        default: .raw
-        }
-    }
-
     func makeConfig(library: VMLibrary) -> VMConfig {
         var disks: [VMConfig.Disk]
         switch disk {

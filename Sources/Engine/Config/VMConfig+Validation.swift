@@ -12,7 +12,7 @@ extension VMConfig {
         }
         try VMName.validate(name)
         guard limits.memoryRange.contains(memoryMiB) else {
-            throw bad("memoryMiB", memoryMiB, "is out of range", "\(limits.memoryRange.lowerBound)…\(limits.memoryMiB) (host RAM in MiB)")
+            throw bad("memoryMiB", memoryMiB, "is out of range", "\(limits.memoryRange.lowerBound)…\(limits.memoryRange.upperBound) MiB (\(limits.memoryLimitReason))")
         }
         guard limits.cpuRange.contains(cpuCount) else {
             throw bad("cpuCount", cpuCount, "is out of range", "1…\(limits.cpuCount) (host CPUs)")

@@ -103,13 +103,7 @@ public struct VMLibrary: Sendable {
         try config.validate(limits: limits)
         let bundle = bundleURL(name: config.name)
         guard !exists(name: config.name) else { throw VMConfigError.alreadyExists(name: config.name, bundle: bundle.path) }
-        for (index, disk) in config.disks.enumerated() where disk.sizeBytes == nil {
-            let url = imageURL(of: disk, vm: config.name)
-            guard FileManager.default.isReadableFile(atPath: url.path) else {
-                throw VMConfigError.invalid(file: nil, field: "disks[\(index)].path", value: url.path,
-                                            problem: "is not a readable image", allowed: "an existing disk image")
-            }
-        }
+        try checkExistingImages(of: config, except: [])
         do {
             try FileManager.default.createDirectory(at: bundle, withIntermediateDirectories: true)
             _ = try createMissingImages(of: config, with: diskCreator)
@@ -129,12 +123,25 @@ public struct VMLibrary: Sendable {
             throw VMConfigError.notFound(name: config.name, bundle: bundleURL(name: config.name).path)
         }
         let known = Set((try? load(name: config.name, validating: false))?.disks.map(\.path) ?? [])
+        try checkExistingImages(of: config, except: known)
         var added = config
         added.disks.removeAll { known.contains($0.path) }
         let created = try createMissingImages(of: added, with: diskCreator)
         do { try save(config) } catch {
             for url in created { try? FileManager.default.removeItem(at: url) }
             throw error
+        }
+    }
+
+    /// The existing images a config brings in (all but the paths in `known`) must open as
+    /// `vmtui disk info` opens them and be the format the config says, or the VM could not start.
+    private func checkExistingImages(of config: VMConfig, except known: Set<String>) throws {
+        for (index, disk) in config.disks.enumerated() where disk.sizeBytes == nil && !known.contains(disk.path) {
+            let format = try BootMedia.checkDiskImage(imageURL(of: disk, vm: config.name).path, field: "disks[\(index)].path")
+            guard format == disk.format else {
+                throw VMConfigError.invalid(file: nil, field: "disks[\(index)].format", value: disk.format.rawValue,
+                                            problem: "does not match the image, which is \(format.rawValue)", allowed: format.rawValue)
+            }
         }
     }
 

@@ -80,11 +80,12 @@ final class DiskStep: WizardStep {
             }
             model.draft.disk = .new(sizeBytes: bytes, format: model.diskFormats[format.selected])
         case .existing:
-            let absolute = PathArgument.absolute(path.text.trimmingCharacters(in: .whitespaces))
-            guard !path.text.isEmpty, FileManager.default.isReadableFile(atPath: absolute) else {
-                return "Image \"\(path.text)\" is not a readable file; give the path of an existing disk image."
+            let text = path.text.trimmingCharacters(in: .whitespaces)
+            guard !text.isEmpty else { return "Give the path of an existing disk image." }
+            let absolute = PathArgument.absolute(text)
+            do { model.draft.disk = .existing(path: absolute, format: try BootMedia.checkDiskImage(absolute, field: "Image")) } catch {
+                return "\(error)"
             }
-            model.draft.disk = .existing(path: absolute, format: VMDraft.guessFormat(path: absolute))
         }
         return nil
     }
