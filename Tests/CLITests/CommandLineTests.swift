@@ -8,11 +8,13 @@ struct VMTUIProcess {
         return root.appendingPathComponent(".build/debug/vmtui")
     }()
 
-    let home = FileManager.default.temporaryDirectory.appendingPathComponent("vmtui-cli-\(UUID().uuidString)")
+    var home = FileManager.default.temporaryDirectory.appendingPathComponent("vmtui-cli-\(UUID().uuidString)")
 
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 
-    func run(_ arguments: String...) throws -> Result {
+    func run(_ arguments: String...) throws -> Result { try run(arguments) }
+
+    func run(_ arguments: [String]) throws -> Result {
         let process = Process()
         process.executableURL = VMTUIProcess.binary
         process.arguments = arguments

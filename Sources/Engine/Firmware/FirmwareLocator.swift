@@ -57,7 +57,7 @@ public struct FirmwareLocator: Sendable {
         do {
             return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw .unreadable(path: path, reason: error.localizedDescription)
+            throw .unreadable(path: path, reason: FileErrorText.describe(error))
         }
     }
 }
