@@ -62,7 +62,7 @@ struct CreateCommand: ParsableCommand {
         }
         if let boot { draft.bootOrder = try VMConfig.parseBootOrder(boot) }
         draft.network = try VMConfig.parseNetwork(network)
-        draft.network.portForwards = try forward.map(VMConfig.parsePortForward)
+        draft.network.portForwards = try VMConfig.parsePortForwards(forward.joined(separator: ","))
         if !forward.isEmpty, draft.network.mode != .nat {
             throw CLIError(message: "--forward needs --network nat (port forwards are a NAT feature)", code: 2)
         }

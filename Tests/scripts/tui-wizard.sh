@@ -51,9 +51,18 @@ config web | grep -q '"bootISO" : "/usr/lib/memtest86+/memtest86+ia32.iso"' || f
 config web | grep -q '"hostPort" : 2222' || fail "port forward not stored"
 config web | grep -q '"osType" : "linux"' || fail "OS not stored"
 
-# A name that is taken is refused on the last step.
-keys n Enter Enter Enter Enter Down Down Enter Enter
+# A host port forwarded twice is refused on the network step itself; "none" (the field's
+# placeholder) means no forwards.
+keys n Enter Enter Enter Enter Down Down Enter
+expect "How should it reach the network?"
+keys Tab "tcp:8080:80, tcp:8080:81" Enter
+expect "uses host port 8080 again"
+expect "How should it reach the network?"
+keys C-u none Enter
 expect "Name it and create it?"
+expect_re "Network +NAT *$"
+
+# A name that is taken is refused on the last step.
 keys C-u web Enter
 expect "A VM named web already exists"
 keys Escape

@@ -41,7 +41,7 @@ extension VMConfig {
             network = try VMConfig.parseNetwork(value)
             if network.mode == .nat { network.portForwards = forwards }
         case "forwards":
-            network.portForwards = cleared ? [] : try value.split(separator: ",").map { try VMConfig.parsePortForward(String($0)) }
+            network.portForwards = try VMConfig.parsePortForwards(value)
         case "disk-interface":
             let interface = try DiskInterface.parse(value, field: key)
             guard !disks.isEmpty else {

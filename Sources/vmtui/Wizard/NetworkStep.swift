@@ -55,9 +55,7 @@ final class NetworkStep: WizardStep {
         }
         network.bridgeInterface = name.isEmpty ? nil : name
         do {
-            network.portForwards = try forwards.text.split(separator: ",")
-                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                .map(VMConfig.parsePortForward)
+            network.portForwards = try VMConfig.parsePortForwards(forwards.text)
         } catch {
             return "\(error)"
         }
