@@ -219,13 +219,29 @@ final class MainScreen: Panel {
     /// Seven columns at most, for the list.
     private func stateWord(_ name: String) -> String {
         switch sessions[name]?.state {
-        case nil, .stopped(.poweredOff)?: return "stopped"
+        case nil, .stopped(.poweredOff)?, .stopped(.powerCut)?: return "stopped"
         case .starting?, .running?: return "running"
         case .paused?: return "paused"
         case .stopped(.tripleFault)?, .stopped(.resetLoop)?, .stopped(.unsupported)?: return "crashed"
         case .stopped(.hostError)?: return "error"
         case .stopped(.debugExit)?: return "exited"
         }
+    }
+
+    /// A running VM's settings with the saved changes it does not run with yet:
+    /// "Memory 16 MiB → 80 MiB at next start".
+    static func pendingRows(running: [(String, String)], saved: [(String, String)]) -> [(String, String)] {
+        let now = Dictionary(running.filter { !$0.0.isEmpty }, uniquingKeysWith: { first, _ in first })
+        let savedLabels = Set(saved.map(\.0))
+        var rows: [(String, String)] = [("Pending", "saved changes apply at the next start")]
+        for (label, value) in saved {
+            guard let current = now[label], current != value else { rows.append((label, value)); continue }
+            rows.append((label, "\(current) → \(value) at next start"))
+        }
+        for (label, value) in running where !label.isEmpty && !savedLabels.contains(label) {
+            rows.append((label, "\(value) → none at next start"))
+        }
+        return rows
     }
 
     private func drawDetail(on canvas: Canvas, in rect: Rect, styles: ThemeStyles) {
@@ -248,6 +264,9 @@ final class MainScreen: Panel {
             canvas.text(state, x: rect.maxX - state.count, y: rect.y, style: window)
             var y = rect.y + 1
             var rows = config.details(library: library) + [("Bundle", library.bundleURL(name: config.name).path)]
+            if let running = sessions.runningConfig(config.name), running != config {
+                rows = Self.pendingRows(running: running.details(library: library), saved: rows)
+            }
             if let session {
                 let status = session.state.isActive ? ConsoleScreen.summary(state: session.state, stats: session.stats)
                     + "  (Enter: console)" : "\(session.state)"

@@ -77,6 +77,14 @@ struct VMDraft {
         return config
     }
 
+    /// Images in the VM's bundle that the edited config no longer uses: they are kept (the
+    /// user's data), and the wizard says so.
+    func detachedImages(library: VMLibrary) -> [String] {
+        guard let original else { return [] }
+        let kept = Set(makeConfig(library: library).disks.map(\.path))
+        return original.disks.map(\.path).filter { !$0.hasPrefix("/") && !kept.contains($0) }
+    }
+
     /// Writes the VM: creates it (and its new disk image) or saves the edited config.
     func commit(to library: VMLibrary) throws -> VMConfig {
         let config = makeConfig(library: library)

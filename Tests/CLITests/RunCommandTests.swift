@@ -42,12 +42,11 @@ struct RunCommandTests {
         }
     }
 
-    /// hello-boot.asm writes "serial hello from floppy" to COM1 only, then halts.
-    @Test(.enabled(if: HostFiles.have(HostFiles.nasm, HostFiles.seabios), "needs nasm and SeaBIOS (apt-get install nasm seabios)"))
-    func untilTextMatchesWhatTheGuestPrintsOnCOM1() throws {
+    /// Tests/guests/hello-boot.asm on a 1.44 MB floppy image: it writes "serial hello from
+    /// floppy" to COM1 only, then "Hello from floppy" on the screen, then halts.
+    static func helloFloppy() throws -> String {
         let guests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../guests").standardizedFileURL
-        let image = FileManager.default.temporaryDirectory.appendingPathComponent("serial-until-\(UUID().uuidString).img").path
-        defer { try? FileManager.default.removeItem(atPath: image) }
+        let image = FileManager.default.temporaryDirectory.appendingPathComponent("hello-floppy-\(UUID().uuidString).img").path
         let nasm = Process()
         nasm.executableURL = URL(fileURLWithPath: HostFiles.nasm)
         nasm.arguments = ["-f", "bin", "-DMEDIUM=floppy", "-i", guests.path + "/", "-o", image, guests.appendingPathComponent("hello-boot.asm").path]
@@ -57,10 +56,29 @@ struct RunCommandTests {
         let handle = try #require(FileHandle(forWritingAtPath: image))
         try handle.truncate(atOffset: 1_474_560)
         try handle.close()
+        return image
+    }
+
+    @Test(.enabled(if: HostFiles.have(HostFiles.nasm, HostFiles.seabios), "needs nasm and SeaBIOS (apt-get install nasm seabios)"))
+    func untilTextMatchesWhatTheGuestPrintsOnCOM1() throws {
+        let image = try Self.helloFloppy()
+        defer { try? FileManager.default.removeItem(atPath: image) }
         #expect(try vmtui.run("create", "s", "--floppy", image, "--boot", "floppy", "--memory", "16", "--network", "none").status == 0)
         for serial in ["none", "stdio"] {
             let run = try vmtui.run("run", "s", "--headless", "--serial", serial, "--until-text", "serial hello from floppy", "--timeout", "60")
             #expect(run.status == 0, "--serial \(serial): \(run.stderr)")
         }
+    }
+
+    /// boot=disk boots the disk or nothing: SeaBIOS must not fall back to the bootable floppy.
+    @Test(.enabled(if: HostFiles.have(HostFiles.nasm, HostFiles.seabios), "needs nasm and SeaBIOS (apt-get install nasm seabios)"))
+    func bootOrderListsTheOnlyDevicesTried() throws {
+        let image = try Self.helloFloppy()
+        defer { try? FileManager.default.removeItem(atPath: image) }
+        #expect(try vmtui.run("create", "b", "--floppy", image, "--boot", "disk", "--memory", "16", "--network", "none").status == 0)
+        let run = try vmtui.run("run", "b", "--headless", "--until-text", "No bootable device", "--until-text", "Hello from floppy", "--timeout", "60")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.stdout.contains("Hello from floppy"), "\(run.stdout)")
+        #expect(!run.stdout.contains("Booting from Floppy"), "\(run.stdout)")
     }
 }

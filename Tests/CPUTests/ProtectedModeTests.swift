@@ -563,5 +563,26 @@ struct ProtectedModeTests {
         }
         #expect(message.contains("0008:"))
         #expect(message.contains("#DF"))
+        #expect(!message.contains("triple fault"), "MachineStop says \"triple fault:\" before it: \(message)")
+        #expect(!message.contains("64-bit"))
+    }
+
+    /// A 64-bit guest (memtest86+ x64) reads EFER to enter long mode, which this CPU refuses
+    /// with #GP; with no IDT that ends in a triple fault whose message says why.
+    @Test func aGuestEnteringLongModeIsToldItNeedsVirtualize() throws {
+        let outcome = try GuestProgram.run(Self.prelude + """
+            lidt [idtr]
+            mov ecx, 0xC0000080                 ; EFER, as memtest86+ x64 does: read, set LME, write
+            rdmsr
+            jmp pass
+        idtr:
+            dw 0
+            dd 0
+        """)
+        guard case .tripleFault(let message) = outcome.exit else {
+            Issue.record("expected a triple fault, got \(outcome.exit)")
+            return
+        }
+        #expect(message.contains("64-bit guests need Virtualize mode"), "\(message)")
     }
 }

@@ -27,7 +27,7 @@ public final class HeadlessRunner {
             case .matched: return 0
             case .timedOut: return 1
             case .interrupted: return 130
-            case .stopped(.poweredOff): return waitedForText ? 1 : 0
+            case .stopped(.poweredOff), .stopped(.powerCut): return waitedForText ? 1 : 0
             case .stopped(.debugExit(let code)): return code
             case .stopped: return 1
             }
