@@ -75,3 +75,21 @@ extension SettingsValidationTests {
         #expect(try vmtui.run("set", "f", "bios=default").status == 0)
     }
 }
+
+extension SettingsValidationTests {
+    /// Until the KVM backend, SMP, the NIC and the SATA/virtio controllers land, what a VM asks
+    /// for and what it runs as are both said, as the wizard says them where they are chosen.
+    @Test func whatIsNotAvailableYetSaysWhatRunsInstead() throws {
+        let cpus = min(2, HostLimits.current().cpuCount)
+        let created = try vmtui.run("create", "v", "--mode", "virtualize", "--cpus", "\(cpus)", "--network", "nat",
+                                    "--disk", "8M", "--disk-interface", "virtio")
+        #expect(created.status == 0, "\(created.stderr)")
+        let shown = try vmtui.run("show", "v").stdout
+        #expect(shown.contains("Virtualize (KVM) (not available yet: runs as Emulate (software CPU))"), "\(shown)")
+        #expect(shown.contains("virtio (not available yet: runs as IDE)"), "\(shown)")
+        #expect(shown.contains("NAT (not available yet: runs with no network card)"), "\(shown)")
+        if cpus == 2 { #expect(shown.contains("2 (not available yet: runs as 1 CPU)"), "\(shown)") }
+        let list = try vmtui.run("list").stdout
+        #expect(list.contains("EMU") && !list.contains("KVM"), "\(list)")
+    }
+}

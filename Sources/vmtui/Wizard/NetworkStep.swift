@@ -18,8 +18,8 @@ final class NetworkStep: WizardStep {
     init(_ model: DraftModel) {
         self.model = model
         mode = ChoiceField(label: "Network", options: [
-            ChoiceOption("NAT", "private network through the host; works anywhere"),
-            ChoiceOption("Bridge", "on the host's LAN (needs CAP_NET_ADMIN)"),
+            ChoiceOption("NAT", NotYetAvailable.annotate("private network through the host", NotYetAvailable.network(.nat))),
+            ChoiceOption("Bridge", NotYetAvailable.annotate("on the host's LAN (needs CAP_NET_ADMIN)", NotYetAvailable.network(.bridge))),
             ChoiceOption("None", "no network card"),
         ])
         let bridges = model.bridges

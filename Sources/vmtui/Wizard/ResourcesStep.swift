@@ -17,11 +17,15 @@ final class ResourcesStep: WizardStep {
         form = Form(fields: [
             memory, cpus, TextBlock(text: " "),
             TextBlock(text: "Memory: up to \(limits.memoryRange.upperBound) MiB (\(limits.memoryLimitReason)). "
-                      + "This host has \(limits.cpuCount) CPUs. Type a number, or ←→ to step."),
+                      + "This host has \(limits.cpuCount) CPUs" + (NotYetAvailable.cpus(2).map { "; several CPUs: \($0)" } ?? "")
+                      + ". Type a number, or ←→ to step."),
         ])
     }
 
-    func enter() { memory.set(model.draft.memoryMiB) }
+    func enter() {
+        memory.show(model.draft.memoryMiB)
+        cpus.show(model.draft.cpuCount)
+    }
     func update() {}
 
     func commit() -> String? {
