@@ -75,14 +75,22 @@ if [ -s "$iso" ]; then
     keys -l "/etc/hostname"
     keys Enter
     expect "/etc/hostname is not an ISO 9660 image"
+    # Tab completes the name (it does not move to Eject), Enter inserts.
     keys C-u
-    keys -l "$iso"
+    keys -l "/usr/lib/memtest86"
+    keys Tab
+    expect "/usr/lib/memtest86+/"
+    keys -l "memtest86+i"
+    keys Tab
+    expect "$iso"
     keys Enter
     expect "CD: memtest86+ia32.iso inserted │ echo running" 10
     grep -q "\"bootISO\" : \"$iso\"" "$VMTUI_HOME/VMs/echo.vmtui/config.json" || fail "the inserted ISO is not in config.json"
+    # The dialog starts with the disc in the drive; Shift-Tab reaches Eject.
     keys C-] i
     expect "CD/DVD of echo"
-    keys Tab Enter
+    expect "$iso"
+    keys BTab BTab Enter
     expect "CD ejected │ echo running" 10
     ! grep -q bootISO "$VMTUI_HOME/VMs/echo.vmtui/config.json" || fail "the ejected ISO is still in config.json"
     keys "after cd"
@@ -96,10 +104,10 @@ fi
 keys C-] q
 expect_re "▶ echo +Other running EMU"
 keys Down s
-expect "echo2 stopped: host error: $guests/echo.img" 30
-keys q
+expect "echo2 could not start: host error: $guests/echo.img" 30
 expect_re "▶ echo2 +Other error +EMU"
 expect "State    stopped: host error:"
+no_text "echo2 ─ keyboard"
 cp "$guests/echo.img" "$VMTUI_HOME/echo2.img"
 "$VMTUI" set echo2 floppy="$VMTUI_HOME/echo2.img" >/dev/null
 keys r
@@ -146,12 +154,23 @@ expect "Running: echo2. Quitting cuts their power"
 keys Left Enter
 exited 0
 
-# `vmtui run NAME` on a terminal is the console, as vmtui --start NAME.
-start 100 32 run echo
+# `vmtui run NAME` on a terminal is the console, as vmtui --start NAME. With TERM=xterm-256color
+# (tmux still sends ESC [1~ / ESC [4~), Home and End reach the guest as keys, not as "1~" "4~".
+TUI_ENV="TERM=xterm-256color" start 100 32 run echo
 expect "echo ─ keyboard: guest ─ Ctrl-] menu"
 expect "vmtui echo guest ready: type here" 60
 keys "via run"
 expect "│via run" 10
+keys Home End
+expect "│via run<47><4F>" 10
+no_text "1~"
+# What the US layout cannot type is not sent, and the info line says so; Ctrl-] from the menu.
+keys Enter
+keys -l "echo ünïcödé €"
+expect "│echo ncd" 10
+expect "not typed (no key on the guest's US keyboard): ü ï ö é €"
+keys C-] ]
+expect "│echo ncd ^]" 10
 keys C-] q
 expect_re "▶ echo +Other running EMU"
 keys q Left Enter

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Terminals that are not a modern xterm: no colours (the selection must still show), no UTF-8
-# locale (boxes in ASCII), and themes: a missing or bad one falls back to the default with a
+# Terminals that are not a modern xterm: no colours (the selection must still show), keys sent
+# as tmux sends them under any TERM, no UTF-8 locale (boxes in ASCII), and themes: a missing or bad one falls back to the default with a
 # message, a user theme overrides a shipped one.
 source "$(dirname "$0")/lib/tmux.bash"
 "$VMTUI" create alpha >/dev/null
@@ -11,6 +11,22 @@ expect "▶ alpha"
 screen_sgr | grep -q $'\e\\[7m▶ alpha' || fail "selection is not reverse video on a colourless terminal"
 keys q
 exited 0
+
+# Home and End as tmux sends them (ESC [1~, ESC [4~), whatever TERM says: with TERM=xterm-256color
+# (whose terminfo expects ESC OH / ESC OF) they must still move the selection.
+"$VMTUI" create gamma >/dev/null
+for term in xterm-256color tmux-256color screen linux; do
+    TUI_ENV="TERM=$term" start 80 24
+    expect "▶ alpha"
+    keys End
+    expect "▶ gamma"
+    keys Home
+    expect "▶ alpha"
+    keys F1
+    expect "vmtui help"
+    keys Escape q
+    exited 0
+done
 
 TUI_ENV="LANG=C LC_ALL=C" start 80 24
 expect "+ vmtui ---"

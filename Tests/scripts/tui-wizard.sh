@@ -19,6 +19,30 @@ keys Escape
 expect "cancelled: nothing written"
 check test "$(bundles)" -eq 0
 
+# Tab that completes nothing keeps the focus, so typing goes on in the field; Tab goes round
+# Back, Next and Cancel; typing on a button goes back to the field.
+keys n Enter Enter
+expect "Boot from an ISO image?"
+keys /nonexistent/zz Tab
+expect "nothing matches \"zz\""
+keys x
+expect "/nonexistent/zzx"
+keys C-u Enter
+expect "How much memory and how many CPUs?"
+# Number fields: Ctrl-U clears, ↑ on the first field stays there, Tab from the last field is Back.
+keys C-u 300
+expect_re "Memory +300 MiB"
+keys Up 5
+expect_re "Memory +3005 MiB"
+keys BSpace Down Tab
+keys 2
+expect_re "CPUs +12 "
+keys BSpace Tab
+keys Enter
+expect "Boot from an ISO image?"
+keys Escape
+expect "cancelled: nothing written"
+
 # Create: Emulate, Linux, memtest ISO via Tab completion, 256 MiB, no disk, NAT with a forward.
 keys n
 expect "How should this VM run?"
@@ -39,6 +63,7 @@ keys BSpace BSpace BSpace BSpace BSpace 256 Enter
 expect "Which disk should it have?"
 keys Down Down Enter     # No disk
 expect "How should it reach the network?"
+expect "private network through the host (not available yet: runs with no network card)"
 keys Tab tcp:2222:22 Enter
 expect "Name it and create it?"
 expect "Network  NAT  tcp 2222->22"
