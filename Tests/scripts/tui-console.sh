@@ -59,10 +59,10 @@ expect "<Esc>zzserial"
 resize 120 40
 expect "│vmtui echo guest ready: type here"
 resize 80 24
-expect "terminal too small: showing 80x22 of the guest's 80x25 screen │ echo running"
+expect "rows 1-22 of 25 (window too small) │ echo running"
 expect "vmtui echo guest ready: type here"
 resize 100 32
-absent "terminal too small"
+absent "window too small"
 keys "resized"
 expect "│resized" 10
 
@@ -119,6 +119,17 @@ expect "│second"
 keys C-] q
 expect_re "  echo +Other running EMU"
 expect_re "▶ echo2 +Other running EMU"
+
+# Editing a running VM: saved for its next start, and the detail pane shows both values.
+keys e
+expect "Edit echo2 (running: changes apply at next start)"
+keys Enter Enter Enter
+expect "4 of 7"
+keys Right Enter Enter Enter
+expect "Save these settings for echo2's next start?"
+keys Enter
+expect "saved echo2: it is running, so the changes apply at its next start"
+expect "Memory   16 MiB → 80 MiB at next start"
 keys Up Enter
 expect "echo ─ keyboard: guest"
 expect "│resized"
@@ -171,6 +182,14 @@ expect "│echo ncd" 10
 expect "not typed (no key on the guest's US keyboard): ü ï ö é €"
 keys C-] ]
 expect "│echo ncd ^]" 10
+
+# At 80x24 the frame does not fit: the rows shown follow the guest's cursor, so the line being
+# typed on (a shell prompt) stays in view, and the info line says which rows show.
+resize 80 24
+for i in $(seq 1 24); do keys Enter; done
+keys "at the bottom"
+expect "at the bottom" 10
+expect "rows 4-25 of 25 (window too small)"
 keys C-] q
 expect_re "▶ echo +Other running EMU"
 keys q Left Enter

@@ -41,6 +41,12 @@ resize 80 24
 expect "Virtual machines"
 check test "$(screen | head -1 | wc -m)" -le 81
 expect "q Quit"
+# The help fits 80 columns: long lines wrap inside its frame instead of being cut.
+keys '?'
+expect "vmtui help"
+expect_re "^││ +once\) +││$"
+expect_re "^├│ ↑↓ PgUp PgDn scroll .*Esc/q close +│┤$"
+keys Escape
 resize 79 24
 expect "Terminal too small: 79x24"
 resize 80 23
@@ -75,7 +81,7 @@ for i in $(seq 10 30); do "$VMTUI" create "vm$i" --network none >/dev/null; done
 expect "vm12" 5
 expect_re "↓ *│" 5
 keys End
-expect_re "▶ vm30"
+expect_re "▶ web +Linux"
 expect_re "↑ *│"
 
 keys q

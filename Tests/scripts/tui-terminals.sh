@@ -9,6 +9,13 @@ source "$(dirname "$0")/lib/tmux.bash"
 TUI_ENV="TERM=vt100" start 80 24
 expect "▶ alpha"
 screen_sgr | grep -q $'\e\\[7m▶ alpha' || fail "selection is not reverse video on a colourless terminal"
+# A dialog is not all reverse video: its focused button is, so it shows which one Enter presses.
+keys d
+expect "Delete alpha?"
+screen_sgr | grep -F "[ Cancel ]" | grep -q $'\e\\[7m\\[ Cancel ]' || fail "the focused button is not reverse video"
+screen_sgr | grep -F "Delete alpha?" | grep -q $'\e\\[[0-9;]*7m' && fail "the dialog's text is reverse video"
+keys Escape
+absent "Delete alpha?"
 keys q
 exited 0
 
@@ -24,7 +31,9 @@ for term in xterm-256color tmux-256color screen linux; do
     expect "▶ alpha"
     keys F1
     expect "vmtui help"
-    keys Escape q
+    keys Escape
+    absent "vmtui help"
+    keys q
     exited 0
 done
 
