@@ -65,7 +65,7 @@ struct RunCommandTests {
         defer { try? FileManager.default.removeItem(atPath: image) }
         #expect(try vmtui.run("create", "s", "--floppy", image, "--boot", "floppy", "--memory", "16", "--network", "none").status == 0)
         for serial in ["none", "stdio"] {
-            let run = try vmtui.run("run", "s", "--headless", "--serial", serial, "--until-text", "serial hello from floppy", "--timeout", "60")
+            let run = try vmtui.run("run", "s", "--headless", "--serial", serial, "--until-text", "serial hello from floppy", "--timeout", "150")
             #expect(run.status == 0, "--serial \(serial): \(run.stderr)")
         }
     }
@@ -76,7 +76,7 @@ struct RunCommandTests {
         let image = try Self.helloFloppy()
         defer { try? FileManager.default.removeItem(atPath: image) }
         #expect(try vmtui.run("create", "b", "--floppy", image, "--boot", "disk", "--memory", "16", "--network", "none").status == 0)
-        let run = try vmtui.run("run", "b", "--headless", "--until-text", "No bootable device", "--until-text", "Hello from floppy", "--timeout", "60")
+        let run = try vmtui.run("run", "b", "--headless", "--until-text", "No bootable device", "--until-text", "Hello from floppy", "--timeout", "150")
         #expect(run.status == 0, "\(run.stderr)")
         #expect(!run.stdout.contains("Hello from floppy"), "\(run.stdout)")
         #expect(!run.stdout.contains("Booting from Floppy"), "\(run.stdout)")

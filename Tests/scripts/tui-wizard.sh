@@ -124,6 +124,20 @@ keys d Left Enter
 expect "deleted web"
 check test "$(bundles)" -eq 0
 
+# Edit -> Disk -> New image: the old image stays in the bundle, and the wizard says so.
+"$VMTUI" create withdisk --disk 1M --network none >/dev/null
+expect_re "▶ withdisk" 5
+keys e
+expect "Edit withdisk ─ 1 of 7"
+keys Enter Enter Enter Enter
+expect "Which disk should it have?"
+keys Down Enter Enter
+expect "Save these settings?"
+expect_re "Detached +disk0\.[a-z0-9]+ is no longer attached"
+keys Enter
+expect_re "saved withdisk; the old disk0\.[a-z0-9]+ stays in the VM's folder, unused"
+check test -f "$VMTUI_HOME/VMs/withdisk.vmtui/$(ls "$VMTUI_HOME/VMs/withdisk.vmtui" | grep '^disk0')"
+
 keys q
 exited 0
 pass

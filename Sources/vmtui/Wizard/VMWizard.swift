@@ -23,7 +23,7 @@ enum VMWizard {
                     var message = !editing ? "created \(config.name)"
                         : running ? "saved \(config.name): it is running, so the changes apply at its next start" : "saved \(config.name)"
                     if !detached.isEmpty {
-                        message += "; \(detached.joined(separator: ", ")) kept in \(model.library.bundleURL(name: config.name).path), unused"
+                        message += "; the old \(detached.joined(separator: ", ")) stays in the VM's folder, unused"
                     }
                     screen.show(message)
                     return nil
