@@ -33,9 +33,11 @@ struct ListCommand: ParsableCommand {
         let rows = entries.map { entry -> [String] in
             switch entry {
             case let .vm(c): [c.name, "stopped", c.modeShort, c.osLabel, "\(c.memoryMiB) MiB", c.networkSummary]
-            case let .broken(name, reason): [name, "broken: \(reason)", "", "", "", ""]
+            case let .broken(name, _): [name, "broken", "", "", "", ""]
             }
         }
         print(TextTable.render(header: ["NAME", "STATE", "MODE", "OS", "MEMORY", "NETWORK"], rows: rows))
+        // Why a VM is broken goes under the table: a long reason in a column would widen it for every row.
+        for case let .broken(name, reason) in entries { print("\(name) is broken: \(reason)") }
     }
 }

@@ -15,15 +15,15 @@ struct MainApp {
         let sessions = VMSessions()
         let screen = MainScreen(library: library, sessions: sessions)
         screen.consolePane = ConsolePane(depth: terminal.depth, utf8: terminal.utf8)
-        if let selectedVM { screen.reload(selecting: selectedVM) }
         let app = Application(root: screen, styles: theme.resolved(for: terminal.depth))
-        app.liveVersion = { sessions.version }
+        app.liveVersion = { sessions.version &+ screen.watchLibrary() }
         if let warning { app.open(Dialog(title: "Theme", message: warning)) }
-        if startSelected, let selectedVM {
-            if screen.selectedEntry?.name == selectedVM {
+        if let selectedVM {
+            screen.reload(selecting: selectedVM)
+            if screen.selectedEntry?.name != selectedVM {
+                screen.show("No VM named \(selectedVM) to \(startSelected ? "start" : "select"): pick one from the list.", isError: true)
+            } else if startSelected {
                 _ = app.send(.char("s"))
-            } else {
-                screen.show("No VM named \(selectedVM) to start: pick one from the list.", isError: true)
             }
         }
         app.run(on: terminal)

@@ -5,6 +5,8 @@ import Foundation
 /// the user looks at another one or at the library.
 final class VMSessions {
     private(set) var byName: [String: VMSession] = [:]
+    /// The settings each session was started with: edits saved since apply at the next start.
+    private(set) var startedWith: [String: VMConfig] = [:]
     /// `--bios` style override for every VM (tests); nil uses each VM's firmware settings.
     var biosOverride: String?
 
@@ -15,10 +17,16 @@ final class VMSessions {
         if let running = byName[config.name], running.state.isActive { return running }
         let session = VMSession(config: config, baseDirectory: bundle.path, biosOverride: biosOverride)
         byName[config.name] = session
+        startedWith[config.name] = config
         return session
     }
 
     var active: [VMSession] { byName.values.filter { $0.state.isActive } }
+
+    /// The settings a running VM runs with, or nil when it is not running.
+    func runningConfig(_ name: String) -> VMConfig? {
+        byName[name]?.state.isActive == true ? startedWith[name] : nil
+    }
 
     /// Changes whenever any VM's screen, serial output, state or stats change.
     var version: UInt64 { byName.values.reduce(UInt64(byName.count)) { $0 &+ $1.version } }
