@@ -6,7 +6,7 @@ import TUI
 /// the VM's state and speed below it. Keys go to the guest until Ctrl-] hands the keyboard back
 /// to vmtui and opens the VM menu; the VM keeps running when the console is closed.
 final class ConsoleScreen: Panel {
-    let session: VMSession
+    let session: any VMControl
     private let pane: ConsolePane
     private var focus = Focus.guest
     private var view = View.screen
@@ -26,7 +26,7 @@ final class ConsoleScreen: Panel {
     /// The CD notice on show and when it first appeared: the info line carries it for a while.
     private var mediaNotice: (notice: VMSession.MediaNotice, since: Date)?
 
-    init(session: VMSession, pane: ConsolePane, saveISO: @escaping (String?) throws -> Void) {
+    init(session: any VMControl, pane: ConsolePane, saveISO: @escaping (String?) throws -> Void) {
         self.session = session
         self.pane = pane
         self.saveISO = saveISO

@@ -1,5 +1,5 @@
 /// Why a machine stopped running. Never a crash: guest and host failures end up here.
-public enum MachineStop: Equatable, Sendable, CustomStringConvertible {
+public enum MachineStop: Equatable, Sendable, Codable, CustomStringConvertible {
     /// ACPI soft-off (or the user's power-off).
     case poweredOff
     /// The CPU could not deliver an exception (shutdown); QEMU would reset, we stop and report.
