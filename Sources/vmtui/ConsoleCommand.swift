@@ -15,7 +15,8 @@ struct ConsoleCommand: ParsableCommand {
 
     func run() throws {
         let client = try VMLauncher.attach(name) { bytes in FileHandle.standardOutput.write(Data(bytes)) }
-        FileHandle.standardError.write(Data("vmtui: connected to \(name)'s COM1 (Ctrl-] leaves)\r\n".utf8))
+        // On standard output, as virsh console says where it is connected.
+        FileHandle.standardOutput.write(Data("vmtui: connected to \(name)'s COM1 (Ctrl-] leaves)\r\n".utf8))
         let raw = TerminalRawMode(signals: false)
         defer { raw.restore() }
         var input = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
@@ -33,9 +34,9 @@ struct ConsoleCommand: ParsableCommand {
         }
         raw.restore()
         if !client.isConnected {
-            FileHandle.standardError.write(Data("\nvmtui: \(name) \(client.crash.map { "crashed: \($0)" } ?? "stopped: \(client.state)")\n".utf8))
+            FileHandle.standardOutput.write(Data("\nvmtui: \(name) \(client.crash.map { "crashed: \($0)" } ?? "stopped: \(client.state)")\n".utf8))
         } else {
-            FileHandle.standardError.write(Data("\nvmtui: left \(name)'s COM1; it keeps running\n".utf8))
+            FileHandle.standardOutput.write(Data("\nvmtui: left \(name)'s COM1; it keeps running\n".utf8))
         }
         client.close()
     }

@@ -5,7 +5,7 @@ import Foundation
 import Glibc
 #endif
 
-/// `vmtui _monitor NAME` (hidden): the small parent of one VM process, as podman's conmon is
+/// `vmtui _monitor NAME` (hidden; its output goes to the VM's log): the small parent of one VM process, as podman's conmon is
 /// for a container. Only a parent sees how a process died, so it starts the VM process, waits
 /// for it, records its exit status or signal in NAME.status, removes the socket and the other
 /// run files, and lingers a while so that clients and `vmtui list` can say what happened.
@@ -46,9 +46,8 @@ struct MonitorCommand: ParsableCommand {
                               stop: run.stop(name))
         run.write(ended, to: run.statusFile(name))
         for file in [run.socket(name), run.pidFile(name), run.stopFile(name)] { unlink(file) }
-        if let crash = ended.crash, let handle = FileHandle(forWritingAtPath: log) {
-            handle.seekToEndOfFile()
-            handle.write(Data("vmtui monitor: the VM process \(pid) \(crash)\n".utf8))
+        if let crash = ended.crash {
+            FileHandle.standardError.write(Data("vmtui monitor: the VM process \(pid) \(crash)\n".utf8))
         }
         Thread.sleep(forTimeInterval: linger)
         if run.status(name)?.pid == pid { unlink(run.statusFile(name)) }

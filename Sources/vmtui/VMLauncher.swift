@@ -13,7 +13,8 @@ enum VMLauncher {
         // What a previous run's monitor left (it may still be lingering) is not about this one.
         unlink(run.statusFile(name))
         unlink(run.stopFile(name))
-        let monitor = try ProcessSpawner.spawn(["_monitor", name], newSession: true)
+        let log = VMLibrary().bundleURL(name: name).appendingPathComponent("vm.log").path
+        let monitor = try ProcessSpawner.spawn(["_monitor", name], newSession: true, output: log)
         ProcessSpawner.reap(monitor)
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {

@@ -23,7 +23,7 @@
 ///                0x84 screen (see `ScreenUpdate`: only rows whose cells changed, plus cursor)
 ///                0x85 serial (COM1 output as a dumb terminal shows it: text, CR, LF)
 ///                0x86 notice (UInt8 kind 1 CD change, 2 network; bool error; string text)
-/// Screen updates go out only when cells or the cursor changed, at most every 20 ms; state,
+/// Screen updates go out only when cells or the cursor changed, at most every 10 ms; state,
 /// stats and notices when they change.
 public enum ControlMessage: Equatable, Sendable {
     case hello(version: UInt16)

@@ -82,6 +82,9 @@ public final class UnixSocket: @unchecked Sendable {
     /// Wakes a thread blocked in `accept` or `read` on this socket.
     public func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
 
+    /// Sends end-of-stream after what was written; the peer reads it all, then closes its side.
+    public func finishWriting() { _ = Glibc.shutdown(fd, Int32(SHUT_WR)) }
+
     public var peer: Peer? {
         // struct ucred { pid_t pid; uid_t uid; gid_t gid; }: glibc declares it only under _GNU_SOURCE.
         var credentials = (pid: Int32(0), uid: UInt32(0), gid: UInt32(0))

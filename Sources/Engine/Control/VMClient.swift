@@ -122,10 +122,10 @@ public final class VMClient: VMControl {
         return true
     }
 
-    /// Detaches: the VM keeps running.
+    /// Detaches: the VM carries out what was sent, then closes its end; the VM keeps running.
     public func close() {
         shared.withLock { $0.closing = true }
-        socket.shutdown()
+        socket.finishWriting()
     }
 
     // MARK: Reader thread

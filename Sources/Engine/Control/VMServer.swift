@@ -14,7 +14,7 @@ public final class VMServer: Sendable {
 
     /// How often a connection looks for news, and the least time between two screen updates.
     static let tickMilliseconds: Int32 = 5
-    static let screenInterval: UInt64 = 20_000_000
+    static let screenInterval: UInt64 = 10_000_000
     static let helloTimeout: UInt64 = 5_000_000_000
 
     public init(session: VMSession, listener: UnixSocket, log: @escaping @Sendable (String) -> Void) {
@@ -65,14 +65,15 @@ public final class VMServer: Sendable {
         guard client.write(ControlMessage.welcome(.init(name: session.name, powerButtonSeconds: seconds, warnings: session.warnings)).frame())
         else { return }
         var feed = Feed(notice: session.mediaNotice)
-        while feed.push(session, to: client) {
+        // What a client sent before it went away (`vmtui type` writes and leaves) is still carried out.
+        while feed.push(session, to: client) || client.waitReadable(milliseconds: 0) {
             guard client.waitReadable(milliseconds: VMServer.tickMilliseconds) else { continue }
             let bytes = client.read()
             if bytes.isEmpty { return }
             framer.append(bytes)
             do {
                 while let body = try framer.next() {
-                    if let answer = carryOut(try ControlMessage.decode(body)), !client.write(answer.frame()) { return }
+                    if let answer = carryOut(try ControlMessage.decode(body)) { client.write(answer.frame()) }
                 }
             } catch {
                 refuse(client, "\(error)")
