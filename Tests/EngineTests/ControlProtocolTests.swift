@@ -141,6 +141,10 @@ import Testing
         while client.screen().version == 0, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
         #expect(client.screen().version > 0)
         #expect(client.state == .starting)
+        // The network switch is a placeholder until the engine has a network card.
+        client.switchNetwork(to: "nat")
+        while client.networkNotice == nil, ContinuousClock.now < deadline + .seconds(2) { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(client.networkNotice?.text.contains("not available yet") == true)
         client.close()
     }
 }

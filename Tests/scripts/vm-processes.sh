@@ -120,6 +120,25 @@ expect "left echo2's COM1; it keeps running"
 check listed echo2 running
 "$VMTUI" start echo2 | grep -q "echo2 is already running" || fail "start of a running VM"
 
+# Every way out of the screen detaches (issue 18: Ctrl-C and a q on a too-small terminal cut
+# the power before): Ctrl-C, F10, and q from an attached console shrunk below 80x24.
+for way in C-c F10; do
+    start 100 32
+    expect_re "▶ echo +Other running EMU"
+    keys $way
+    exited 0
+    expect "vmtui: detached; still running: echo, echo2"
+done
+start 100 32 attach echo2
+expect "echo2 ─ keyboard: guest"
+resize 60 20
+expect "Terminal too small"
+keys q
+exited 0
+expect "detached; still running: echo, echo2"
+check listed echo running
+check listed echo2 running
+
 # delete is refused while a VM runs (any process); stop powers the echo guest off (no ACPI OS
 # listens, so the power button cuts the power at once) and frees it; --force cuts it outright.
 if "$VMTUI" delete echo2 --yes 2>"$VMTUI_HOME/err"; then fail "deleted a running VM"; fi
