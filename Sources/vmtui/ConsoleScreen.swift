@@ -6,7 +6,7 @@ import TUI
 /// the VM's state and speed below it. Keys go to the guest until Ctrl-] hands the keyboard back
 /// to vmtui and opens the VM menu; the VM keeps running when the console is closed.
 final class ConsoleScreen: Panel {
-    let session: VMSession
+    let session: any VMControl
     private let pane: ConsolePane
     private var focus = Focus.guest
     private var view = View.screen
@@ -31,7 +31,7 @@ final class ConsoleScreen: Panel {
     /// The ISO the VM's config names now, to start the CD dialog with.
     private let currentISO: () -> String?
 
-    init(session: VMSession, pane: ConsolePane, currentISO: @escaping () -> String? = { nil },
+    init(session: any VMControl, pane: ConsolePane, currentISO: @escaping () -> String? = { nil },
          saveISO: @escaping (String?) throws -> Void) {
         self.session = session
         self.pane = pane

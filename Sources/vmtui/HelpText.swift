@@ -11,7 +11,7 @@ enum HelpText {
         "  d  F8 Del  delete the VM and the images in its bundle",
         "  r  Ctrl-L  re-read the VMs from disk",
         "  ?  F1      this help",
-        "  q  F10     quit (Ctrl-C too)",
+        "  q  F10     quit (Ctrl-C too); running VMs keep running: vmtui attach NAME",
         "",
         "Console",
         "  every key goes to the guest (Ctrl-C, Esc, F1-F12, Ctrl/Alt combinations too)",

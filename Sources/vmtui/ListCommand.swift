@@ -1,27 +1,46 @@
 import ArgumentParser
 import Engine
+import Foundation
 
 struct ListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the virtual machines.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List the virtual machines; running ones with their PID, uptime, CPU use and memory.")
 
-    @Flag(help: "Print JSON: name, state and, for usable VMs, the config.")
+    @Flag(help: "Print JSON: name, state, for running VMs pid, uptime, CPU and memory, and for usable VMs the config.")
     var json = false
 
     struct Item: Encodable {
         var name: String
         var state: String
         var reason: String?
+        var pid: Int32?
+        var uptimeSeconds: Int?
+        var cpuPercent: Double?
+        var residentBytes: UInt64?
         var config: VMConfig?
+    }
+
+    /// What the run directory says of one VM.
+    struct Live {
+        var state: String
+        var pid: Int32?
+        var uptimeSeconds: Int?
+        var cpuPercent: Double?
+        var residentBytes: UInt64?
     }
 
     func run() throws {
         let library = VMLibrary()
         let entries = library.list()
+        let live = liveStates()
         if json {
             try CLIOutput.json(entries.map { entry -> Item in
                 switch entry {
-                case let .vm(config): Item(name: config.name, state: "stopped", config: config)
-                case let .broken(name, reason): Item(name: name, state: "broken", reason: reason)
+                case let .vm(config):
+                    let now = live[config.name]
+                    return Item(name: config.name, state: now?.state ?? "stopped", pid: now?.pid, uptimeSeconds: now?.uptimeSeconds,
+                                cpuPercent: now?.cpuPercent, residentBytes: now?.residentBytes, config: config)
+                case let .broken(name, reason): return Item(name: name, state: "broken", reason: reason)
                 }
             })
             return
@@ -32,12 +51,44 @@ struct ListCommand: ParsableCommand {
         }
         let rows = entries.map { entry -> [String] in
             switch entry {
-            case let .vm(c): [c.name, "stopped", c.modeShort, c.osLabel, "\(c.memoryMiB) MiB", c.networkSummary]
-            case let .broken(name, _): [name, "broken", "", "", "", ""]
+            case let .vm(c):
+                let now = live[c.name]
+                return [c.name, now?.state ?? "stopped", now?.pid.map { "\($0)" } ?? "", now?.uptimeSeconds.map(uptime) ?? "",
+                        now?.cpuPercent.map { String(format: "%.0f%%", $0) } ?? "",
+                        now?.residentBytes.map { "\($0 >> 20) MiB" } ?? "", c.modeShort, c.osLabel, "\(c.memoryMiB) MiB", c.networkSummary]
+            case let .broken(name, _): return [name, "broken", "", "", "", "", "", "", "", ""]
             }
         }
-        print(TextTable.render(header: ["NAME", "STATE", "MODE", "OS", "MEMORY", "NETWORK"], rows: rows))
+        print(TextTable.render(header: ["NAME", "STATE", "PID", "UPTIME", "CPU", "RSS", "MODE", "OS", "MEMORY", "NETWORK"], rows: rows))
         // Why a VM is broken goes under the table: a long reason in a column would widen it for every row.
         for case let .broken(name, reason) in entries { print("\(name) is broken: \(reason)") }
+    }
+
+    /// Running VMs (CPU use over a quarter of a second) and those whose monitor reports how they ended.
+    private func liveStates() -> [String: Live] {
+        guard let run = try? RunDirectory.standard() else { return [:] }
+        var live: [String: Live] = [:]
+        var first: [String: (ProcessFigures, Date)] = [:]
+        for name in run.names() {
+            if let status = run.status(name) {
+                live[name] = Live(state: status.crash.map { "crashed: \($0)" } ?? "stopped: \(status.state.label)")
+            } else if let record = run.record(name), let figures = ProcessFigures(pid: record.pid) {
+                first[name] = (figures, Date())
+                live[name] = Live(state: "running", pid: record.pid, uptimeSeconds: Int(Date().timeIntervalSince1970 - record.started),
+                                  residentBytes: figures.residentBytes)
+            }
+        }
+        guard !first.isEmpty else { return live }
+        Thread.sleep(forTimeInterval: 0.25)
+        for (name, (before, time)) in first {
+            guard let pid = live[name]?.pid, let after = ProcessFigures(pid: pid) else { continue }
+            let seconds = Double(after.cpuTicks &- before.cpuTicks) / ProcessFigures.ticksPerSecond
+            live[name]?.cpuPercent = seconds / Date().timeIntervalSince(time) * 100
+        }
+        return live
+    }
+
+    private func uptime(_ seconds: Int) -> String {
+        String(format: "%d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60)
     }
 }

@@ -10,14 +10,27 @@ struct MainApp {
     var startSelected = false
 
     func run() throws {
+        let processes = VMProcesses()
+        try show(processes)
+        // Quitting (q, F10, Ctrl-C, a closed terminal) detaches: the VMs are processes of their own.
+        let running = processes.detachAll()
+        if !running.isEmpty {
+            print("vmtui: detached; still running: \(running.joined(separator: ", ")) (`vmtui` or `vmtui attach NAME` to "
+                + "return, `vmtui stop NAME` to shut down)")
+        }
+    }
+
+    /// The screen, until the user quits; the terminal is restored when it returns.
+    private func show(_ processes: VMProcesses) throws {
         let (theme, warning) = ThemeStore.standard().load(name: themeName ?? "default")
         let terminal = try Terminal()
-        let sessions = VMSessions()
-        let screen = MainScreen(library: library, sessions: sessions)
+        let screen = MainScreen(library: library, processes: processes)
         screen.consolePane = ConsolePane(depth: terminal.depth, utf8: terminal.utf8)
         let app = Application(root: screen, styles: theme.resolved(for: terminal.depth))
-        app.liveVersion = { sessions.version &+ screen.watchLibrary() }
+        app.liveVersion = { processes.version &+ screen.watchLibrary() }
         if let warning { app.open(Dialog(title: "Theme", message: warning)) }
+        if let advice = processes.run?.lingerAdvice { screen.show(advice) }
+        if let problem = processes.runError { screen.show("VMs cannot start: \(problem)", isError: true) }
         if let selectedVM {
             screen.reload(selecting: selectedVM)
             if screen.selectedEntry?.name != selectedVM {
@@ -27,6 +40,5 @@ struct MainApp {
             }
         }
         app.run(on: terminal)
-        sessions.powerOffAll()
     }
 }

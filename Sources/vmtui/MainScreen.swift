@@ -5,8 +5,8 @@ import TUI
 /// The library: VMs on the left, the selected VM's settings on the right, keys at the bottom.
 final class MainScreen: Panel {
     let library: VMLibrary
-    /// The VMs running in this process; each keeps running while another is shown.
-    let sessions: VMSessions
+    /// The running VMs, each its own process; they keep running when this screen quits.
+    let processes: VMProcesses
     /// How consoles draw guest screens (the terminal's colour depth and UTF-8 support).
     var consolePane = ConsolePane(depth: .colors256, utf8: true)
     private(set) var entries: [VMLibrary.Entry] = []
@@ -16,9 +16,9 @@ final class MainScreen: Panel {
         ("d", "Delete"), ("?", "Help"), ("q", "Quit"),
     ])
 
-    init(library: VMLibrary, sessions: VMSessions = VMSessions()) {
+    init(library: VMLibrary, processes: VMProcesses = VMProcesses()) {
         self.library = library
-        self.sessions = sessions
+        self.processes = processes
         reload()
     }
 
@@ -67,8 +67,7 @@ final class MainScreen: Panel {
         if list.handle(key) { return .handled }
         switch key {
         case .char("q"), .function(10):
-            let running = sessions.active
-            return running.isEmpty ? .quit : .open(confirmQuit(running.map(\.name).sorted()))
+            return .quit // running VMs are processes of their own: they keep running
         case .char("?"), .function(1): return .open(TextViewer(title: "vmtui help", lines: HelpText.lines))
         case .char("n"), .function(2): return .open(VMWizard.make(draft: VMDraft(), screen: self))
         case .char("r"), .ctrl("l"): reload(); return .handled
@@ -80,7 +79,7 @@ final class MainScreen: Panel {
         }
         switch (key, entry) {
         case (.char("d"), _), (.function(8), _), (.delete, _):
-            if sessions[entry.name]?.state.isActive == true {
+            if processes[entry.name]?.state.isActive == true {
                 show("\(entry.name) is running: power it off first (Enter, Ctrl-] o).", isError: true)
                 return .handled
             }
@@ -88,7 +87,11 @@ final class MainScreen: Panel {
         case (.char("e"), .vm(let config)), (.function(4), .vm(let config)):
             return .open(VMWizard.make(draft: VMDraft(editing: config), screen: self))
         case (.char("s"), .vm(let config)), (.function(5), .vm(let config)):
-            let session = sessions.start(config, bundle: library.bundleURL(name: config.name))
+            let session: VMClient
+            do { session = try processes.start(config.name) } catch {
+                show("\(error)", isError: true)
+                return .handled
+            }
             // A VM that cannot be built (an image in use, a missing BIOS) stops at once: say so
             // here, with the reason in the State row, instead of opening an empty console.
             let deadline = ContinuousClock.now + .seconds(3)
@@ -99,7 +102,7 @@ final class MainScreen: Panel {
             }
             return .open(console(session))
         case (.enter, .vm(let config)):
-            guard let session = sessions[config.name] else {
+            guard let session = processes[config.name] else {
                 show("\(config.name) is not running: press s to start it.")
                 return .handled
             }
@@ -119,16 +122,6 @@ final class MainScreen: Panel {
         default:
             return .ignored
         }
-    }
-
-    private func confirmQuit(_ running: [String]) -> Dialog {
-        let dialog = Dialog(
-            title: "Quit vmtui",
-            message: "Running: \(running.joined(separator: ", ")). Quitting cuts their power, like pulling the plug.",
-            buttons: ["Quit", "Cancel"]
-        ) { _, button, _ in button == 0 ? .quit : .close }
-        dialog.selected = 1
-        return dialog
     }
 
     private func confirmDelete(_ name: String) -> Dialog {
@@ -186,7 +179,7 @@ final class MainScreen: Panel {
     }
 
     /// A VM's console; a CD changed there is written to the VM's config.
-    private func console(_ session: VMSession) -> ConsoleScreen {
+    private func console(_ session: any VMControl) -> ConsoleScreen {
         ConsoleScreen(session: session, pane: consolePane, currentISO: { [library] in
             try? library.load(name: session.name, validating: false).bootISO
         }) { [self] iso in
@@ -262,7 +255,8 @@ final class MainScreen: Panel {
 
     /// Seven columns at most, for the list.
     private func stateWord(_ name: String) -> String {
-        switch sessions[name]?.state {
+        if processes[name]?.crash != nil { return "crashed" }
+        switch processes[name]?.state {
         case nil, .stopped(.poweredOff)?, .stopped(.powerCut)?: return "stopped"
         case .starting?, .running?: return "running"
         case .paused?: return "paused"
@@ -302,18 +296,18 @@ final class MainScreen: Panel {
         errorStyle.background = window.background
         switch entry {
         case let .vm(config):
-            let session = sessions[config.name]
+            let session = processes[config.name]
             let state = session.map { $0.state.isActive ? "\($0.state.label) \($0.stats.uptimeText)" : $0.state.label } ?? "stopped"
             canvas.text(config.name, x: rect.x, y: rect.y, style: styles.bold(.title), maxWidth: rect.width - state.count - 1)
             canvas.text(state, x: rect.maxX - state.count, y: rect.y, style: window)
             var y = rect.y + 1
             var rows = config.details(library: library) + [("Bundle", library.bundleURL(name: config.name).path)]
-            if let running = sessions.runningConfig(config.name), running != config {
+            if let running = processes.runningConfig(config.name), running != config {
                 rows = Self.pendingRows(running: running.details(library: library), saved: rows)
             }
             if let session {
                 let status = session.state.isActive ? ConsoleScreen.summary(state: session.state, stats: session.stats)
-                    + "  (Enter: console)" : "\(session.state)"
+                    + "  (Enter: console)" : session.crash.map { "crashed: \($0)" } ?? "\(session.state)"
                 rows.insert(("State", status), at: 0)
                 rows.insert(contentsOf: session.warnings.map { ("Warning", $0) }, at: 1)
             }

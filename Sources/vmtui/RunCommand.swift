@@ -115,7 +115,7 @@ struct RunCommand: ParsableCommand {
         let outcome = runner.run()
 
         let screen = machine.screen()
-        let text = screenText(screen)
+        let text = screen.report
         print(text)
         if let screenDump {
             do { try (text + "\n").write(toFile: screenDump, atomically: true, encoding: .utf8) } catch {
@@ -142,15 +142,6 @@ struct RunCommand: ParsableCommand {
             return (try library.load(configFile: url), url.deletingLastPathComponent().path)
         }
         return (VMConfig(name: "kernel", osType: .other, bootOrder: [], network: VMConfig.Network(mode: .none)), nil)
-    }
-
-    /// 80x25 plain text; a graphics or blank screen says so.
-    private func screenText(_ screen: TextScreen) -> String {
-        switch screen.mode {
-        case .text: return screen.plainText
-        case .graphics(let w, let h, let bpp): return "[guest is in graphics mode \(w)x\(h), \(bpp) bpp]"
-        case .blank: return "[display not initialised]"
-        }
     }
 
     private func fail(_ message: String) -> Never {

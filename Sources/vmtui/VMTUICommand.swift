@@ -20,7 +20,16 @@ struct VMTUICommand: ParsableCommand {
             DeleteCommand.self,
             DiskCommand.self,
             RunCommand.self,
+            StartCommand.self,
+            AttachCommand.self,
+            StopCommand.self,
+            ConsoleCommand.self,
+            ScreenCommand.self,
+            TypeCommand.self,
+            WaitCommand.self,
             BenchCommand.self,
+            MonitorCommand.self,
+            VMProcessCommand.self,
         ]
     )
 

@@ -159,11 +159,12 @@ expect "vmtui help"
 keys Escape
 expect_re "  echo2 +Other running EMU"
 
-# Quitting with a VM running asks first.
+# Quitting detaches, says so once, and leaves the running VM running.
 keys q
-expect "Running: echo2. Quitting cuts their power"
-keys Left Enter
 exited 0
+expect 'vmtui: detached; still running: echo2 (`vmtui` or `vmtui attach NAME` to return'
+"$VMTUI" list | grep -qE "^echo2 +running" || fail "echo2 stopped when the TUI quit"
+"$VMTUI" list | grep -qE "^echo +stopped" || fail "echo is not listed as stopped"
 
 # `vmtui run NAME` on a terminal is the console, as vmtui --start NAME. With TERM=xterm-256color
 # (tmux still sends ESC [1~ / ESC [4~), Home and End reach the guest as keys, not as "1~" "4~".
@@ -192,6 +193,7 @@ expect "at the bottom" 10
 expect "rows 4-25 of 25 (window too small)"
 keys C-] q
 expect_re "▶ echo +Other running EMU"
-keys q Left Enter
+keys q
 exited 0
+expect "vmtui: detached; still running: echo, echo2"
 pass

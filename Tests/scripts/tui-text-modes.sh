@@ -29,8 +29,9 @@ screen_sgr | grep -q $'\e\[38;5;231m\e\[48;5;19m╔' || fail "╔ is not white o
 screen_sgr | grep "last row" | grep -q $'\e\[5m' || fail "no blinking cell after \"last row\""
 keys C-] q
 expect_re "▶ modes +Other running EMU"
+# Quitting detaches: the VM is a process of its own and keeps running.
 keys q
-expect "Quitting cuts their power"
-keys Left Enter
 exited 0
+expect "vmtui: detached; still running: modes"
+"$VMTUI" list | grep -qE "^modes +running" || fail "modes stopped when the TUI quit"
 pass

@@ -177,9 +177,14 @@ public struct VMLibrary: Sendable {
         return created
     }
 
-    /// Removes a VM's bundle with its disk images (images outside the bundle are kept).
+    /// Removes a VM's bundle with its disk images (images outside the bundle are kept); refused
+    /// while the VM runs, in any process (its bundle lock is held).
     public func delete(name: String) throws {
         guard exists(name: name) else { throw VMConfigError.notFound(name: name, bundle: bundleURL(name: name).path) }
+        guard !BundleLock.isHeld(bundle: bundleURL(name: name)) else {
+            throw VMConfigError.io(path: bundleURL(name: name).path,
+                                   reason: "\(name) is running: stop it first (vmtui stop \(name), or Ctrl-] o in its console)")
+        }
         do { try FileManager.default.removeItem(at: bundleURL(name: name)) } catch {
             throw VMConfigError.io(path: bundleURL(name: name).path, reason: "cannot delete: \(FileErrorText.describe(error))")
         }

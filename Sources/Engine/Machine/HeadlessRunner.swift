@@ -41,7 +41,7 @@ public final class HeadlessRunner {
     private var terminal: TerminalRawMode?
     private var typed = false
     /// The latest COM1 output, which --until-text and --type-after watch as well as the screen.
-    private let serialTail = SerialTail()
+    private let serialTail = SerialMatchBuffer()
 
     public init(machine: Machine, options: Options) throws {
         self.machine = machine

@@ -1,5 +1,5 @@
 /// Why a machine stopped running. Never a crash: guest and host failures end up here.
-public enum MachineStop: Equatable, Sendable, CustomStringConvertible {
+public enum MachineStop: Equatable, Sendable, Codable, CustomStringConvertible {
     /// The guest turned itself off (ACPI soft-off).
     case poweredOff
     /// vmtui cut the power: the user's forced power-off, or the power button with no OS answering.

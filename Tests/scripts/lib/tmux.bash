@@ -5,6 +5,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 VMTUI=${VMTUI:-$ROOT/.build/release/vmtui}
 export LC_ALL=${LC_ALL:-C.UTF-8}
 export VMTUI_HOME=$(mktemp -d)
+# VMs are processes of their own: their sockets go to a private run directory, and cleanup stops them.
+export XDG_RUNTIME_DIR=$(mktemp -d)
 SOCKET=vmtui-test-$$-0
 STARTS=0
 TEST_NAME=$(basename "$0" .sh)
@@ -13,7 +15,18 @@ FAILED=0
 if ! command -v tmux >/dev/null; then echo "SKIP $TEST_NAME: tmux is not installed (apt-get install tmux)"; exit 77; fi
 if [ ! -x "$VMTUI" ]; then echo "FAIL $TEST_NAME: $VMTUI is missing (swift build -c release)"; exit 1; fi
 
-cleanup() { tmux -L "$SOCKET" kill-server 2>/dev/null || true; rm -rf "$VMTUI_HOME"; }
+# The VM processes (and their monitors) this test left running, cut off hard.
+stop_vms() {
+    local file name monitors=""
+    for file in "$XDG_RUNTIME_DIR"/vmtui/*.pid; do
+        [ -e "$file" ] || continue
+        monitors="$monitors $(grep -o '"monitorPID":[0-9]*' "$file" | cut -d: -f2)"
+        name=$(basename "$file" .pid)
+        "$VMTUI" stop "$name" --force >/dev/null 2>&1 || kill -9 "$(grep -o '"pid":[0-9]*' "$file" | cut -d: -f2)" 2>/dev/null || true
+    done
+    for pid in $monitors; do kill "$pid" 2>/dev/null || true; done
+}
+cleanup() { stop_vms; tmux -L "$SOCKET" kill-server 2>/dev/null || true; rm -rf "$VMTUI_HOME" "$XDG_RUNTIME_DIR"; }
 trap cleanup EXIT
 
 # start WIDTH HEIGHT [vmtui args...]: opens vmtui in a fresh session; its exit code lands in $VMTUI_HOME/exit.
@@ -26,7 +39,7 @@ start() {
     SOCKET=vmtui-test-$$-$STARTS
     rm -f "$VMTUI_HOME/exit"
     tmux -L "$SOCKET" new-session -d -x "$w" -y "$h" \
-        "env TERM=tmux-256color ${TUI_ENV:-} VMTUI_HOME='$VMTUI_HOME' '$VMTUI' $* 2>'$VMTUI_HOME/stderr'; echo \$? > '$VMTUI_HOME/exit'; sleep 60"
+        "env TERM=tmux-256color ${TUI_ENV:-} VMTUI_HOME='$VMTUI_HOME' XDG_RUNTIME_DIR='$XDG_RUNTIME_DIR' '$VMTUI' $* 2>'$VMTUI_HOME/stderr'; echo \$? > '$VMTUI_HOME/exit'; sleep 60"
 }
 
 screen() { tmux -L "$SOCKET" capture-pane -p; }

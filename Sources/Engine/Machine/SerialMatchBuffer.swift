@@ -1,6 +1,6 @@
 /// The last bytes a serial port sent, as text to search; trimmed to `keep` bytes (twice the
 /// longest text searched for, at least 4 KiB) so a match across two reads is not lost.
-final class SerialTail {
+final class SerialMatchBuffer {
     var keep = 4096
     private var bytes: [UInt8] = []
 
