@@ -1,9 +1,3 @@
-/// Where the combined level of a global system interrupt goes: the PIIX3 (PIC side) today,
-/// an IOAPIC later (its 24 pins are the GSIs), a recorder in tests.
-public protocol InterruptSink: AnyObject {
-    func setGSI(_ gsi: Int, level: Bool)
-}
-
 /// The machine's interrupt fabric: every IRQLine drives one source on a GSI, the router
 /// wire-ORs the sources of each GSI and tells its sinks when the combined level changes.
 /// GSIs 0-15 are the ISA IRQs, 16-19 the PCI interrupt lines PIRQA-D (as QEMU's `pc` wires
