@@ -107,6 +107,26 @@ import Testing
         f.config.resetHeader()
         #expect(ports.read(0xD000, width: 1) == 0xFF)
         #expect(f.configRead(0x14, width: 4) == 0x1)
+        withExtendedLifetime((io, mmio)) {} // BARs hold their handlers weakly
+    }
+
+    /// While the guest reprograms, two BARs may overlap; moving one away leaves the other whole.
+    @Test func movingAnOverlappingBARAwayKeepsTheOtherMapped() {
+        let f = PCITestFunction(), g = PCITestFunction()
+        let fHandler = TestBARHandler(tag: 0x1100_0000), gHandler = TestBARHandler(tag: 0x2200_0000)
+        f.config.defineMemoryBAR(0, size: 0x2000, handler: fHandler)
+        g.config.defineMemoryBAR(0, size: 0x1000, handler: gHandler)
+        bus.attach(f, device: 3)
+        bus.attach(g, device: 4)
+        g.configWrite(0x10, width: 4, value: 0xF000_1000)
+        g.configWrite(0x04, width: 2, value: 0x0002)
+        f.configWrite(0x10, width: 4, value: 0xF000_0000)
+        f.configWrite(0x04, width: 2, value: 0x0002) // f now covers g's page
+        #expect(memory.read(0xF000_1004, width: 4) == 0x1100_1004)
+        f.configWrite(0x10, width: 4, value: 0xF100_0000)
+        #expect(memory.read(0xF000_1004, width: 4) == 0x2200_0004)
+        #expect(memory.read(0xF000_0004, width: 4) == 0xFFFF_FFFF)
+        withExtendedLifetime((fHandler, gHandler)) {}
     }
 
     @Test func romBARDecodesWhileEnabledWithMemory() {

@@ -12,7 +12,7 @@
 ///
 /// then calls `config.setINTx(true/false)`, `msi.notify()` or `msix.notify(vector:)` to interrupt.
 /// BAR handlers are handed the offset into the BAR (the `address`/`port` argument), never the
-/// absolute address; they are held unowned (the device owns them, usually being one itself).
+/// absolute address; they are held weakly, so the device must own them (usually it is one).
 public final class PCIConfigSpace {
     public private(set) var bytes = [UInt8](repeating: 0, count: 256)
     private var writable = [UInt8](repeating: 0, count: 256)
