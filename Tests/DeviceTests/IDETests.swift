@@ -42,6 +42,8 @@ final class MemoryDisk: BlockDevice {
     let ports = PortMap()
     let irqs = IRQRecorder()
     let ide: PIIX3IDE
+    /// Maps the bus-master BAR.
+    let bus: PCIBus
     // Just past the 28-bit limit, so LBA48 is needed for the last sectors.
     let disk = MemoryDisk(sectors: (1 << 28) + 64)
 
@@ -49,6 +51,8 @@ final class MemoryDisk: BlockDevice {
         memory = try MemoryMap(ramSize: 16 << 20)
         ide = PIIX3IDE(ports: ports, memory: memory, irq14: irqs.line(14), irq15: irqs.line(15))
         ide.primary.attach(ATADisk(disk: disk), slot: 0)
+        bus = PCIBus(memory: memory, ports: ports, interrupts: irqs.router)
+        bus.attach(ide, device: 1, function: 1)
         ide.reset()
         ide.configWrite(0x20, width: 4, value: UInt32(Self.busMaster))
         ide.configWrite(0x04, width: 2, value: 0x0005) // I/O decode, bus master

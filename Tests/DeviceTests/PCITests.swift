@@ -15,7 +15,8 @@ import Testing
         memory = try MemoryMap(ramSize: 16 << 20)
         // A 256 KiB image whose every byte says which 64 KiB block it is in.
         bios = HostBuffer(count: 0x40000, bytes: (0..<0x40000).map { UInt8($0 >> 16) + 0xA0 })
-        host = I440FX(memory: memory, bios: bios, biosSize: 0x40000)
+        host = I440FX(bus: PCIBus(memory: memory, ports: ports, interrupts: InterruptRouter()),
+                      memory: memory, bios: bios, biosSize: 0x40000)
         pm = PIIX4PM(ports: ports, clock: clock)
         host.attach(isa, device: 1)
         host.attach(pm, device: 1, function: 3)

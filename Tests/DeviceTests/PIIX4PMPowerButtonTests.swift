@@ -11,7 +11,8 @@ import Testing
 
     init() {
         pm = PIIX4PM(ports: ports, clock: ManualClock())
-        pm.sci = irqs.line(9)
+        pm.interrupts = irqs.router
+        pm.configWrite(0x3C, width: 1, value: 9) // as SeaBIOS: the SCI on IRQ 9
         pm.configWrite(0x40, width: 4, value: UInt32(base))
         pm.configWrite(0x80, width: 1, value: 1)
     }

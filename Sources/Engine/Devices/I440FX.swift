@@ -1,12 +1,13 @@
 /// Intel 82441FX (i440FX) host bridge, PCI 00:00.0: configuration mechanism #1 on
 /// 0xCF8/0xCFC-0xCFF for bus 0, and the PAM registers (0x59-0x5F) that switch each BIOS
 /// segment of 0xC0000-0xFFFFF between the ROM side and shadow RAM (PLATFORM-NOTES §1.2, §3.1).
+/// The functions and their BARs live on `bus`.
 public final class I440FX: PortDevice, PCIFunction {
-    private var config = PCIConfigSpace(vendor: 0x8086, device: 0x1237, revision: 0x02, classCode: 0x06_00_00)
+    public let config = PCIConfigSpace(vendor: 0x8086, device: 0x1237, revision: 0x02, classCode: 0x06_00_00)
     private var address: UInt32 = 0
-    /// Functions by device<<3 | function; this bridge itself (0) is not stored, which would be
-    /// a reference cycle keeping the machine's devices and open images alive.
-    private var functions: [Int: PCIFunction] = [:]
+    /// Bus 0; this bridge itself (00.0) is not on it, which would be a reference cycle keeping
+    /// the machine's devices and open images alive.
+    public let bus: PCIBus
 
     private let memory: MemoryMap
     /// The whole BIOS image (mapped at 4 GiB - size); its last 128 KiB alias below 1 MiB.
@@ -19,7 +20,8 @@ public final class I440FX: PortDevice, PCIFunction {
     public static let pamLast = 0x5F
     public static let smramRegister = 0x72
 
-    public init(memory: MemoryMap, bios: HostBuffer, biosSize: Int) {
+    public init(bus: PCIBus, memory: MemoryMap, bios: HostBuffer, biosSize: Int) {
+        self.bus = bus
         self.memory = memory
         self.bios = bios
         self.biosSize = biosSize
@@ -30,7 +32,7 @@ public final class I440FX: PortDevice, PCIFunction {
 
     /// Places `function` at 00:device.function.
     public func attach(_ function: PCIFunction, device: Int, function number: Int = 0) {
-        functions[device << 3 | number] = function
+        bus.attach(function, device: device, function: number)
     }
 
     /// Power-on state: PAM 0 (ROM side everywhere), SMRAM 0x02, BIOS mapped at the top of 4 GiB.
@@ -74,7 +76,7 @@ public final class I440FX: PortDevice, PCIFunction {
         guard address & 0x8000_0000 != 0, (address >> 16) & 0xFF == 0 else { return allOnes }
         let devfn = Int((address >> 8) & 0xFF)
         let offset = Int(address & 0xFC) + Int(port - 0xCFC)
-        guard let function = devfn == 0 ? self : functions[devfn] else { return allOnes }
+        guard let function = devfn == 0 ? self : bus.function(devfn: devfn) else { return allOnes }
         if let value {
             function.configWrite(offset, width: width, value: value)
             return 0
@@ -83,8 +85,6 @@ public final class I440FX: PortDevice, PCIFunction {
     }
 
     // MARK: Own configuration space
-
-    public func configRead(_ offset: Int, width: Int) -> UInt32 { config.read(offset, width: width) }
 
     public func configWrite(_ offset: Int, width: Int, value: UInt32) {
         config.write(offset, width: width, value: value)

@@ -6,7 +6,10 @@ public final class PIC8259 {
     public private(set) var imr: UInt8 = 0
     public private(set) var vectorBase: UInt8 = 0
     /// Level-triggered inputs (ELCR bits); the others latch rising edges.
-    var levelTriggered: UInt8 = 0
+    var levelTriggered: UInt8 = 0 {
+        // A line made level-triggered requests exactly while its input is high.
+        didSet { irr = (irr & ~levelTriggered) | (inputs & levelTriggered) }
+    }
     private var inputs: UInt8 = 0
     private var initStep = 0
     private var needICW4 = false

@@ -1,6 +1,7 @@
 /// The PC/AT master/slave 8259A pair (ports 0x20/0x21, 0xA0/0xA1, slave on master IR2) and
-/// the PIIX3 edge/level control registers ELCR1/2 at 0x4D0/0x4D1. It is the machine's
-/// InterruptController (devices raise lines) and the CPU's InterruptAcknowledge (INTA).
+/// the PIIX3 edge/level control registers ELCR1/2 at 0x4D0/0x4D1 (a level-triggered IRQ stays
+/// requested while its input is high, through EOIs). The PIIX3 drives its inputs
+/// (InterruptController: ISA lines and steered PIRQs); it is the CPU's InterruptAcknowledge.
 public final class PIC8259Pair: PortDevice, InterruptController, InterruptAcknowledge {
     let master = PIC8259(isMaster: true)
     let slave = PIC8259(isMaster: false)
@@ -12,6 +13,8 @@ public final class PIC8259Pair: PortDevice, InterruptController, InterruptAcknow
         master.reset()
         slave.reset()
         elcr = (0, 0)
+        master.levelTriggered = 0
+        slave.levelTriggered = 0
     }
 
     public func setIRQ(_ irq: Int, level: Bool) {
@@ -75,6 +78,7 @@ public final class PIC8259Pair: PortDevice, InterruptController, InterruptAcknow
         case 0x4D1:
             elcr.1 = byte & 0xDE // IRQ8 and IRQ13 are always edge
             slave.levelTriggered = elcr.1
+            cascade()
         default: break
         }
     }

@@ -2,19 +2,15 @@
 /// and secondary (0x170/0x376, IRQ15) channels, and the bus-master registers behind BAR4
 /// (16 bytes of I/O: command, status and PRD table address per channel).
 public final class PIIX3IDE: PortDevice, PCIFunction {
-    private var config = PCIConfigSpace(vendor: 0x8086, device: 0x7010, revision: 0x00, classCode: 0x01_01_80)
+    public let config = PCIConfigSpace(vendor: 0x8086, device: 0x7010, revision: 0x00, classCode: 0x01_01_80)
     public let primary: IDEChannel
     public let secondary: IDEChannel
-    /// Unowned: the port map holds this device, so a strong reference back would be a cycle that
-    /// keeps the whole machine (and its open, locked disk images) alive after it is gone.
-    private unowned let ports: PortMap
-    private var busMasterBase: UInt16?
 
     public init(ports: PortMap, memory: MemoryMap, irq14: IRQLine, irq15: IRQLine) {
-        self.ports = ports
         primary = IDEChannel(base: 0x1F0, controlPort: 0x3F6, irq: irq14, memory: memory)
         secondary = IDEChannel(base: 0x170, controlPort: 0x376, irq: irq15, memory: memory)
-        config.defineBAR(4, size: 16, io: true)
+        // The PCI bus maps BAR4 and hands this device offsets into it.
+        config.defineIOBAR(4, size: 16, handler: self)
         config.makeWritable(0x40..<0x48)
         ports.register(primary, ports: 0x1F0...0x1F7)
         ports.register(primary, ports: 0x3F6...0x3F6)
@@ -25,32 +21,16 @@ public final class PIIX3IDE: PortDevice, PCIFunction {
     public func reset() {
         primary.reset()
         secondary.reset()
-        if let old = busMasterBase { ports.unregister(ports: old...(old + 15)) }
-        busMasterBase = nil
-        config.set32(0x20, 1)
-        config.set16(0x04, 0)
+        config.resetHeader()
     }
 
-    public func configRead(_ offset: Int, width: Int) -> UInt32 { config.read(offset, width: width) }
-
-    public func configWrite(_ offset: Int, width: Int, value: UInt32) {
-        config.write(offset, width: width, value: value)
-        let bar = UInt16(truncatingIfNeeded: config.bar(4))
-        let wanted: UInt16? = config.ioEnabled && bar != 0 ? bar : nil
-        guard wanted != busMasterBase else { return }
-        if let old = busMasterBase { ports.unregister(ports: old...(old + 15)) }
-        if let new = wanted { ports.register(self, ports: new...(new + 15)) }
-        busMasterBase = wanted
-    }
-
-    private func channel(_ port: UInt16) -> (IDEChannel, Int)? {
-        guard let base = busMasterBase else { return nil }
-        let offset = Int(port - base)
-        return (offset < 8 ? primary : secondary, offset & 7)
+    /// The bus-master registers: `offset` into BAR4, 0-7 primary, 8-15 secondary.
+    private func channel(_ offset: UInt16) -> (IDEChannel, Int) {
+        (offset < 8 ? primary : secondary, Int(offset & 7))
     }
 
     public func portRead(_ port: UInt16, width: Int) -> UInt32 {
-        guard let (ch, reg) = channel(port) else { return PortMap.allOnes(width) }
+        let (ch, reg) = channel(port)
         switch reg {
         case 0: return UInt32(ch.busMasterCommand)
         case 2: return UInt32(ch.busMasterStatus)
@@ -60,7 +40,7 @@ public final class PIIX3IDE: PortDevice, PCIFunction {
     }
 
     public func portWrite(_ port: UInt16, width: Int, value: UInt32) {
-        guard let (ch, reg) = channel(port) else { return }
+        let (ch, reg) = channel(port)
         switch reg {
         case 0: ch.busMasterWrite(command: UInt8(value & 0xFF))
         case 2:

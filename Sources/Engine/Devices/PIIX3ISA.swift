@@ -1,8 +1,17 @@
 /// Intel 82371SB (PIIX3) PCI-to-ISA bridge, PCI 00:01.0, and its reset control register at
 /// 0xCF9. Header type 0x80 (multi-function) is what makes SeaBIOS look at 01.1 and 01.3.
-public final class PIIX3ISA: PortDevice, PCIFunction {
-    private var config = PCIConfigSpace(vendor: 0x8086, device: 0x7000, revision: 0x00, classCode: 0x06_01_00, headerType: 0x80)
+/// As the interrupt router's PIC-side sink it drives the 8259 pair: ISA GSIs 0-15 straight
+/// through, PCI PIRQA-D (GSIs 16-19) onto the ISA IRQ their route register (0x60-0x63) names,
+/// wire-ORed with that IRQ's own line.
+public final class PIIX3ISA: PortDevice, PCIFunction, InterruptSink {
+    public let config = PCIConfigSpace(vendor: 0x8086, device: 0x7000, revision: 0x00, classCode: 0x06_01_00, headerType: 0x80)
     private var resetControl: UInt8 = 0
+    /// The 8259 pair this bridge feeds.
+    public var pic: InterruptController?
+    private var isaLevels = [Bool](repeating: false, count: 16)
+    private var pirqLevels = [Bool](repeating: false, count: 4)
+    /// What each PIC input was last driven to.
+    private var picLevels = [Bool](repeating: false, count: 16)
     /// Asked for a system reset (bit 2 of 0xCF9 rising).
     public var onReset: () -> Void = {}
 
@@ -24,16 +33,48 @@ public final class PIIX3ISA: PortDevice, PCIFunction {
         for r in 0x40..<0x100 { config.set8(r, 0) }
         for (r, value) in PIIX3ISA.registerDefaults { config.set8(r, value) }
         config.set16(0x04, 0x0007)
+        driveAll()
     }
 
-    /// PIRQ A-D routing (config 0x60-0x63): the ISA IRQ, or nil when disabled (bit 7).
-    public func pirqRoute(_ pin: Int) -> Int? {
-        let value = config.u8(0x60 + pin)
-        return value & 0x80 != 0 ? nil : Int(value & 0x0F)
+    /// PIRQ A-D routing (config 0x60-0x63): the ISA IRQ, or nil when disabled (bit 7) or
+    /// reserved (IRQ 0-2, 8 and 13, 82371SB datasheet).
+    public func pirqRoute(_ pirq: Int) -> Int? {
+        let value = config.u8(0x60 + pirq)
+        let irq = Int(value & 0x0F)
+        return value & 0x80 != 0 || [0, 1, 2, 8, 13].contains(irq) ? nil : irq
     }
 
-    public func configRead(_ offset: Int, width: Int) -> UInt32 { config.read(offset, width: width) }
-    public func configWrite(_ offset: Int, width: Int, value: UInt32) { config.write(offset, width: width, value: value) }
+    public func configWrite(_ offset: Int, width: Int, value: UInt32) {
+        config.write(offset, width: width, value: value)
+        if offset < 0x64 && offset + width > 0x60 { driveAll() }
+    }
+
+    // MARK: Interrupt steering
+
+    public func setGSI(_ gsi: Int, level: Bool) {
+        switch gsi {
+        case 0..<16:
+            isaLevels[gsi] = level
+            drive(gsi)
+        case InterruptRouter.pirqBase..<(InterruptRouter.pirqBase + 4):
+            pirqLevels[gsi - InterruptRouter.pirqBase] = level
+            if let irq = pirqRoute(gsi - InterruptRouter.pirqBase) { drive(irq) }
+        default:
+            break // GSIs 20-23 reach only an IOAPIC
+        }
+    }
+
+    private func drive(_ irq: Int) {
+        let level = isaLevels[irq] || (0..<4).contains { pirqLevels[$0] && pirqRoute($0) == irq }
+        guard level != picLevels[irq] else { return }
+        picLevels[irq] = level
+        pic?.setIRQ(irq, level: level)
+    }
+
+    /// After a route change every IRQ may have gained or lost a PIRQ.
+    private func driveAll() {
+        for irq in 0..<16 { drive(irq) }
+    }
 
     public func portRead(_ port: UInt16, width: Int) -> UInt32 { UInt32(resetControl) }
 

@@ -4,7 +4,7 @@
 public final class PIIX4PM: PortDevice, PCIFunction {
     public static let timerHz: UInt64 = 3_579_545
 
-    private var config = PCIConfigSpace(vendor: 0x8086, device: 0x7113, revision: 0x03, classCode: 0x06_80_00, interruptPin: 1)
+    public let config = PCIConfigSpace(vendor: 0x8086, device: 0x7113, revision: 0x03, classCode: 0x06_80_00, interruptPin: 1)
     /// Unowned: the port map holds this device, so a strong reference back would be a cycle that
     /// keeps the whole machine (and its open, locked disk images) alive after it is gone.
     private unowned let ports: PortMap
@@ -15,8 +15,11 @@ public final class PIIX4PM: PortDevice, PCIFunction {
     private var control: UInt16 = 0
     /// Soft-off requested by the guest (ACPI S5).
     public var onPowerOff: () -> Void = {}
-    /// The ACPI system control interrupt (IRQ 9 on the `pc` machine, level-triggered).
-    public var sci: IRQLine?
+    /// Where the SCI goes: it is not the function's INTA but the ISA IRQ in the interrupt
+    /// line register (0x3C), which SeaBIOS sets to 9 and puts in the FADT (SCI_INT), as QEMU
+    /// wires the SCI to GSI 9. Nil (tests): nowhere.
+    public var interrupts: InterruptRouter?
+    private var sci: IRQLine?
     private var sciLevel = false
 
     /// PM1 status/enable bit 8: the power button; PM1 control bit 0: SCI_EN (ACPI mode).
@@ -32,6 +35,7 @@ public final class PIIX4PM: PortDevice, PCIFunction {
     public func reset() {
         if let base = mappedBase { ports.unregister(ports: base...(base + 0x3F)) }
         mappedBase = nil
+        config.resetHeader()
         for r in 0x40..<0x100 { config.set8(r, 0) }
         config.set32(0x40, 1) // PMBASE, I/O space indicator
         // DEVACTB APMC_EN: tells SeaBIOS SMM is already set up, as QEMU does with smm=off.
@@ -42,6 +46,7 @@ public final class PIIX4PM: PortDevice, PCIFunction {
         // and never tries the SMI_CMD handshake (0xF1 to port 0xB2), which nothing here answers.
         control = 0x0001
         updateSCI()
+        routeSCI()
     }
 
     /// True when an ACPI OS listens for the power button: ACPI mode on and the event enabled.
@@ -60,14 +65,22 @@ public final class PIIX4PM: PortDevice, PCIFunction {
         sci?.set(level)
     }
 
+    /// Moves the SCI to the IRQ now in 0x3C (none for 0 and 0xFF), carrying its level along.
+    private func routeSCI() {
+        let irq = Int(config.u8(0x3C))
+        guard irq != sci?.gsi else { return }
+        sci?.lower()
+        sci = (1..<16).contains(irq) ? interrupts?.line(irq) : nil
+        sci?.set(sciLevel)
+    }
+
     /// The I/O base of the PM registers, when decoded (config 0x80 bit 0).
     public var pmBase: UInt16? { mappedBase }
-
-    public func configRead(_ offset: Int, width: Int) -> UInt32 { config.read(offset, width: width) }
 
     public func configWrite(_ offset: Int, width: Int, value: UInt32) {
         config.write(offset, width: width, value: value)
         config.set8(0x40, config.u8(0x40) | 1)
+        routeSCI()
         updateMapping()
     }
 

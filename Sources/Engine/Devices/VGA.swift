@@ -4,10 +4,9 @@
 /// and 0xA0000-0xBFFFF as one flat 128 KiB window (the text buffer at 0xB8000, the font
 /// SeaVGABIOS loads at 0xA0000 out of its way). `screen()` renders the TextScreen snapshot.
 public final class VGA: PortDevice, PCIFunction {
-    private var config = PCIConfigSpace(vendor: 0x1234, device: 0x1111, revision: 0x02, classCode: 0x03_00_00)
+    public let config = PCIConfigSpace(vendor: 0x1234, device: 0x1111, revision: 0x02, classCode: 0x03_00_00)
     private let memory: MemoryMap
     private let rom: HostBuffer
-    private var romMappedAt: UInt32?
     /// The legacy window 0xA0000-0xBFFFF.
     public let vram = HostBuffer(count: 0x20000)
 
@@ -37,8 +36,9 @@ public final class VGA: PortDevice, PCIFunction {
     public init(memory: MemoryMap, romImage: [UInt8]) {
         self.memory = memory
         rom = HostBuffer(count: 0x10000, bytes: romImage)
-        config.defineBAR(0, size: 16 << 20, io: false, prefetchable: true)
-        config.defineROM(size: 0x10000)
+        // The PCI bus maps the ROM BAR (read-only, while enabled and memory decoding is on).
+        config.defineMemoryBAR(0, size: 16 << 20, handler: nil, prefetchable: true)
+        config.defineROM(rom)
         reset()
     }
 
@@ -54,31 +54,11 @@ public final class VGA: PortDevice, PCIFunction {
         dispi[0] = 0xB0C0
         dispiIndex = 0
         memory.setPages(from: 0xA0000, size: 0x20000, readFrom: vram.pointer, writeTo: vram.pointer)
-        updateROMMapping()
+        config.resetHeader()
     }
 
     /// Port ranges the machine registers for this device.
     public static let portRanges: [ClosedRange<UInt16>] = [0x3B0...0x3DF, 0x1CE...0x1CF]
-
-    // MARK: PCI
-
-    public func configRead(_ offset: Int, width: Int) -> UInt32 { config.read(offset, width: width) }
-
-    public func configWrite(_ offset: Int, width: Int, value: UInt32) {
-        config.write(offset, width: width, value: value)
-        updateROMMapping()
-    }
-
-    /// The ROM is visible at the ROM BAR while its enable bit and memory decoding are on.
-    private func updateROMMapping() {
-        let bar = config.u32(0x30)
-        let base = bar & 0xFFFF_0000
-        let wanted: UInt32? = bar & 1 != 0 && config.memoryEnabled && base != 0 ? base : nil
-        guard wanted != romMappedAt else { return }
-        if let old = romMappedAt { memory.unmap(from: old, size: rom.count) }
-        if let new = wanted { memory.setPages(from: new, size: rom.count, readFrom: rom.pointer, writeTo: nil) }
-        romMappedAt = wanted
-    }
 
     // MARK: Ports
 

@@ -25,6 +25,8 @@ public final class Machine {
     public let timeMode: TimeMode
 
     public let pic = PIC8259Pair()
+    /// Every interrupt source names a GSI here; the PIIX3 (PIC side) is its sink.
+    public let interrupts = InterruptRouter()
     public let pit: PIT8254
     public let cmos: CMOSRTC
     public let fwCfg = FwCfg()
@@ -88,21 +90,22 @@ public final class Machine {
         }
         scheduler = Scheduler(clock: clock)
         bios = HostBuffer(count: firmware.bios.count, bytes: firmware.bios)
-        hostBridge = I440FX(memory: memory, bios: bios, biosSize: firmware.bios.count)
-        pit = PIT8254(clock: clock, irq0: IRQLine(irq: 0, controller: pic))
-        cmos = CMOSRTC(clock: clock, irq8: IRQLine(irq: 8, controller: pic), unixTime: unixTime ?? Int64(time(nil)))
-        ide = PIIX3IDE(ports: ports, memory: memory, irq14: IRQLine(irq: 14, controller: pic), irq15: IRQLine(irq: 15, controller: pic))
+        hostBridge = I440FX(bus: PCIBus(memory: memory, ports: ports, interrupts: interrupts),
+                            memory: memory, bios: bios, biosSize: firmware.bios.count)
+        pit = PIT8254(clock: clock, irq0: interrupts.line(0))
+        cmos = CMOSRTC(clock: clock, irq8: interrupts.line(8), unixTime: unixTime ?? Int64(time(nil)))
+        ide = PIIX3IDE(ports: ports, memory: memory, irq14: interrupts.line(14), irq15: interrupts.line(15))
         cdrom = ATAPICDROM(medium: nil)
         ide.secondary.attach(cdrom, slot: 0)
         pm = PIIX4PM(ports: ports, clock: clock)
         vga = VGA(memory: memory, romImage: firmware.vgaBios)
-        keyboardController = I8042(memory: memory, irq1: IRQLine(irq: 1, controller: pic), irq12: IRQLine(irq: 12, controller: pic))
-        com1 = UART16550(base: 0x3F8, irq: IRQLine(irq: 4, controller: pic))
-        com2 = UART16550(base: 0x2F8, irq: IRQLine(irq: 3, controller: pic))
+        keyboardController = I8042(memory: memory, irq1: interrupts.line(1), irq12: interrupts.line(12))
+        com1 = UART16550(base: 0x3F8, irq: interrupts.line(4))
+        com2 = UART16550(base: 0x2F8, irq: interrupts.line(3))
         dma = DMA8237(memory: memory)
-        fdc = FDC82077AA(dma: dma, irq6: IRQLine(irq: 6, controller: pic))
+        fdc = FDC82077AA(dma: dma, irq6: interrupts.line(6))
         systemControl = SystemControlPortA(memory: memory)
-        coprocessorError = CoprocessorErrorLatch(irq13: IRQLine(irq: 13, controller: pic))
+        coprocessorError = CoprocessorErrorLatch(irq13: interrupts.line(13))
         cpu = cpuFactory(memory, ports)
         cpu.interruptController = pic
         if let interpreter = cpu as? Interpreter {
@@ -118,6 +121,9 @@ public final class Machine {
     }
 
     private func wire() {
+        isaBridge.pic = pic
+        interrupts.addSink(isaBridge)
+        pm.interrupts = interrupts
         hostBridge.attach(isaBridge, device: 1, function: 0)
         hostBridge.attach(ide, device: 1, function: 1)
         hostBridge.attach(pm, device: 1, function: 3)
@@ -156,7 +162,6 @@ public final class Machine {
         systemControl.onReset = { [unowned self] in resetRequested = true }
         keyboardController.onReset = { [unowned self] in resetRequested = true }
         pm.onPowerOff = { [unowned self] in powerOffRequested = true }
-        pm.sci = IRQLine(irq: 9, controller: pic)
         debugExit.onExit = { [unowned self] code in exitCode = code }
     }
 
