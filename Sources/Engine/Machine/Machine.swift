@@ -21,6 +21,8 @@ public final class Machine {
     public let ports = PortMap()
     public let clock: MachineClock
     public let scheduler: Scheduler
+    /// The one machine lock: who may touch what, and when, is written in MachineLock.
+    public let lock = MachineLock()
     /// One vCPU today (index 0, the bootstrap processor); SMP adds more.
     public private(set) var vcpus: [VCPU] = []
     public let timeMode: TimeMode
@@ -106,6 +108,7 @@ public final class Machine {
                                                  interrupts: pic, coprocessorError: coprocessorError))]
 
         wire()
+        wireTime()
         try attachMedia(baseDirectory: baseDirectory)
         configureFirmwareTables()
         reset()
@@ -152,6 +155,21 @@ public final class Machine {
         pm.onPowerOff = { [unowned self] in powerOffRequested = true }
         pm.sci = IRQLine(irq: 9, controller: pic)
         debugExit.onExit = { [unowned self] code in exitCode = code }
+    }
+
+    /// Time has one owner: a slice ends at the scheduler's next deadline; a device arming an
+    /// earlier timer, or a change of the PIC's INTR, reaches the vCPU at once (a kick, or the
+    /// end of a halted sleep).
+    private func wireTime() {
+        lock.onContention = { [unowned self] in for vcpu in vcpus { vcpu.kick() } }
+        scheduler.onEarlierDeadline = { [unowned self] in
+            for vcpu in vcpus { vcpu.kick() }
+            lock.signalWake()
+        }
+        pic.onOutputChange = { [unowned self] level in
+            for vcpu in vcpus { vcpu.interruptRequestChanged() }
+            if level { lock.signalWake() }
+        }
     }
 
     private func resolve(_ path: String, _ base: String?) -> String {
@@ -305,11 +323,14 @@ public final class Machine {
     // MARK: Run loop
 
     /// Runs one slice of guest time; returns the stop reason once the machine has stopped.
+    /// Call with the machine lock held (MachineRunner does); a halted realtime vCPU sleeps on it.
     @discardableResult
     public func runSlice() -> MachineStop? {
         if let stop = stopReason { return stop }
-        let now = clock.nanoseconds
-        let exit = vcpus[0].run(until: min(scheduler.nextDeadline() ?? .max, now &+ maxSliceNanoseconds))
+        let deadline = min(scheduler.nextDeadline() ?? .max, clock.nanoseconds &+ maxSliceNanoseconds)
+        scheduler.sliceDeadline = deadline
+        let exit = vcpus[0].run(until: deadline)
+        scheduler.sliceDeadline = 0 // between slices the next one looks at the timers itself
         scheduler.fireDue()
         idle = false
         switch exit {
@@ -330,7 +351,9 @@ public final class Machine {
         return stopReason
     }
 
-    /// A halted CPU: let time pass to the next timer (sleeping the host in realtime mode).
+    /// A halted vCPU: time passes to the next timer, a wake (an interrupt, an earlier timer,
+    /// another thread's request) or `maxSliceNanoseconds`; realtime sleeps on the machine lock's
+    /// condition, deterministic time jumps.
     private func waitForNextEvent() {
         let now = clock.nanoseconds
         let target = min(scheduler.nextDeadline() ?? .max, now &+ maxSliceNanoseconds)
@@ -338,9 +361,9 @@ public final class Machine {
         if let manual = clock as? ManualClock {
             manual.set(target)
         } else {
-            var request = timespec(tv_sec: Int(target - now) / 1_000_000_000, tv_nsec: Int(target - now) % 1_000_000_000)
-            var left = timespec()
-            while nanosleep(&request, &left) != 0 && errno == EINTR { request = left }
+            scheduler.sliceDeadline = target
+            lock.wait(untilHostTime: HostClock.monotonicNow() &+ (target - now))
+            scheduler.sliceDeadline = 0
         }
         scheduler.fireDue()
     }
