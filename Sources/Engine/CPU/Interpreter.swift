@@ -43,6 +43,8 @@ public final class Interpreter: VCPU {
     var nmiPending = false
     /// Exceptions being delivered, for #DF and the triple-fault message.
     var faultChain: [UInt8] = []
+    /// What the last shutdown (triple fault) said.
+    var shutdownMessage = ""
     var lastMappingGeneration: UInt64 = .max
     var lastA20: UInt32 = 0
     /// Model-specific registers the guest wrote that we accept (SYSENTER, TSC, ...).
@@ -134,25 +136,43 @@ public final class Interpreter: VCPU {
             if !wakeable() { return s.pointee.flags & Flag.IF != 0 || nmiPending ? .halted : .haltedForever }
             s.pointee.halted = false
         }
+        switch runLoop(instructions) {
+        case .budgetSpent: return .deadlineReached
+        case .kicked: return .kicked
+        case .halted: return .halted
+        case .haltedForever: return .haltedForever
+        case .shutdown: return .shutdown(shutdownMessage)
+        }
+    }
+
+    /// How the hot loop ended: one byte, so that the loop keeps no VCPUExit (a large value)
+    /// in its frame.
+    enum LoopExit {
+        case budgetSpent, kicked, halted, haltedForever, shutdown
+    }
+
+    @inline(never)
+    private func runLoop(_ instructions: Int) -> LoopExit {
+        let s = state
         var left = instructions
         while left > 0 {
-            if s.pointee.irqCheck, let exit = serviceInterrupts() { return finish(instructions - left, exit) }
+            if s.pointee.irqCheck, let message = serviceInterrupts() { return finish(instructions - left, shutdown: message) }
             do {
                 try step()
             } catch {
-                if let exit = deliver(error) { return finish(instructions - left, exit) }
+                if let message = deliver(error) { return finish(instructions - left, shutdown: message) }
             }
             left &-= 1
             if _slowPath(stopRequested.load(ordering: .relaxed)), let exit = stopped() {
                 return finish(instructions - left, exit)
             }
         }
-        return finish(instructions, .deadlineReached)
+        return finish(instructions, .budgetSpent)
     }
 
     /// The stop flag was up: a kick, or HLT (PAUSE only clears it).
     @inline(never)
-    private func stopped() -> VCPUExit? {
+    private func stopped() -> LoopExit? {
         stopRequested.store(false, ordering: .sequentiallyConsistent)
         // kick() sets kickPending before stopRequested, so a kick whose flag was just cleared is seen here.
         if kickPending.exchange(false, ordering: .sequentiallyConsistent) { return .kicked }
@@ -161,9 +181,15 @@ public final class Interpreter: VCPU {
     }
 
     @inline(never)
-    func finish(_ done: Int, _ exit: VCPUExit) -> VCPUExit {
+    func finish(_ done: Int, _ exit: LoopExit) -> LoopExit {
         retired &+= UInt64(done)
         return exit
+    }
+
+    @inline(never)
+    func finish(_ done: Int, shutdown message: String) -> LoopExit {
+        shutdownMessage = message
+        return finish(done, .shutdown)
     }
 
     private func wakeable() -> Bool {
@@ -172,9 +198,9 @@ public final class Interpreter: VCPU {
     }
 
     /// Called at an instruction boundary when something may have changed INTR, NMI or IF, and at
-    /// every boundary while single-stepping or breakpoints are on.
+    /// every boundary while single-stepping or breakpoints are on. Returns a shutdown's message.
     @inline(never)
-    private func serviceInterrupts() -> VCPUExit? {
+    private func serviceInterrupts() -> String? {
         let s = state
         if debugShadow {
             debugShadow = false
