@@ -17,6 +17,26 @@ import Testing
         }
     }
 
+    /// INTR is pushed: the listener hears every change of the master's output, and only changes.
+    @Test func intrChangesArePushedToTheCPUSide() {
+        var levels: [Bool] = []
+        pic.onOutputChange = { levels.append($0) }
+        ports.write(0x21, width: 1, value: 0xFA) // unmask IRQ 0
+        #expect(levels.isEmpty)
+        pic.setIRQ(0, level: true)
+        pic.setIRQ(0, level: false)
+        #expect(levels == [true], "IRQ0 unmasked: INTR rises and stays up until acknowledged")
+        _ = pic.acknowledgeInterrupt()
+        #expect(levels == [true, false])
+        ports.write(0x20, width: 1, value: 0x20) // EOI
+        pic.setIRQ(9, level: true) // slave IRQ 9 masked: nothing moves
+        #expect(levels == [true, false])
+        ports.write(0xA1, width: 1, value: 0xFD) // unmask IRQ 9: INTR rises through the cascade
+        #expect(levels == [true, false, true])
+        ports.write(0x21, width: 1, value: 0xFF) // mask everything on the master: INTR drops
+        #expect(levels == [true, false, true, false])
+    }
+
     @Test func masksReadBack() {
         #expect(ports.read(0x21, width: 1) == 0xFB)
         #expect(ports.read(0xA1, width: 1) == 0xFF)

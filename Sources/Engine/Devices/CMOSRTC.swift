@@ -122,7 +122,10 @@ public final class CMOSRTC: PortDevice, TimedDevice {
         } else {
             nextSecond = nil
         }
+        if let deadline = nextDeadline() { deadlineArmed?(deadline) }
     }
+
+    public var deadlineArmed: ((UInt64) -> Void)?
 
     public func nextDeadline() -> UInt64? {
         switch (nextPeriodic, nextSecond) {

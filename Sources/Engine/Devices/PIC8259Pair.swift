@@ -6,8 +6,20 @@ public final class PIC8259Pair: PortDevice, InterruptController, InterruptAcknow
     let master = PIC8259(isMaster: true)
     let slave = PIC8259(isMaster: false)
     private var elcr: (UInt8, UInt8) = (0, 0)
+    /// Called with the new level whenever INTR (the master's INT output) changes: the CPU side
+    /// is pushed every change instead of polling.
+    public var onOutputChange: ((Bool) -> Void)?
+    private var output = false
 
     public init() {}
+
+    /// Tells the listener when INTR moved; called after everything that can move it.
+    private func updateOutput() {
+        let level = master.pendingLine() != nil
+        guard level != output else { return }
+        output = level
+        onOutputChange?(level)
+    }
 
     public func reset() {
         master.reset()
@@ -15,6 +27,7 @@ public final class PIC8259Pair: PortDevice, InterruptController, InterruptAcknow
         elcr = (0, 0)
         master.levelTriggered = 0
         slave.levelTriggered = 0
+        updateOutput()
     }
 
     public func setIRQ(_ irq: Int, level: Bool) {
@@ -24,6 +37,7 @@ public final class PIC8259Pair: PortDevice, InterruptController, InterruptAcknow
             slave.setInput(irq - 8, level: level)
             cascade()
         }
+        updateOutput()
     }
 
     /// The slave's INT output drives master IR2.
@@ -34,6 +48,7 @@ public final class PIC8259Pair: PortDevice, InterruptController, InterruptAcknow
     public var interruptPending: Bool { master.pendingLine() != nil }
 
     public func acknowledgeInterrupt() -> UInt8 {
+        defer { updateOutput() }
         guard let line = master.pendingLine() else { return master.spuriousVector() }
         if line == 2 {
             _ = master.acknowledge(2)
@@ -53,6 +68,7 @@ public final class PIC8259Pair: PortDevice, InterruptController, InterruptAcknow
     public var masks: (master: UInt8, slave: UInt8) { (master.imr, slave.imr) }
 
     public func portRead(_ port: UInt16, width: Int) -> UInt32 {
+        defer { updateOutput() } // a poll-mode read acknowledges
         switch port {
         case 0x20, 0x21: return UInt32(master.read(port == 0x21))
         case 0xA0, 0xA1:
@@ -66,6 +82,7 @@ public final class PIC8259Pair: PortDevice, InterruptController, InterruptAcknow
     }
 
     public func portWrite(_ port: UInt16, width: Int, value: UInt32) {
+        defer { updateOutput() }
         let byte = UInt8(value & 0xFF)
         switch port {
         case 0x20, 0x21: master.write(port == 0x21, byte)

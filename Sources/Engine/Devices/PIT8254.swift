@@ -26,6 +26,7 @@ public final class PIT8254: PortDevice, TimedDevice {
     private let clock: MachineClock
     private let irq0: IRQLine
     private var portB: UInt8 = 0
+    public var deadlineArmed: ((UInt64) -> Void)?
 
     public init(clock: MachineClock, irq0: IRQLine) {
         self.clock = clock
@@ -100,6 +101,7 @@ public final class PIT8254: PortDevice, TimedDevice {
         // Modes 0 and 4 fire once, 2 and 3 every `reload` ticks; the first edge is one period in.
         let fires = [0, 2, 3, 4].contains(c.mode)
         channels[0].nextEdge = fires ? c.loadedAt &+ Timebase.nanoseconds(ticks: UInt64(c.reload), hz: PIT8254.hz) : nil
+        if let edge = channels[0].nextEdge { deadlineArmed?(edge) }
     }
 
     private func load(_ i: Int, _ value: UInt16) {

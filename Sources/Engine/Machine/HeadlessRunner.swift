@@ -68,11 +68,12 @@ public final class HeadlessRunner {
     }
 
     private func startStdinReader() {
-        let thread = Thread { [stdinBytes] in
+        let thread = Thread { [stdinBytes, lock = machine.lock] in
             while true {
                 let data = FileHandle.standardInput.availableData
                 if data.isEmpty { return }
                 stdinBytes.append([UInt8](data))
+                lock.wake() // a halted guest takes the bytes now, not at its next timer
             }
         }
         thread.start()
@@ -83,25 +84,34 @@ public final class HeadlessRunner {
         let start = HostClock.monotonicNow()
         var lastCheck: UInt64 = 0
         if options.typeAfter == nil { typeKeys() }
-        while true {
-            if let stop = machine.runSlice() { return finish(.stopped(stop)) }
+        var outcome = Outcome.interrupted
+        let stop = MachineRunner(machine: machine).run { stop in
+            guard stop == nil else { return false }
             let input = stdinBytes.drain()
             if !input.isEmpty { machine.com1.receive(input) }
             let now = HostClock.monotonicNow()
             // The screen is checked every 5 ms of host time: cheap, and fast enough for tests.
-            guard now &- lastCheck >= 5_000_000 else { continue }
+            guard now &- lastCheck >= 5_000_000 else { return true }
             lastCheck = now
             if HostInterrupt.requested {
                 machine.powerOff()
-                return finish(.interrupted)
+                return false
             }
             let screen = machine.screen()
             let serial = serialTail.text
             let shows = { (text: String) in screen.contains(text) || serial.contains(text) }
             if let trigger = options.typeAfter, !typed, shows(trigger) { typeKeys() }
-            if let text = options.untilText.first(where: shows) { return finish(.matched(text)) }
-            if let limit = options.timeoutSeconds, Double(now &- start) / 1e9 >= limit { return finish(.timedOut) }
+            if let text = options.untilText.first(where: shows) {
+                outcome = .matched(text)
+                return false
+            }
+            if let limit = options.timeoutSeconds, Double(now &- start) / 1e9 >= limit {
+                outcome = .timedOut
+                return false
+            }
+            return true
         }
+        return finish(stop.map { .stopped($0) } ?? outcome)
     }
 
     private func typeKeys() {

@@ -12,6 +12,8 @@ public final class VMSession: Sendable {
     /// How long an ACPI OS gets to shut down after the power button before the power is cut.
     public let powerButtonTimeout: Duration
     private let shared = Mutex(Shared())
+    /// The running machine's lock, to wake its engine thread when a request or input arrives.
+    private let machineLock = Mutex<MachineLock?>(nil)
 
     private struct Shared: Sendable {
         var state = VMState.starting
@@ -90,11 +92,13 @@ public final class VMSession: Sendable {
     /// Raw set-2 scancodes for the i8042.
     public func send(scancodes: [UInt8]) {
         shared.withLock { if $0.state.isActive, $0.keys.count < 1 << 16 { $0.keys += scancodes } }
+        wakeEngine()
     }
 
     /// Bytes for the guest to read from COM1.
     public func sendSerial(_ bytes: [UInt8]) {
         shared.withLock { if $0.state.isActive, $0.serialInput.count < 1 << 16 { $0.serialInput += bytes } }
+        wakeEngine()
     }
 
     public func pause() { request(.pause) }
@@ -116,7 +120,11 @@ public final class VMSession: Sendable {
 
     private func request(_ request: Request) {
         shared.withLock { if $0.state.isActive { $0.requests.append(request) } }
+        wakeEngine()
     }
+
+    /// The engine thread looks at the queues now, even from a halted guest's sleep.
+    private func wakeEngine() { machineLock.withLock { $0 }?.wake() }
 
     /// Polls until the session has stopped; false on timeout.
     @discardableResult
@@ -158,8 +166,11 @@ public final class VMSession: Sendable {
             $0.state = .running
             $0.version &+= 1
         }
+        machineLock.withLock { $0 = machine.lock }
+        defer { machineLock.withLock { $0 = nil } }
         var loop = EngineLoop(machine: machine)
-        while true {
+        let runner = MachineRunner(machine: machine)
+        _ = runner.run { stop in
             let (requests, keys, serialInput) = shared.withLock { s in
                 defer { s.requests = []; s.keys = []; s.serialInput = [] }
                 return (s.requests, s.keys, s.serialInput)
@@ -174,12 +185,13 @@ public final class VMSession: Sendable {
             }
             loop.type(keys)
             if !serialInput.isEmpty { machine.com1.receive(serialInput) }
-            let stop = loop.step()
+            loop.tick()
+            runner.paused = loop.paused
             let now = HostClock.monotonicNow()
             if stop != nil || !requests.isEmpty || now &- loop.lastPublish >= VMSession.publishInterval {
                 publish(machine, loop: &loop, now: now, stop: stop)
             }
-            if stop != nil { return }
+            return stop == nil
         }
     }
 
@@ -266,17 +278,12 @@ public final class VMSession: Sendable {
             machine.inject(scancodes: Array(chunk))
         }
 
-        /// Runs one slice, or idles while paused; returns the stop reason once stopped.
-        mutating func step() -> MachineStop? {
+        /// After each slice (or paused wait): uptime, and the power button's deadline.
+        mutating func tick() {
             let now = HostClock.monotonicNow()
             if let deadline = powerOffDeadline, now >= deadline { machine.powerOff() }
             if !paused { uptime &+= now &- lastStep }
             lastStep = now
-            if paused, machine.stopReason == nil {
-                Thread.sleep(forTimeInterval: 0.02)
-                return nil
-            }
-            return machine.runSlice()
         }
 
         /// New stats when the window is long enough (or `force`), else nil.
