@@ -5,6 +5,9 @@ import Testing
 /// The interpreter as a VCPU: kicks from another thread, deadlines as budgets, registers, INIT
 /// and SIPI.
 @Suite struct VCPUTests {
+    /// Where the bare vCPUs' x87 error latch sends IRQ 13; a property, so it outlives the unowned lines.
+    let irqs = InterruptRouter()
+
     /// A bare CPU spinning on `jmp $` (EB FE) at 0000:1000.
     static func spinningCPU(clock: MachineClock? = nil) throws -> Interpreter {
         let memory = try MemoryMap(ramSize: 1 << 20)
@@ -46,7 +49,7 @@ import Testing
         memory.write(0x1001, width: 1, value: 0xFE)
         let cpu = Interpreter(environment: VCPUEnvironment(
             index: 0, memory: memory, ports: PortMap(), clock: clock, timeMode: .deterministic(nanosecondsPerInstruction: 10),
-            interrupts: PIC8259Pair(), coprocessorError: CoprocessorErrorLatch(irq13: IRQLine(irq: 13, controller: PIC8259Pair()))))
+            interrupts: PIC8259Pair(), coprocessorError: CoprocessorErrorLatch(irq13: irqs.line(13))))
         cpu.loadRealCS(0)
         cpu.state.pointee.eip = 0x1000
         #expect(cpu.run(until: 1_000_000) == .deadlineReached)
@@ -101,7 +104,7 @@ import Testing
         memory.write(0x9_A000, width: 1, value: 0xF4) // hlt
         let cpu = Interpreter(environment: VCPUEnvironment(
             index: 1, memory: memory, ports: PortMap(), clock: ManualClock(), timeMode: .realtime,
-            interrupts: PIC8259Pair(), coprocessorError: CoprocessorErrorLatch(irq13: IRQLine(irq: 13, controller: PIC8259Pair()))))
+            interrupts: PIC8259Pair(), coprocessorError: CoprocessorErrorLatch(irq13: irqs.line(13))))
         #expect(cpu.run(until: .max) == .haltedForever, "waits for SIPI")
         cpu.startup(vector: 0x9A)
         #expect(cpu.registers.segments[1].selector == 0x9A00)

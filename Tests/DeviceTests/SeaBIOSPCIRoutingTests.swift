@@ -15,7 +15,7 @@ import Testing
         config.memoryMiB = 32
         let machine = try Machine(config: config, firmware: try FirmwareLocator().load(),
                                   timeMode: .deterministic(nanosecondsPerInstruction: 10),
-                                  unixTime: 1_700_000_000) { Interpreter(memory: $0, ports: $1) }
+                                  unixTime: 1_700_000_000) { Interpreter(environment: $0) }
         // Pins whose neighbouring PIRQs SeaBIOS routes to the other IRQ (10, 10, 11, 11), so an
         // off-by-one swizzle shows.
         let a = PCITestFunction(interruptPin: 2), b = PCITestFunction(interruptPin: 3)

@@ -40,6 +40,7 @@ public final class HeadlessRunner {
     private var debugcon: FileHandle?
     private var terminal: TerminalRawMode?
     private var typed = false
+    private var keys = KeyFeeder()
     /// The latest COM1 output, which --until-text and --type-after watch as well as the screen.
     private let serialTail = SerialMatchBuffer()
 
@@ -89,6 +90,7 @@ public final class HeadlessRunner {
             guard stop == nil else { return false }
             let input = stdinBytes.drain()
             if !input.isEmpty { machine.com1.receive(input) }
+            keys.feed(machine)
             let now = HostClock.monotonicNow()
             // The screen is checked every 5 ms of host time: cheap, and fast enough for tests.
             guard now &- lastCheck >= 5_000_000 else { return true }
@@ -116,7 +118,7 @@ public final class HeadlessRunner {
 
     private func typeKeys() {
         typed = true
-        if !options.typeScancodes.isEmpty { machine.inject(scancodes: options.typeScancodes) }
+        keys.add(options.typeScancodes)
     }
 
     private func finish(_ outcome: Outcome) -> Outcome {

@@ -225,8 +225,8 @@ public final class VMSession: Sendable {
         var paused = false
         var lastPublish: UInt64 = 0
         var powerOffDeadline: UInt64?
-        /// Scancodes not yet given to the keyboard, whose own queue is short (a paste, a paused guest).
-        private var keyBacklog: [UInt8] = []
+        /// Keys not yet given to the keyboard (a paste, a paused guest).
+        private var keys = KeyFeeder()
         private var uptime: UInt64 = 0
         private var lastStep = HostClock.monotonicNow()
         private var window = (time: HostClock.monotonicNow(), cpu: EngineLoop.threadCPUTime(), instructions: UInt64(0))
@@ -244,7 +244,7 @@ public final class VMSession: Sendable {
                 paused = false
                 (machine.clock as? HostClock)?.resume()
             case .reset:
-                keyBacklog = []
+                keys.clear()
                 machine.reset()
             case .powerButton:
                 machine.pm.pressPowerButton()
@@ -268,14 +268,10 @@ public final class VMSession: Sendable {
             return nil
         }
 
-        /// Feeds the keyboard as fast as the guest reads it; keys typed while paused wait.
-        mutating func type(_ keys: [UInt8]) {
-            keyBacklog += keys
-            let room = PS2Keyboard.queueLimit / 2 - machine.keyboardController.keyboard.output.count
-            guard !keyBacklog.isEmpty, !paused, room > 0 else { return }
-            let chunk = keyBacklog.prefix(room)
-            keyBacklog.removeFirst(chunk.count)
-            machine.inject(scancodes: Array(chunk))
+        /// Feeds the keyboard at typing pace; keys typed while paused wait.
+        mutating func type(_ scancodes: [UInt8]) {
+            keys.add(scancodes)
+            if !paused { keys.feed(machine) }
         }
 
         /// After each slice (or paused wait): uptime, and the power button's deadline.
