@@ -193,6 +193,7 @@ final class MainScreen: Panel {
             var config = try library.load(name: session.name)
             config.bootISO = iso
             try library.save(config)
+            sessions.runningISOChanged(session.name, to: iso)
             reload()
         }
     }

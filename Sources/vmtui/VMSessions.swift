@@ -23,6 +23,9 @@ final class VMSessions {
 
     var active: [VMSession] { byName.values.filter { $0.state.isActive } }
 
+    /// A CD swapped in the console: the running VM has it now, so it is not a pending change.
+    func runningISOChanged(_ name: String, to iso: String?) { startedWith[name]?.bootISO = iso }
+
     /// The settings a running VM runs with, or nil when it is not running.
     func runningConfig(_ name: String) -> VMConfig? {
         byName[name]?.state.isActive == true ? startedWith[name] : nil

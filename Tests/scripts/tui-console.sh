@@ -103,6 +103,7 @@ fi
 # which the running echo holds. With its own copy it starts and runs alongside echo.
 keys C-] q
 expect_re "▶ echo +Other running EMU"
+no_text "Pending"    # a CD swapped in the console applies at once, it is not pending
 keys Down s
 expect "echo2 could not start: host error: $guests/echo.img" 30
 expect_re "▶ echo2 +Other error +EMU"
