@@ -26,7 +26,8 @@ public final class NumberField: FormField {
         let input = focused ? styles.bold(.input) : styles[.input]
         let boxWidth = min(8, rect.width)
         canvas.fill(Rect(x: rect.x, y: rect.y, width: boxWidth, height: 1), style: input)
-        canvas.text(text, x: rect.x + boxWidth - min(text.count, boxWidth), y: rect.y, style: input, maxWidth: boxWidth)
+        // Right-aligned in its box; a longer number shows its last digits (where typing goes), never past the box.
+        canvas.text(String(text.suffix(boxWidth)), x: rect.x + boxWidth - min(text.count, boxWidth), y: rect.y, style: input, maxWidth: boxWidth)
         if focused { canvas.cursor = (rect.x + boxWidth - 1, rect.y) }
         var note = " \(unit)  (\(range.lowerBound)…\(range.upperBound))"
         var style = styles[base]

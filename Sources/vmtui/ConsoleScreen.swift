@@ -263,6 +263,11 @@ final class ConsoleScreen: Panel {
         var error = styles.bold(.error)
         error.background = base.background
         let state = session.state
+        // A stopped VM's reason has the line to itself: notices would push it off the edge.
+        if !stopped.isEmpty {
+            for (i, line) in stopped.enumerated() { canvas.text(" " + line, x: 0, y: y + i, style: error, maxWidth: canvas.width) }
+            return
+        }
         var x = 0
         if let notice {
             x += canvas.text(" " + notice + " │", x: x, y: y, style: error, maxWidth: canvas.width)
@@ -271,9 +276,7 @@ final class ConsoleScreen: Panel {
             x += canvas.text(" " + media.text + " │", x: x, y: y, style: media.isError ? error : styles.bold(.statusBar),
                              maxWidth: canvas.width - x)
         }
-        if !stopped.isEmpty {
-            for (i, line) in stopped.enumerated() { canvas.text(" " + line, x: i == 0 ? x : 0, y: y + i, style: error, maxWidth: canvas.width) }
-        } else if x < canvas.width {
+        if x < canvas.width {
             x += canvas.text(" \(session.name) ", x: x, y: y, style: styles.bold(.statusBar), maxWidth: canvas.width - x)
             canvas.text(ConsoleScreen.summary(state: state, stats: session.stats), x: x, y: y, style: base,
                         maxWidth: canvas.width - x)

@@ -186,6 +186,7 @@ final class MainScreen: Panel {
             var config = try library.load(name: session.name)
             config.bootISO = iso
             try library.save(config)
+            processes.runningISOChanged(session.name, to: iso)
             reload()
         }
     }

@@ -34,6 +34,13 @@ final class VMProcesses {
 
     var active: [VMClient] { byName.values.filter { $0.isConnected && $0.state.isActive } }
 
+    /// A CD swapped in the console: the running VM has it now, so it is not a pending change.
+    func runningISOChanged(_ name: String, to iso: String?) {
+        guard let run, var config = runningConfig(name) else { return }
+        config.bootISO = iso
+        run.write(config, to: run.configFile(name))
+    }
+
     /// The settings a running VM runs with (its process wrote them at start), or nil when it is
     /// not running: edits saved since apply at its next start.
     func runningConfig(_ name: String) -> VMConfig? {

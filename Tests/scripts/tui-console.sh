@@ -31,7 +31,7 @@ no_text "abcX"
 
 # Ctrl-] takes the keyboard: keys typed while paused reach the guest after resume.
 keys C-]
-expect "p pause  r reset  c Ctrl-Alt-Del  o power off  i CD  t serial  q list  Esc guest"
+expect "p pause  r reset  c Ctrl-Alt-Del  ] Ctrl-]  o power off  i CD  t serial  q list  Esc guest"
 expect "echo ─ keyboard: vmtui"
 keys p
 expect_re "echo paused  up"
@@ -103,6 +103,7 @@ fi
 # which the running echo holds. With its own copy it starts and runs alongside echo.
 keys C-] q
 expect_re "▶ echo +Other running EMU"
+no_text "Pending"    # a CD swapped in the console applies at once, it is not pending
 keys Down s
 expect "echo2 could not start: host error: $guests/echo.img" 30
 expect_re "▶ echo2 +Other error +EMU"
