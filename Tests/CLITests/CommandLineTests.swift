@@ -45,6 +45,12 @@ func createListShowSetDelete() throws {
     #expect(try vmtui.run("set", "web", "network=bridge:br0", "memory=512").status == 0)
     let shown = try vmtui.run("show", "web")
     #expect(shown.stdout.contains("Bridge br0") && shown.stdout.contains("512 MiB"))
+    #expect(shown.stdout.contains("MAC      52:54:00:"))
+    #expect(try vmtui.run("set", "web", "mac=02:00:00:aa:bb:cc").status == 0)
+    #expect(try vmtui.run("show", "web").stdout.contains("MAC      02:00:00:aa:bb:cc"))
+    let multicast = try vmtui.run("set", "web", "mac=01:00:5e:00:00:01")
+    #expect(multicast.status == 2 && multicast.stderr.contains("mac: \"01:00:5e:00:00:01\" is a multicast address"))
+    #expect(try vmtui.run("show", "web").stdout.contains("MAC      02:00:00:aa:bb:cc"))
     #expect(try vmtui.run("delete", "web").status == 2)  // no TTY and no --yes
     #expect(try vmtui.run("delete", "web", "--yes").status == 0)
     #expect(try vmtui.run("show", "web").status == 2)

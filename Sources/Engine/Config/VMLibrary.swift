@@ -77,13 +77,18 @@ public struct VMLibrary: Sendable {
             let reason = FileManager.default.fileExists(atPath: file) ? "cannot be read" : "config.json is missing"
             throw VMConfigError.malformed(file: file, reason: reason)
         }
-        let config = try VMConfigDecoding.decode(data, file: file)
+        var config = try VMConfigDecoding.decode(data, file: file)
+        let assignedMAC = config.macAddress == nil
+        if assignedMAC { config.macAddress = .generate() }
         guard validating else { return config }
         do { try config.validate(limits: limits) } catch let error as VMConfigError { throw error.located(in: file) }
         guard config.name == name else {
             throw VMConfigError.invalid(file: file, field: "name", value: "\"\(config.name)\"",
                                         problem: "does not match the bundle \(name).vmtui", allowed: "\"\(name)\"")
         }
+        // A config from before MAC addresses keeps the one it just got (best effort: on a
+        // read-only library the VM still runs, with a new address each time).
+        if assignedMAC { try? save(config) }
         return config
     }
 
