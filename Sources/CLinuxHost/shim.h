@@ -12,6 +12,8 @@
 #include <net/if.h>
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 
 static inline int lh_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 
@@ -51,5 +53,15 @@ static inline int lh_bridge_add(int sock, const char *bridge, int port) {
     lh_ifname(&ifr, bridge);
     ifr.ifr_ifindex = port;
     return ioctl(sock, SIOCBRADDIF, &ifr) < 0 ? -errno : 0;
+}
+
+// Sets or clears CAP_NET_ADMIN in the calling thread's effective set (capabilities are per
+// thread), so tests can check what a user without it is told. Returns 0 or -errno.
+static inline int lh_set_net_admin_effective(int on) {
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &header, data) < 0) return -errno;
+    if (on) data[0].effective |= 1u << CAP_NET_ADMIN; else data[0].effective &= ~(1u << CAP_NET_ADMIN);
+    return syscall(SYS_capset, &header, data) < 0 ? -errno : 0;
 }
 #endif

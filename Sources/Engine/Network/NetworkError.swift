@@ -7,11 +7,15 @@ public enum NetworkError: Error, Equatable, CustomStringConvertible {
     case slirpFailed(String)
     /// /dev/net/tun does not exist or cannot be opened.
     case tunMissing(String)
+    /// /dev/net/tun exists but this user may not open it.
+    case tunNotAccessible(String)
     /// Creating or configuring the TAP needs CAP_NET_ADMIN.
     case notPermitted(tap: String, bridge: String)
     case bridgeMissing(String)
     case notABridge(String)
     case tapFailed(tap: String, reason: String)
+    /// A pre-created TAP that does not exist or belongs to someone else.
+    case tapNotUsable(String)
 
     public var description: String {
         switch self {
@@ -24,6 +28,8 @@ public enum NetworkError: Error, Equatable, CustomStringConvertible {
             return "NAT (libslirp): \(what)"
         case let .tunMissing(reason):
             return "/dev/net/tun: \(reason); load the TUN/TAP driver (modprobe tun) or use NAT"
+        case let .tunNotAccessible(reason):
+            return "/dev/net/tun: \(reason); it is normally mode 0666 (crw-rw-rw-): ask the administrator, or use NAT"
         case let .notPermitted(tap, bridge):
             return "creating TAP \(tap) on bridge \(bridge) needs CAP_NET_ADMIN, which vmtui does not have; "
                 + "have an administrator create a TAP you own and attach it to the bridge "
@@ -34,6 +40,9 @@ public enum NetworkError: Error, Equatable, CustomStringConvertible {
                 + "ip link set \(name) up) or choose another with vmtui set NAME network=bridge:IFACE"
         case let .notABridge(name):
             return "\(name) is not a bridge; choose a bridge (ip -br link show type bridge lists them)"
+        case let .tapNotUsable(tap):
+            return "TAP \(tap) does not exist or is not yours; have an administrator create it for you "
+                + "(ip tuntap add dev \(tap) mode tap user $USER; ip link set \(tap) master BRIDGE up), or use NAT"
         case let .tapFailed(tap, reason):
             return "TAP \(tap): \(reason)"
         }
