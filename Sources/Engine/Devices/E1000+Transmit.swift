@@ -20,6 +20,7 @@ extension E1000 {
         let base = UInt64(reg(E1000.tdbah)) << 32 | UInt64(reg(E1000.tdbal) & ~0xF)
         guard count > 0, memory.dmaCheck(base, length: count * 16, write: true) else { return }
         var causes: UInt32 = 0
+        var processed = false
         while reg(E1000.tdh) != reg(E1000.tdt) {
             let head = Int(reg(E1000.tdh))
             guard head < count, Int(reg(E1000.tdt)) < count else { break }
@@ -31,8 +32,9 @@ extension E1000 {
                 causes |= E1000.causeTXDW
             }
             setReg(E1000.tdh, UInt32((head + 1) % count))
+            processed = true
         }
-        if reg(E1000.tdh) == reg(E1000.tdt) { causes |= E1000.causeTXQE }
+        if processed, reg(E1000.tdh) == reg(E1000.tdt) { causes |= E1000.causeTXQE }
         if causes != 0 { raise(causes) }
     }
 
