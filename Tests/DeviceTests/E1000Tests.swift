@@ -185,7 +185,7 @@ import Testing
         #expect(backend.frames.count == 1)
         let sent = backend.frames[0]
         #expect(sent.count == 100)
-        #expect(onesComplementSum(Array(sent[14...])) == 0xFFFF)
+        #expect(E1000Tests.onesComplementSum(Array(sent[14...])) == 0xFFFF)
         #expect(Array(sent[18...]) == Array(frame[18...]))
     }
 
@@ -204,7 +204,7 @@ import Testing
         p[46] = 0x50; p[47] = 0x19 // data offset 5; ACK, PSH, FIN
         p[48] = 0xFF; p[49] = 0xFF
         for i in 0..<payload { p[54 + i] = UInt8(truncatingIfNeeded: i * 31 + 5) }
-        let pseudo = onesComplementSum(Array(p[26..<34]) + [0, 6])
+        let pseudo = E1000Tests.onesComplementSum(Array(p[26..<34]) + [0, 6])
         p[50] = UInt8(pseudo >> 8); p[51] = UInt8(pseudo & 0xFF)
         return p
     }
@@ -243,13 +243,13 @@ import Testing
             #expect(Array(f[0..<14]) == Array(packet[0..<14]))
             #expect(Int(f[16]) << 8 | Int(f[17]) == 40 + chunk)          // IP total length
             #expect(Int(f[18]) << 8 | Int(f[19]) == 0x1234 + i)          // IP id
-            #expect(onesComplementSum(Array(f[14..<34])) == 0xFFFF)      // IP header checksum
+            #expect(E1000Tests.onesComplementSum(Array(f[14..<34])) == 0xFFFF)      // IP header checksum
             let seq = UInt32(f[38]) << 24 | UInt32(f[39]) << 16 | UInt32(f[40]) << 8 | UInt32(f[41])
             #expect(seq == 0xFFFF_FC00 &+ UInt32(i * mss))
             #expect(f[47] == (i == 2 ? 0x19 : 0x10))                     // FIN, PSH only on the last
             let tcpLength = f.count - 34
             let pseudo = Array(f[26..<34]) + [0, 6, UInt8(tcpLength >> 8), UInt8(tcpLength & 0xFF)]
-            #expect(onesComplementSum(pseudo + Array(f[34...])) == 0xFFFF) // TCP checksum
+            #expect(E1000Tests.onesComplementSum(pseudo + Array(f[34...])) == 0xFFFF) // TCP checksum
             reassembled += f[54...]
         }
         #expect(reassembled == Array(packet[54...]))
@@ -314,7 +314,7 @@ import Testing
         }
         #expect(Array(stored[0..<600]) == f)
         let fcs = UInt32(stored[600]) | UInt32(stored[601]) << 8 | UInt32(stored[602]) << 16 | UInt32(stored[603]) << 24
-        #expect(fcs == crc32(f))
+        #expect(fcs == E1000Tests.crc32(f))
     }
 
     @Test func aFullRingDropsTheFrameWithRXO() throws {
@@ -411,28 +411,28 @@ import Testing
         w(E1000.imc, E1000.causeTXDW)
         #expect(!irqLevel)
     }
-}
 
-/// The ones'-complement sum of big-endian 16-bit words, folded (written here independently of
-/// the device's InternetChecksum): a header with a valid checksum sums to 0xFFFF.
-func onesComplementSum(_ bytes: [UInt8]) -> UInt16 {
-    var words = stride(from: 0, to: bytes.count, by: 2).map { i -> Int in
-        Int(bytes[i]) << 8 | (i + 1 < bytes.count ? Int(bytes[i + 1]) : 0)
+    /// The ones'-complement sum of big-endian 16-bit words, folded (written here independently of
+    /// the device's InternetChecksum): a header with a valid checksum sums to 0xFFFF.
+    static func onesComplementSum(_ bytes: [UInt8]) -> UInt16 {
+        var words = stride(from: 0, to: bytes.count, by: 2).map { i -> Int in
+            Int(bytes[i]) << 8 | (i + 1 < bytes.count ? Int(bytes[i + 1]) : 0)
+        }
+        var total = 0
+        while let w = words.popLast() {
+            total += w
+            if total > 0xFFFF { total -= 0xFFFF }
+        }
+        return UInt16(total)
     }
-    var total = 0
-    while let w = words.popLast() {
-        total += w
-        if total > 0xFFFF { total -= 0xFFFF }
-    }
-    return UInt16(total)
-}
 
-/// The Ethernet FCS, bit by bit (reflected polynomial 0xEDB88320).
-func crc32(_ bytes: [UInt8]) -> UInt32 {
-    var crc: UInt32 = 0xFFFF_FFFF
-    for byte in bytes {
-        crc ^= UInt32(byte)
-        for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+    /// The Ethernet FCS, bit by bit (reflected polynomial 0xEDB88320).
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
     }
-    return ~crc
 }
