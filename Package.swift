@@ -20,8 +20,15 @@ let package = Package(
             path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CSlirp",
+            path: "Sources/CSlirp",
+            providers: [.apt(["libslirp-dev"])]
+        ),
+        // eventfd and the TUN/TAP and bridge ioctls, from the kernel headers.
+        .systemLibrary(name: "CLinuxHost", path: "Sources/CLinuxHost"),
         .target(name: "TUI", dependencies: ["CNcurses"]),
-        .target(name: "Engine", dependencies: ["CZlib"]),
+        .target(name: "Engine", dependencies: ["CZlib", "CSlirp", "CLinuxHost"]),
         .executableTarget(
             name: "vmtui",
             dependencies: [

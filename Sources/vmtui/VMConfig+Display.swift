@@ -44,6 +44,7 @@ extension VMConfig {
         for (index, line) in diskLines(library: library).enumerated() { rows.append((index == 0 ? "Disk" : "", line)) }
         rows.append(("Boot", bootOrder.map(\.rawValue).joined(separator: ", ")))
         rows.append(("Network", NotYetAvailable.annotate(networkSummary, NotYetAvailable.network(network.mode))))
+        rows.append(("MAC", macAddress?.description ?? "assigned when first loaded"))
         if let bios = firmware.biosPath { rows.append(("BIOS", bios)) }
         if let vga = firmware.vgaBiosPath { rows.append(("VGA BIOS", vga)) }
         return rows

@@ -60,7 +60,8 @@ func writeBroken(_ library: VMLibrary, name: String, json: String) throws {
 
 @Test func brokenConfigIsListedWhileOthersLoad() throws {
     let library = try temporaryLibrary()
-    try library.save(VMConfig(name: "good"))
+    let good = VMConfig(name: "good")
+    try library.save(good)
     try writeBroken(library, name: "bad", json: "{\n  \"schemaVersion\": 1,\n  oops\n}")
     try writeBroken(library, name: "badmode", json: #"{"schemaVersion":1,"name":"badmode","mode":"turbo"}"#)
     let entries = library.list()
@@ -69,7 +70,7 @@ func writeBroken(_ library: VMLibrary, name: String, json: String) throws {
     #expect(reason.contains("not valid JSON") && reason.contains("line 3"))
     guard case let .broken(_, modeReason) = entries[1] else { Issue.record("badmode should be broken"); return }
     #expect(modeReason == "mode: \"turbo\" is not allowed; allowed emulate, virtualize")
-    #expect(entries[2] == .vm(VMConfig(name: "good")))
+    #expect(entries[2] == .vm(good))
 }
 
 @Test func newerSchemaIsRefusedAndLeftUntouched() throws {
@@ -189,4 +190,29 @@ struct FailingDiskCreator: DiskImageCreator {
     let none = KVMAvailability.classify(deviceExists: false, deviceAccessible: false, cpuinfo: "flags\t: fpu sse", user: "u")
     #expect(none == .noHardwareSupport)
     #expect(none.explanation.contains("vmx/svm"))
+}
+
+@Test func newVMsGetALocalMACAndOldConfigsKeepTheOneTheyGetOnFirstLoad() throws {
+    let library = try temporaryLibrary()
+    let first = VMConfig(name: "a"), second = VMConfig(name: "b")
+    #expect(first.macAddress!.bytes.prefix(3) == [0x52, 0x54, 0x00])
+    #expect(first.macAddress != second.macAddress)
+    // A config written before MAC addresses existed.
+    try writeBroken(library, name: "old", json: #"{"schemaVersion":1,"name":"old","mode":"emulate","osType":"linux","memoryMiB":64,"cpuCount":1,"disks":[],"bootOrder":["disk"],"network":{"mode":"nat","portForwards":[]},"firmware":{}}"#)
+    let loaded = try library.load(name: "old")
+    #expect(loaded.macAddress != nil)
+    let text = try String(contentsOf: library.configURL(name: "old"), encoding: .utf8)
+    #expect(text.contains("\"macAddress\" : \"\(loaded.macAddress!)\""))
+    #expect(try library.load(name: "old").macAddress == loaded.macAddress)
+}
+
+@Test(arguments: ["52:54:00:12:34:56", "02-00-00-00-00-01", "AA:BB:CC:DD:EE:FF"])
+func acceptsUnicastMACs(_ text: String) throws {
+    #expect(try MACAddress(parsing: text).description == text.lowercased().replacingOccurrences(of: "-", with: ":"))
+}
+
+@Test(arguments: ["01:00:5e:00:00:01", "ff:ff:ff:ff:ff:ff", "00:00:00:00:00:00", "52:54:00:12:34", "52:54:00:12:34:56:78",
+                  "52:54:00:12:34:5", "52:54:00:12:34:zz", ""])
+func refusesBadMACs(_ text: String) {
+    #expect(throws: VMConfigError.self) { try MACAddress(parsing: text) }
 }

@@ -10,6 +10,7 @@ extension VMConfig {
         ("boot", "comma list of cdrom, disk, floppy"),
         ("network", "nat | bridge:IFACE | none"),
         ("forwards", "comma list of tcp|udp:HOST:GUEST, or none"),
+        ("mac", "unicast MAC address such as 52:54:00:12:34:56"),
         ("disk-interface", "ide | sata | virtio (all disks)"),
         ("bios", "PATH to a BIOS image, or default"),
         ("vgabios", "PATH to a VGA BIOS image, or default"),
@@ -42,6 +43,7 @@ extension VMConfig {
             if network.mode == .nat { network.portForwards = forwards }
         case "forwards":
             network.portForwards = try VMConfig.parsePortForwards(value)
+        case "mac": macAddress = try MACAddress(parsing: value)
         case "disk-interface":
             let interface = try DiskInterface.parse(value, field: key)
             guard !disks.isEmpty else {

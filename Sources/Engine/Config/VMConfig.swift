@@ -94,13 +94,17 @@ public struct VMConfig: Codable, Equatable, Sendable {
     public var disks: [Disk]
     public var bootOrder: [BootDevice]
     public var network: Network
+    /// The NIC's address, kept for the VM's life. Optional only for configs written before it
+    /// existed: `VMLibrary.load` gives those one and saves it.
+    public var macAddress: MACAddress?
     public var firmware: Firmware
 
     public init(name: String, mode: Mode = .emulate, osType: OSType = .other,
                 bootISO: String? = nil, floppyImage: String? = nil,
                 memoryMiB: Int? = nil, cpuCount: Int = 1, disks: [Disk] = [],
                 bootOrder: [BootDevice] = [.cdrom, .disk, .floppy],
-                network: Network = Network(mode: .nat), firmware: Firmware = Firmware()) {
+                network: Network = Network(mode: .nat), macAddress: MACAddress = .generate(),
+                firmware: Firmware = Firmware()) {
         schemaVersion = VMConfig.currentSchemaVersion
         self.name = name
         self.mode = mode
@@ -112,6 +116,7 @@ public struct VMConfig: Codable, Equatable, Sendable {
         self.disks = disks
         self.bootOrder = bootOrder
         self.network = network
+        self.macAddress = macAddress
         self.firmware = firmware
     }
 }

@@ -72,27 +72,37 @@ public struct VMLibrary: Sendable {
         let file = url.path
         guard exists(name: name) else { throw VMConfigError.notFound(name: name, bundle: bundleURL(name: name).path) }
         try VMName.validate(name)
-        let config = try load(configFile: url, validating: validating)
+        let (config, assignedMAC) = try read(url, validating: validating)
         guard validating else { return config }
         guard config.name == name else {
             throw VMConfigError.invalid(file: file, field: "name", value: "\"\(config.name)\"",
                                         problem: "does not match the bundle \(name).vmtui", allowed: "\"\(name)\"")
         }
+        // A config from before MAC addresses keeps the one it just got (best effort: on a
+        // read-only library the VM still runs, with a new address each time).
+        if assignedMAC { try? save(config) }
         return config
     }
 
     /// Reads and validates a config.json anywhere (`vmtui run --config FILE`), as load(name:) does.
     public func load(configFile url: URL, validating: Bool = true) throws -> VMConfig {
+        try read(url, validating: validating).config
+    }
+
+    /// Decodes (and validates) a config.json; one from before MAC addresses gets a new one.
+    private func read(_ url: URL, validating: Bool) throws -> (config: VMConfig, assignedMAC: Bool) {
         let file = url.path
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             let reason = FileManager.default.fileExists(atPath: file) ? "cannot be read: \(FileErrorText.describe(error))" : "\(url.lastPathComponent) is missing"
             throw VMConfigError.malformed(file: file, reason: reason)
         }
-        let config = try VMConfigDecoding.decode(data, file: file)
-        guard validating else { return config }
+        var config = try VMConfigDecoding.decode(data, file: file)
+        let assignedMAC = config.macAddress == nil
+        if assignedMAC { config.macAddress = .generate() }
+        guard validating else { return (config, assignedMAC) }
         do { try config.validate(limits: limits) } catch let error as VMConfigError { throw error.located(in: file) }
-        return config
+        return (config, assignedMAC)
     }
 
     /// Validates and writes a VM's config.json atomically, creating the bundle if needed.
