@@ -20,8 +20,10 @@ let package = Package(
             path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // fallocate and the OFD lock commands, which Glibc hides behind _GNU_SOURCE.
+        .systemLibrary(name: "CHostFile", path: "Sources/CHostFile"),
         .target(name: "TUI", dependencies: ["CNcurses"]),
-        .target(name: "Engine", dependencies: ["CZlib"]),
+        .target(name: "Engine", dependencies: ["CZlib", "CHostFile"]),
         .executableTarget(
             name: "vmtui",
             dependencies: [

@@ -1,8 +1,11 @@
+import CHostFile
 import Glibc
 
 /// The host file under a disk image: positional reads and writes that retry on EINTR and short
-/// transfers, fsync, and errors that name the file. Owns the descriptor and an advisory lock
-/// (shared when read-only, exclusive when writable) so two writers cannot corrupt one image.
+/// transfers, fsync, and errors that name the file. Owns the descriptor and its locks: an
+/// flock (shared when read-only, exclusive when writable) so two writers cannot corrupt one
+/// image, and the OFD byte locks QEMU takes (`ImageLock`), so qemu-img and QEMU see that
+/// vmtui has the image open and vmtui sees theirs.
 final class ImageFile {
     let path: String
     let isReadOnly: Bool
@@ -30,6 +33,10 @@ final class ImageFile {
         if !ImageFile.lock(fd, exclusive: !readOnly) {
             close(fd)
             throw StorageError(path: path, problem: "is in use by another process (close the VM or tool using it first)")
+        }
+        if let conflict = ImageLock.acquire(fd, writable: !readOnly) {
+            close(fd)
+            throw StorageError(path: path, problem: "is in use by another process (QEMU or a qemu tool holds its \"\(conflict)\" lock); close the VM or tool using it first")
         }
     }
 
@@ -89,6 +96,9 @@ final class ImageFile {
             let n = pwrite(fd, base + done, buffer.count - done, off_t(offset + UInt64(done)))
             if n < 0 {
                 if errno == EINTR { continue }
+                if errno == ENOSPC || errno == EDQUOT {
+                    throw StorageError(path: path, problem: "host disk full: write of \(buffer.count) bytes at \(storageHex(offset)) failed (\(ImageFile.errnoText())); free space on the host file system, then resume", kind: .hostDiskFull)
+                }
                 throw error("write of \(buffer.count) bytes at \(storageHex(offset)) failed: \(ImageFile.errnoText())")
             }
             done += n
@@ -106,7 +116,7 @@ final class ImageFile {
     func sync() throws(StorageError) {
         while fsync(fd) != 0 {
             if errno == EINTR { continue }
-            throw error("fsync failed: \(ImageFile.errnoText())")
+            throw StorageError(path: path, problem: "fsync failed (\(ImageFile.errnoText())): writes since the last successful flush may be missing from the image; stop using it and run qemu-img check on it", kind: .flushFailed)
         }
     }
 
@@ -123,6 +133,17 @@ final class ImageFile {
     func preallocate() throws(StorageError) {
         let rc = posix_fallocate(fd, 0, off_t(length))
         guard rc == 0 else { throw error("cannot reserve \(length) bytes: \(String(cString: strerror(rc)))") }
+    }
+
+    /// Frees the host blocks of [offset, offset + count) (a discarded range now reads as zeros).
+    /// File systems without hole punching (EOPNOTSUPP) keep the data: discard is a hint.
+    func punchHole(at offset: UInt64, count: UInt64) throws(StorageError) {
+        guard count > 0 else { return }
+        while ch_punch_hole(fd, off_t(offset), off_t(count)) != 0 {
+            if errno == EINTR { continue }
+            if errno == EOPNOTSUPP { return }
+            throw error("cannot free \(count) bytes at \(storageHex(offset)): \(ImageFile.errnoText())")
+        }
     }
 
     /// True when the byte range lies entirely in a hole of a sparse file (SEEK_DATA finds no data in it).
