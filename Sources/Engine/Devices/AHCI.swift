@@ -24,7 +24,9 @@ public final class AHCI: PCIFunction, MMIODevice {
 
     private var config = PCIConfigSpace(vendor: 0x8086, device: 0x2922, revision: 0x02,
                                         classCode: 0x01_06_01, interruptPin: 1)
-    let memory: MemoryMap
+    /// Unowned: the memory map holds this device (its MMIO window), so a strong reference back
+    /// would keep the controller and its open, locked images alive after the machine is gone.
+    unowned let memory: MemoryMap
     private let irq: IRQLine
     private var interruptEnable = false
     private var interruptStatus: UInt32 = 0

@@ -20,7 +20,8 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
     static let indirectDescriptors: UInt64 = 1 << 28
 
     private var config: PCIConfigSpace
-    let memory: MemoryMap
+    /// Unowned: the memory map holds this transport (its MMIO window); see `AHCI.memory`.
+    unowned let memory: MemoryMap
     private let irq: IRQLine
     private unowned let device: VirtioDevice
     private var mappedBase: UInt32?
