@@ -14,10 +14,14 @@ final class AHCIRig {
     let ahci: AHCI
     var stops: [DiskControllerStop] = []
 
-    init(disk: BlockDevice?) throws {
+    convenience init(disk: BlockDevice?) throws {
+        try self.init(device: disk.map { .disk($0) })
+    }
+
+    init(device: AHCIPort.Device?) throws {
         memory = try MemoryMap(ramSize: 16 << 20)
         ahci = AHCI(memory: memory, irq: irqs.line(11))
-        if let disk { ahci.attach(.disk(disk), port: 0) }
+        ahci.attach(device, port: 0)
         ahci.reset()
         ahci.onStop = { [unowned self] in stops.append($0) }
         ahci.configWrite(0x10 + 4 * AHCI.barIndex, width: 4, value: Self.abar)
@@ -65,7 +69,7 @@ final class AHCIRig {
 
     /// Writes the command header and table of `slot`: `fis`, then the PRDT `regions`.
     func prepare(slot: Int, fis: [UInt8], prdt: [(address: UInt64, count: Int)], write: Bool = false,
-                 table: UInt64? = nil) {
+                 table: UInt64? = nil, packet: [UInt8] = []) {
         let tableAddress = table ?? Self.table(slot)
         let header = Self.commandList + UInt64(slot * 32)
         memory.write(UInt32(header), width: 4, value: 5 | (write ? 0x40 : 0) | UInt32(prdt.count) << 16)
@@ -74,6 +78,7 @@ final class AHCIRig {
         memory.write(UInt32(header + 12), width: 4, value: UInt32(truncatingIfNeeded: tableAddress >> 32))
         guard tableAddress < UInt64(memory.ramSize) else { return }
         put(fis, at: tableAddress)
+        put(packet, at: tableAddress + 0x40)
         for (i, region) in prdt.enumerated() {
             let entry = tableAddress + 0x80 + UInt64(16 * i)
             memory.write(UInt32(entry), width: 4, value: UInt32(truncatingIfNeeded: region.address))
@@ -83,8 +88,9 @@ final class AHCIRig {
     }
 
     /// Prepares and issues one command in `slot` (PxCI).
-    func issue(slot: Int = 0, _ fis: [UInt8], prdt: [(address: UInt64, count: Int)] = [], write: Bool = false) {
-        prepare(slot: slot, fis: fis, prdt: prdt, write: write)
+    func issue(slot: Int = 0, _ fis: [UInt8], prdt: [(address: UInt64, count: Int)] = [], write: Bool = false,
+               packet: [UInt8] = []) {
+        prepare(slot: slot, fis: fis, prdt: prdt, write: write, packet: packet)
         setPort(0x38, 1 << UInt32(slot))
     }
 

@@ -7,7 +7,14 @@ extension AHCIPort {
     }
 
     func execute(_ request: AHCICommandRequest) -> Outcome {
-        guard request.isRegisterH2D, case .disk(let disk) = device else { return .failed(error: ATAError.abort) }
+        guard request.isRegisterH2D, let device else { return .failed(error: ATAError.abort) }
+        switch device {
+        case .disk(let disk): return execute(request, on: disk)
+        case .cdrom(let drive): return execute(request, on: drive)
+        }
+    }
+
+    private func execute(_ request: AHCICommandRequest, on disk: BlockDevice) -> Outcome {
         let c = request.command
         switch c {
         case 0xEC: // IDENTIFY DEVICE
@@ -103,7 +110,7 @@ extension AHCIPort {
     }
 
     /// A PIO data-in reply (IDENTIFY, a log page) into the PRDT.
-    private func send(_ reply: [UInt8], _ request: AHCICommandRequest) -> Outcome {
+    func send(_ reply: [UInt8], _ request: AHCICommandRequest) -> Outcome {
         guard request.capacity >= reply.count else { return .failed(error: ATAError.abort) }
         do throws(DMAError) {
             try reply.withUnsafeBytes { bytes in

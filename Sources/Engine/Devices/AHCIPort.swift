@@ -9,6 +9,16 @@ public final class AHCIPort {
     /// What is plugged into the port.
     public enum Device {
         case disk(BlockDevice)
+        /// An ATAPI CD/DVD drive: its packet commands run on the drive's shared command set.
+        case cdrom(ATAPICDROM)
+
+        /// PxSIG after a reset: sector count, LBA low, mid, high.
+        var signature: UInt32 {
+            switch self {
+            case .disk: 0x0000_0101
+            case .cdrom: 0xEB14_0101
+            }
+        }
     }
 
     enum Status {
@@ -90,12 +100,12 @@ public final class AHCIPort {
         halted = false
         waitingForSpace = false
         lastQueuedError = nil
-        guard device != nil else {
+        guard let device else {
             taskFile = 0x7F
             signature = 0xFFFF_FFFF
             return
         }
-        signature = 0x0000_0101
+        signature = device.signature
         taskFile = 0x0100 | UInt32(Status.good) // error register 1: diagnostics passed
         // The signature travels in the FIS's count and LBA bytes.
         postRegisterFIS(status: Status.good, error: 1, interrupt: false, lba: UInt64(signature >> 8), count: UInt16(signature & 0xFF))
