@@ -13,6 +13,24 @@ final class ImageFile {
     /// Current length of the file in bytes, kept in step with our own writes.
     private(set) var length: UInt64
 
+    /// What an image file did to its host file, for tests that replay crashes.
+    enum Event {
+        case write(path: String, offset: UInt64, bytes: [UInt8])
+        case sync(path: String)
+        case setLength(path: String, length: UInt64)
+        case punchHole(path: String, offset: UInt64, count: UInt64)
+
+        var path: String {
+            switch self {
+            case .write(let path, _, _), .sync(let path), .setLength(let path, _), .punchHole(let path, _, _): path
+            }
+        }
+    }
+
+    /// Told every completed write, fsync, length change and hole punch of every image file
+    /// (the crash-consistency test records them); nil outside that test.
+    nonisolated(unsafe) static var observer: ((Event) -> Void)?
+
     init(path: String, readOnly: Bool) throws(StorageError) {
         self.path = path
         self.isReadOnly = readOnly
@@ -104,6 +122,7 @@ final class ImageFile {
             done += n
         }
         length = max(length, offset + UInt64(buffer.count))
+        ImageFile.observer?(.write(path: path, offset: offset, bytes: Array(buffer)))
     }
 
     func write(at offset: UInt64, bytes: [UInt8]) throws(StorageError) {
@@ -118,6 +137,7 @@ final class ImageFile {
             if errno == EINTR { continue }
             throw StorageError(path: path, problem: "fsync failed (\(ImageFile.errnoText())): writes since the last successful flush may be missing from the image; stop using it and run qemu-img check on it", kind: .flushFailed)
         }
+        ImageFile.observer?(.sync(path: path))
     }
 
     /// Grows or shrinks the file; growing leaves a hole that reads as zeros.
@@ -127,6 +147,7 @@ final class ImageFile {
             throw error("cannot set the file length to \(newLength): \(ImageFile.errnoText())")
         }
         length = newLength
+        ImageFile.observer?(.setLength(path: path, length: newLength))
     }
 
     /// Reserves host space for the whole file (posix_fallocate), so later writes cannot hit ENOSPC.
@@ -144,6 +165,7 @@ final class ImageFile {
             if errno == EOPNOTSUPP { return }
             throw error("cannot free \(count) bytes at \(storageHex(offset)): \(ImageFile.errnoText())")
         }
+        ImageFile.observer?(.punchHole(path: path, offset: offset, count: count))
     }
 
     /// True when the byte range lies entirely in a hole of a sparse file (SEEK_DATA finds no data in it).
