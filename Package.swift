@@ -25,7 +25,7 @@ let package = Package(
             path: "Sources/CSlirp",
             providers: [.apt(["libslirp-dev"])]
         ),
-        // eventfd and the TUN/TAP and bridge ioctls, from the kernel headers.
+        // eventfd, the TUN/TAP and bridge ioctls, fallocate and the OFD locks, from the system headers.
         .systemLibrary(name: "CLinuxHost", path: "Sources/CLinuxHost"),
         .target(name: "TUI", dependencies: ["CNcurses"]),
         .target(name: "Engine", dependencies: ["CZlib", "CSlirp", "CLinuxHost"]),

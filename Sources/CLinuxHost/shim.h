@@ -64,4 +64,18 @@ static inline int lh_set_net_admin_effective(int on) {
     if (on) data[0].effective |= 1u << CAP_NET_ADMIN; else data[0].effective &= ~(1u << CAP_NET_ADMIN);
     return syscall(SYS_capset, &header, data) < 0 ? -errno : 0;
 }
+
+// fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE): frees the host blocks of a range, which
+// then reads as zeros; the file length stays. Returns 0 or -1 with errno set. (Glibc declares
+// fallocate only under _GNU_SOURCE, which Swift's Glibc module is built without.)
+#include <linux/falloc.h>
+extern int fallocate(int fd, int mode, off_t offset, off_t len);
+static inline int lh_punch_hole(int fd, off_t offset, off_t length) {
+    return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length);
+}
+
+// Open file description locks (F_OFD_GETLK, F_OFD_SETLK; <fcntl.h> has them only under
+// _GNU_SOURCE): owned by the open file, not the process, so they are what QEMU uses for its
+// image locks.
+enum { lh_F_OFD_GETLK = 36, lh_F_OFD_SETLK = 37 };
 #endif

@@ -68,20 +68,22 @@ struct QemuInteropTests {
         let io = try run(Tools.qemuIO, ["-f", variant.format] + commands + [path])
         try #require(io.status == 0 && !io.output.contains("error"), "qemu-io: \(io.output)")
 
-        let image = try DiskImage.open(path: path, readOnly: false)
-        #expect(image.format.rawValue == variant.format)
-        #expect(firstDifferentSector(try image.readAll(), reference) == nil)
+        do { // vmtui closes the image (and drops its locks) before qemu-img opens it
+            let image = try DiskImage.open(path: path, readOnly: false)
+            #expect(image.format.rawValue == variant.format)
+            #expect(firstDifferentSector(try image.readAll(), reference) == nil)
 
-        // Now we write on top (into zero, compressed and shared clusters alike) and qemu reads it back.
-        let workload = DiskWorkload(seed: 3, diskSize: UInt64(size), maxSectors: 200)
-        let refImage = try DiskImage.create(path: dir.file("ref.raw"), format: .raw, size: UInt64(size))
-        try refImage.write(at: 0, bytes: reference)
-        for index in 0..<150 {
-            try workload.perform(index, on: image)
-            try workload.perform(index, on: refImage)
+            // Now we write on top (into zero, compressed and shared clusters alike) and qemu reads it back.
+            let workload = DiskWorkload(seed: 3, diskSize: UInt64(size), maxSectors: 200)
+            let refImage = try DiskImage.create(path: dir.file("ref.raw"), format: .raw, size: UInt64(size))
+            try refImage.write(at: 0, bytes: reference)
+            for index in 0..<150 {
+                try workload.perform(index, on: image)
+                try workload.perform(index, on: refImage)
+            }
+            try image.flush()
+            try refImage.flush()
         }
-        try image.flush()
-        try refImage.flush()
         if variant.format != "raw" {
             let check = try run(Tools.qemuImg, ["check", "-f", variant.format, path])
             #expect(check.status == 0, "qemu-img check: \(check.output)")
@@ -95,16 +97,18 @@ struct QemuInteropTests {
         let dir = ScratchDirectory()
         let path = dir.file("ours.\(format.rawValue)")
         let size: UInt64 = 24 << 20
-        let image = try DiskImage.create(path: path, format: format, size: size)
-        let reference = try DiskImage.create(path: dir.file("ref.raw"), format: .raw, size: size)
-        let workload = DiskWorkload(seed: 11, diskSize: size, maxSectors: 300)
-        for index in 0..<400 {
-            try workload.perform(index, on: image)
-            try workload.perform(index, on: reference)
-            if index % 50 == 0 { try image.flush() }
+        do { // vmtui closes the image (and drops its locks) before qemu-img opens it
+            let image = try DiskImage.create(path: path, format: format, size: size)
+            let reference = try DiskImage.create(path: dir.file("ref.raw"), format: .raw, size: size)
+            let workload = DiskWorkload(seed: 11, diskSize: size, maxSectors: 300)
+            for index in 0..<400 {
+                try workload.perform(index, on: image)
+                try workload.perform(index, on: reference)
+                if index % 50 == 0 { try image.flush() }
+            }
+            try image.flush()
+            try reference.flush()
         }
-        try image.flush()
-        try reference.flush()
         if format != .raw {
             let check = try run(Tools.qemuImg, ["check", "-f", format.rawValue, path])
             #expect(check.status == 0, "qemu-img check: \(check.output)")
@@ -131,19 +135,21 @@ struct QemuInteropTests {
         let overlayWrites = qemuWrites(&overlay, seed: 6, zero: true, compressed: false)
         try #require(try run(Tools.qemuIO, ["-f", "qcow2"] + overlayWrites + [dir.file("overlay.qcow2")]).status == 0)
 
-        let image = try DiskImage.open(path: dir.file("overlay.qcow2"), readOnly: false)
-        #expect(image.info.details.contains { $0.contains("backing file: base.qcow2") })
-        #expect(firstDifferentSector(try image.readAll(), overlay) == nil)
-        // Partial-cluster writes copy the rest of the cluster up from the backing file.
-        let reference = try DiskImage.create(path: dir.file("ref.raw"), format: .raw, size: UInt64(size))
-        try reference.write(at: 0, bytes: overlay)
-        let workload = DiskWorkload(seed: 8, diskSize: UInt64(size), maxSectors: 64)
-        for index in 0..<100 {
-            try workload.perform(index, on: image)
-            try workload.perform(index, on: reference)
+        do { // vmtui closes the image (and drops its locks) before qemu-img opens it
+            let image = try DiskImage.open(path: dir.file("overlay.qcow2"), readOnly: false)
+            #expect(image.info.details.contains { $0.contains("backing file: base.qcow2") })
+            #expect(firstDifferentSector(try image.readAll(), overlay) == nil)
+            // Partial-cluster writes copy the rest of the cluster up from the backing file.
+            let reference = try DiskImage.create(path: dir.file("ref.raw"), format: .raw, size: UInt64(size))
+            try reference.write(at: 0, bytes: overlay)
+            let workload = DiskWorkload(seed: 8, diskSize: UInt64(size), maxSectors: 64)
+            for index in 0..<100 {
+                try workload.perform(index, on: image)
+                try workload.perform(index, on: reference)
+            }
+            try image.flush()
+            try reference.flush()
         }
-        try image.flush()
-        try reference.flush()
         #expect(try run(Tools.qemuImg, ["check", dir.file("overlay.qcow2")]).status == 0)
         let compare = try run(Tools.qemuImg, ["compare", "-F", "raw", dir.file("overlay.qcow2"), dir.file("ref.raw")])
         #expect(compare.status == 0, "overlay: \(compare.output)")
@@ -188,13 +194,16 @@ struct QemuInteropTests {
     @Test func compressedImagesFromQemuImgConvert() throws {
         let dir = ScratchDirectory()
         let size: UInt64 = 4 << 20
-        let source = try DiskImage.create(path: dir.file("plain.raw"), format: .raw, size: size)
-        let workload = DiskWorkload(seed: 21, diskSize: size, maxSectors: 256)
-        for index in 0..<80 { try workload.perform(index, on: source) }
-        try source.flush()
+        do { // closed before qemu-img opens it
+            let source = try DiskImage.create(path: dir.file("plain.raw"), format: .raw, size: size)
+            let workload = DiskWorkload(seed: 21, diskSize: size, maxSectors: 256)
+            for index in 0..<80 { try workload.perform(index, on: source) }
+            try source.flush()
+        }
         let convert = try run(Tools.qemuImg, ["convert", "-c", "-f", "raw", "-O", "qcow2", dir.file("plain.raw"), dir.file("packed.qcow2")])
         try #require(convert.status == 0, "qemu-img convert: \(convert.output)")
         let packed = try DiskImage.open(path: dir.file("packed.qcow2"), readOnly: true)
+        let source = try DiskImage.open(path: dir.file("plain.raw"), readOnly: true)
         #expect(firstDifferentSector(try packed.readAll(), try source.readAll()) == nil)
     }
 }

@@ -153,7 +153,10 @@ public final class ATADisk: IDEDrive {
     }
 
     /// The 256-word IDENTIFY DEVICE block, little-endian bytes.
-    func identify() -> [UInt8] {
+    func identify() -> [UInt8] { Self.identifyBytes(identifyWords()) }
+
+    /// The IDENTIFY DEVICE words of a parallel ATA disk (AHCI adds its SATA words to them).
+    func identifyWords() -> [UInt16] {
         var w = [UInt16](repeating: 0, count: 256)
         w[0] = 0x0040 // fixed disk
         w[1] = UInt16(cylinders)
@@ -185,6 +188,6 @@ public final class ATADisk: IDEDrive {
         w[88] = 0x003F // UDMA 0-5 supported
         w[93] = 0x6001 // 80-wire cable detected (as QEMU)
         for i in 0..<4 { w[100 + i] = UInt16(truncatingIfNeeded: sectors >> UInt64(16 * i)) }
-        return Self.identifyBytes(w)
+        return w
     }
 }

@@ -1,4 +1,4 @@
-/// An ATAPI CD/DVD-ROM drive on an IDE channel, reading a read-only medium (an ISO image) in
+/// An ATAPI CD/DVD-ROM drive on an IDE channel or an AHCI port, reading a read-only medium (an ISO image) in
 /// 2048-byte sectors. The PACKET protocol in PIO (byte-count-limited DRQ blocks with the
 /// interrupt reason in the sector count register) and in DMA through the bus master; the MMC
 /// commands SeaBIOS, boot loaders and Linux use; sense data for what it refuses.
@@ -17,6 +17,22 @@ public final class ATAPICDROM: IDEDrive {
         static let savingNotSupported = Sense(key: 0x05, asc: 0x39)
         static let mediumChanged = Sense(key: 0x06, asc: 0x28)
         static let removalPrevented = Sense(key: 0x05, asc: 0x53, ascq: 0x02)
+    }
+
+    /// Where a packet command's data goes: an IDE channel (PIO blocks or its bus master), or a
+    /// SATA port that moves the whole reply through its PRDT itself (`runPacket(sata:)`).
+    enum PacketInterface {
+        case ide(IDEChannel)
+        case sata
+    }
+
+    /// How a packet command ended on a SATA port.
+    enum SATAReply: Equatable {
+        /// Data for the host (already cut to the command's allocation length).
+        case data([UInt8])
+        case done
+        /// Check condition: the sense key goes in the error register's high nibble.
+        case failed(senseKey: UInt8)
     }
 
     /// GET EVENT STATUS NOTIFICATION media event codes.
@@ -42,6 +58,7 @@ public final class ATAPICDROM: IDEDrive {
     private var byteLimit = 0
     /// A packet command's data-in phase is running (IDENTIFY's data is not one: no final interrupt).
     private var inDataPhase = false
+    private var sataReply = SATAReply.done
 
     public init(medium: BlockDevice?, model: String = "VMTUI DVD-ROM") {
         self.medium = medium
@@ -115,7 +132,14 @@ public final class ATAPICDROM: IDEDrive {
         // 0 is not a valid limit; an odd one is rounded down (the spec's rule for non-final blocks).
         byteLimit = limit == 0 || limit == 0xFFFF ? 0xFFFE : limit & ~1
         if byteLimit == 0 { byteLimit = 2 }
-        runPacket(packet, on: channel)
+        runPacket(packet, on: .ide(channel))
+    }
+
+    /// Runs a packet command for a SATA port (AHCI), which moves the reply itself.
+    func runPacket(sata cdb: [UInt8]) -> SATAReply {
+        sataReply = .done
+        runPacket(cdb, on: .sata)
+        return sataReply
     }
 
     public func pioReadFinished(on channel: IDEChannel) {
@@ -124,20 +148,20 @@ public final class ATAPICDROM: IDEDrive {
 
     // MARK: Packet commands
 
-    private func runPacket(_ cdb: [UInt8], on channel: IDEChannel) {
+    private func runPacket(_ cdb: [UInt8], on interface: PacketInterface) {
         let opcode = cdb[0]
         // Commands that report status rather than change it are exempt from a pending unit attention.
         let statusCommands: Set<UInt8> = [0x03, 0x12, 0x46, 0x4A]
         if opcode != 0x03 { sense = .none }
         if unitAttention && !statusCommands.contains(opcode) {
             unitAttention = false
-            return fail(.mediumChanged, on: channel)
+            return fail(.mediumChanged, on: interface)
         }
         let needsMedium: Set<UInt8> = [0x00, 0x25, 0x28, 0xA8, 0x43, 0x2B, 0x51]
-        if needsMedium.contains(opcode) && medium == nil { return fail(.mediumNotPresent, on: channel) }
+        if needsMedium.contains(opcode) && medium == nil { return fail(.mediumNotPresent, on: interface) }
         switch opcode {
         case 0x00, 0x2B, 0xBB: // TEST UNIT READY, SEEK(10), SET CD SPEED
-            succeed(on: channel)
+            succeed(on: interface)
         case 0x03: // REQUEST SENSE reports, then clears, the current sense
             var current = sense
             if unitAttention { // a pending media change is reported (and cleared) here too
@@ -146,55 +170,68 @@ public final class ATAPICDROM: IDEDrive {
             }
             if current == .none && medium == nil { current = .mediumNotPresent }
             sense = .none
-            send(requestSense(current), allocation: Int(cdb[4]), on: channel)
+            send(requestSense(current), allocation: Int(cdb[4]), on: interface)
         case 0x12:
             // No vital product data pages: EVPD is refused, so hosts fall back to standard data.
-            guard cdb[1] & 0x01 == 0 else { return fail(.invalidField, on: channel) }
-            send(inquiry(), allocation: Int(be16(cdb, 3)), on: channel)
-        case 0x1B: startStopUnit(cdb, on: channel)
+            guard cdb[1] & 0x01 == 0 else { return fail(.invalidField, on: interface) }
+            send(inquiry(), allocation: Int(be16(cdb, 3)), on: interface)
+        case 0x1B: startStopUnit(cdb, on: interface)
         case 0x1E:
             isLocked = cdb[4] & 1 != 0
-            succeed(on: channel)
+            succeed(on: interface)
         case 0x25:
             var data = [UInt8]()
             appendBE32(&data, UInt32(truncatingIfNeeded: max(sectors, 1) - 1))
             appendBE32(&data, UInt32(ATAPICDROM.sectorSize))
-            send(data, allocation: 8, on: channel)
-        case 0x28: read(lba: UInt64(be32(cdb, 2)), count: Int(be16(cdb, 7)), on: channel)
-        case 0xA8: read(lba: UInt64(be32(cdb, 2)), count: Int(be32(cdb, 6)), on: channel)
-        case 0x43: readTOC(cdb, on: channel)
-        case 0x46: getConfiguration(cdb, on: channel)
-        case 0x4A: getEventStatus(cdb, on: channel)
-        case 0x5A: modeSense(cdb, on: channel)
+            send(data, allocation: 8, on: interface)
+        case 0x28: read(lba: UInt64(be32(cdb, 2)), count: Int(be16(cdb, 7)), on: interface)
+        case 0xA8: read(lba: UInt64(be32(cdb, 2)), count: Int(be32(cdb, 6)), on: interface)
+        case 0x43: readTOC(cdb, on: interface)
+        case 0x46: getConfiguration(cdb, on: interface)
+        case 0x4A: getEventStatus(cdb, on: interface)
+        case 0x5A: modeSense(cdb, on: interface)
         case 0x51: // READ DISC INFORMATION: a finalised disc, one session, one track
             var data: [UInt8] = [0, 32, 0x0E, 1, 1, 1, 1, 0x20]
             data += [UInt8](repeating: 0, count: 8) + [UInt8](repeating: 0xFF, count: 8) + [UInt8](repeating: 0, count: 10)
-            send(data, allocation: Int(be16(cdb, 7)), on: channel)
+            send(data, allocation: Int(be16(cdb, 7)), on: interface)
         case 0xBD: // MECHANISM STATUS: no changer, tray state
             let header: [UInt8] = [0, medium == nil ? 0x10 : 0, 0, 0, 0, 0, 0, 0]
-            send(header, allocation: Int(be16(cdb, 8)), on: channel)
+            send(header, allocation: Int(be16(cdb, 8)), on: interface)
         default:
-            fail(.invalidOpcode, on: channel)
+            fail(.invalidOpcode, on: interface)
         }
     }
 
-    private func startStopUnit(_ cdb: [UInt8], on channel: IDEChannel) {
+    private func startStopUnit(_ cdb: [UInt8], on interface: PacketInterface) {
         let loadEject = cdb[4] & 0x02 != 0, start = cdb[4] & 0x01 != 0
         if loadEject && !start && medium != nil {
-            guard !isLocked else { return fail(.removalPrevented, on: channel) }
+            guard !isLocked else { return fail(.removalPrevented, on: interface) }
             medium = nil
             mediaEvent = .mediaRemoval
         }
-        succeed(on: channel)
+        succeed(on: interface)
     }
 
-    private func read(lba: UInt64, count: Int, on channel: IDEChannel) {
-        guard let disc = medium else { return fail(.mediumNotPresent, on: channel) }
-        guard lba + UInt64(count) <= sectors else { return fail(.lbaOutOfRange, on: channel) }
-        guard count > 0 else { return succeed(on: channel) }
+    private func read(lba: UInt64, count: Int, on interface: PacketInterface) {
+        guard let disc = medium else { return fail(.mediumNotPresent, on: interface) }
+        guard lba + UInt64(count) <= sectors else { return fail(.lbaOutOfRange, on: interface) }
+        guard count > 0 else { return succeed(on: interface) }
+        guard case .ide(let channel) = interface else {
+            // A SATA port takes the sectors in one piece (64 MiB at most, as IDE's DMA).
+            guard count <= 32768 else { return fail(.invalidField, on: interface) }
+            var data = [UInt8](repeating: 0, count: count * ATAPICDROM.sectorSize)
+            do {
+                try data.withUnsafeMutableBytes { try disc.read(at: lba * UInt64(ATAPICDROM.sectorSize), into: $0) }
+            } catch {
+                lastError = "\(error)"
+                return fail(.readError, on: interface)
+            }
+            sataReply = .data(data)
+            return
+        }
         if channel.features & 1 != 0 {
             // DMA: the whole transfer in one go through the PRD table (64 MiB at most).
-            guard count <= 32768 else { return fail(.invalidField, on: channel) }
+            guard count <= 32768 else { return fail(.invalidField, on: interface) }
             channel.sectorCount = 0x03
             channel.startDMA(toMemory: true, bytes: count * ATAPICDROM.sectorSize) { [self] data in
                 do {
@@ -202,7 +239,7 @@ public final class ATAPICDROM: IDEDrive {
                     return true
                 } catch {
                     lastError = "\(error)"
-                    fail(.readError, on: channel)
+                    fail(.readError, on: interface)
                     return false
                 }
             }
@@ -216,9 +253,13 @@ public final class ATAPICDROM: IDEDrive {
     }
 
     /// Sends a short reply (at most `allocation` bytes) in the data-in phase.
-    private func send(_ data: [UInt8], allocation: Int, on channel: IDEChannel) {
+    private func send(_ data: [UInt8], allocation: Int, on interface: PacketInterface) {
         let reply = Array(data.prefix(allocation))
-        guard !reply.isEmpty else { return succeed(on: channel) }
+        guard !reply.isEmpty else { return succeed(on: interface) }
+        guard case .ide(let channel) = interface else {
+            sataReply = .data(reply)
+            return
+        }
         if channel.features & 1 != 0 {
             channel.sectorCount = 0x03
             channel.startDMA(toMemory: true, bytes: reply.count) { data in
@@ -238,7 +279,7 @@ public final class ATAPICDROM: IDEDrive {
         var available = outgoing.count - outgoingOffset
         if available < byteLimit && readSectors > 0 {
             // The host may have taken the disc out in the middle of a transfer.
-            guard let disc = medium else { return fail(.mediumNotPresent, on: channel) }
+            guard let disc = medium else { return fail(.mediumNotPresent, on: .ide(channel)) }
             // Top up from the disc: whole sectors, at least enough for one block.
             let wanted = max(1, min(readSectors, (byteLimit - available + ATAPICDROM.sectorSize - 1) / ATAPICDROM.sectorSize))
             var more = [UInt8](repeating: 0, count: wanted * ATAPICDROM.sectorSize)
@@ -247,7 +288,7 @@ public final class ATAPICDROM: IDEDrive {
             } catch {
                 lastError = "\(error)"
                 readSectors = 0
-                return fail(.readError, on: channel)
+                return fail(.readError, on: .ide(channel))
             }
             outgoing = Array(outgoing[outgoingOffset...]) + more
             outgoingOffset = 0
@@ -257,7 +298,7 @@ public final class ATAPICDROM: IDEDrive {
         }
         guard available > 0 else {
             outgoing = []
-            return succeed(on: channel)
+            return succeed(on: .ide(channel))
         }
         let n = min(available, byteLimit)
         let block = Array(outgoing[outgoingOffset..<(outgoingOffset + n)])
@@ -269,17 +310,22 @@ public final class ATAPICDROM: IDEDrive {
         channel.startPIORead(block)
     }
 
-    private func succeed(on channel: IDEChannel) {
+    private func succeed(on interface: PacketInterface) {
         inDataPhase = false
+        guard case .ide(let channel) = interface else { return }
         channel.sectorCount = 0x03 // IO | CoD: status phase
         channel.complete()
     }
 
-    private func fail(_ reason: Sense, on channel: IDEChannel) {
+    private func fail(_ reason: Sense, on interface: PacketInterface) {
         sense = reason
         inDataPhase = false
         outgoing = []
         readSectors = 0
+        guard case .ide(let channel) = interface else {
+            sataReply = .failed(senseKey: reason.key)
+            return
+        }
         channel.sectorCount = 0x03
         channel.abort(error: reason.key << 4)
     }
@@ -302,7 +348,7 @@ public final class ATAPICDROM: IDEDrive {
         return data
     }
 
-    private func readTOC(_ cdb: [UInt8], on channel: IDEChannel) {
+    private func readTOC(_ cdb: [UInt8], on interface: PacketInterface) {
         let msf = cdb[1] & 0x02 != 0
         let format = cdb[2] & 0x0F != 0 ? cdb[2] & 0x0F : cdb[9] >> 6
         let track = cdb[6]
@@ -315,17 +361,17 @@ public final class ATAPICDROM: IDEDrive {
         var data: [UInt8] = [0, 0, 1, 1]
         switch format {
         case 0: // TOC: one data track and the lead-out
-            guard track <= 1 || track == 0xAA else { return fail(.invalidField, on: channel) }
+            guard track <= 1 || track == 0xAA else { return fail(.invalidField, on: interface) }
             if track <= 1 { data += [0, 0x14, 1, 0] + address(0) }
             data += [0, 0x14, 0xAA, 0] + address(sectors)
         case 1: // session info: one session, first track at 0
             data += [0, 0x14, 1, 0] + address(0)
         default:
-            return fail(.invalidField, on: channel)
+            return fail(.invalidField, on: interface)
         }
         data[0] = UInt8((data.count - 2) >> 8)
         data[1] = UInt8((data.count - 2) & 0xFF)
-        send(data, allocation: allocation, on: channel)
+        send(data, allocation: allocation, on: interface)
     }
 
     /// The current MMC profile: DVD-ROM for media larger than a CD, CD-ROM otherwise.
@@ -334,7 +380,7 @@ public final class ATAPICDROM: IDEDrive {
         return sectors > 333_000 ? 0x0010 : 0x0008
     }
 
-    private func getConfiguration(_ cdb: [UInt8], on channel: IDEChannel) {
+    private func getConfiguration(_ cdb: [UInt8], on interface: PacketInterface) {
         let requestType = cdb[1] & 0x03
         let start = be16(cdb, 2)
         let profile = currentProfile
@@ -357,11 +403,11 @@ public final class ATAPICDROM: IDEDrive {
         }
         let length = bytesBE32(UInt32(data.count - 4))
         data.replaceSubrange(0..<4, with: length)
-        send(data, allocation: Int(be16(cdb, 7)), on: channel)
+        send(data, allocation: Int(be16(cdb, 7)), on: interface)
     }
 
-    private func getEventStatus(_ cdb: [UInt8], on channel: IDEChannel) {
-        guard cdb[1] & 0x01 != 0 else { return fail(.invalidField, on: channel) } // only polled
+    private func getEventStatus(_ cdb: [UInt8], on interface: PacketInterface) {
+        guard cdb[1] & 0x01 != 0 else { return fail(.invalidField, on: interface) } // only polled
         let supported: UInt8 = 0x10 // media class
         var data: [UInt8]
         if cdb[4] & supported != 0 {
@@ -371,12 +417,12 @@ public final class ATAPICDROM: IDEDrive {
         } else {
             data = [0, 2, 0x80, supported] // no event available
         }
-        send(data, allocation: Int(be16(cdb, 7)), on: channel)
+        send(data, allocation: Int(be16(cdb, 7)), on: interface)
     }
 
-    private func modeSense(_ cdb: [UInt8], on channel: IDEChannel) {
+    private func modeSense(_ cdb: [UInt8], on interface: PacketInterface) {
         let control = cdb[2] >> 6, page = cdb[2] & 0x3F
-        guard control != 3 else { return fail(.savingNotSupported, on: channel) }
+        guard control != 3 else { return fail(.savingNotSupported, on: interface) }
         let changeable = control == 1
         let errorRecovery: [UInt8] = [0x01, 0x06, 0x00, 0x05, 0, 0, 0, 0]
         var capabilities: [UInt8] = [0x2A, 0x12, 0x3B, 0x00, 0x71, 0x60, 0x29 | (isLocked ? 0x02 : 0), 0x00]
@@ -386,13 +432,13 @@ public final class ATAPICDROM: IDEDrive {
         case 0x01: pages = [errorRecovery]
         case 0x2A: pages = [capabilities]
         case 0x3F: pages = [errorRecovery, capabilities]
-        default: return fail(.invalidField, on: channel)
+        default: return fail(.invalidField, on: interface)
         }
         if changeable { pages = pages.map { [$0[0], $0[1]] + [UInt8](repeating: 0, count: $0.count - 2) } }
         let body = pages.flatMap { $0 }
         let length = body.count + 6
         let header: [UInt8] = [UInt8(length >> 8), UInt8(length & 0xFF), medium == nil ? 0x70 : 0x01, 0, 0, 0, 0, 0]
-        send(header + body, allocation: Int(be16(cdb, 7)), on: channel)
+        send(header + body, allocation: Int(be16(cdb, 7)), on: interface)
     }
 
     /// The 256-word IDENTIFY PACKET DEVICE block, little-endian bytes.

@@ -1,14 +1,35 @@
+import CLinuxHost
 import Glibc
 
 /// The host file under a disk image: positional reads and writes that retry on EINTR and short
-/// transfers, fsync, and errors that name the file. Owns the descriptor and an advisory lock
-/// (shared when read-only, exclusive when writable) so two writers cannot corrupt one image.
+/// transfers, fsync, and errors that name the file. Owns the descriptor and its locks: an
+/// flock (shared when read-only, exclusive when writable) so two writers cannot corrupt one
+/// image, and the OFD byte locks QEMU takes (`ImageLock`), so qemu-img and QEMU see that
+/// vmtui has the image open and vmtui sees theirs.
 final class ImageFile {
     let path: String
     let isReadOnly: Bool
     private let fd: Int32
     /// Current length of the file in bytes, kept in step with our own writes.
     private(set) var length: UInt64
+
+    /// What an image file did to its host file, for tests that replay crashes.
+    enum Event {
+        case write(path: String, offset: UInt64, bytes: [UInt8])
+        case sync(path: String)
+        case setLength(path: String, length: UInt64)
+        case punchHole(path: String, offset: UInt64, count: UInt64)
+
+        var path: String {
+            switch self {
+            case .write(let path, _, _), .sync(let path), .setLength(let path, _), .punchHole(let path, _, _): path
+            }
+        }
+    }
+
+    /// Told every completed write, fsync, length change and hole punch of every image file
+    /// (the crash-consistency test records them); nil outside that test.
+    nonisolated(unsafe) static var observer: ((Event) -> Void)?
 
     init(path: String, readOnly: Bool) throws(StorageError) {
         self.path = path
@@ -30,6 +51,10 @@ final class ImageFile {
         if !ImageFile.lock(fd, exclusive: !readOnly) {
             close(fd)
             throw StorageError(path: path, problem: "is in use by another process (close the VM or tool using it first)")
+        }
+        if let conflict = ImageLock.acquire(fd, writable: !readOnly) {
+            close(fd)
+            throw StorageError(path: path, problem: "is in use by another process (QEMU or a qemu tool holds its \"\(conflict)\" lock); close the VM or tool using it first")
         }
     }
 
@@ -89,11 +114,15 @@ final class ImageFile {
             let n = pwrite(fd, base + done, buffer.count - done, off_t(offset + UInt64(done)))
             if n < 0 {
                 if errno == EINTR { continue }
+                if errno == ENOSPC || errno == EDQUOT {
+                    throw StorageError(path: path, problem: "host disk full: write of \(buffer.count) bytes at \(storageHex(offset)) failed (\(ImageFile.errnoText())); free space on the host file system, then resume", kind: .hostDiskFull)
+                }
                 throw error("write of \(buffer.count) bytes at \(storageHex(offset)) failed: \(ImageFile.errnoText())")
             }
             done += n
         }
         length = max(length, offset + UInt64(buffer.count))
+        ImageFile.observer?(.write(path: path, offset: offset, bytes: Array(buffer)))
     }
 
     func write(at offset: UInt64, bytes: [UInt8]) throws(StorageError) {
@@ -106,8 +135,9 @@ final class ImageFile {
     func sync() throws(StorageError) {
         while fsync(fd) != 0 {
             if errno == EINTR { continue }
-            throw error("fsync failed: \(ImageFile.errnoText())")
+            throw StorageError(path: path, problem: "fsync failed (\(ImageFile.errnoText())): writes since the last successful flush may be missing from the image; stop using it and run qemu-img check on it", kind: .flushFailed)
         }
+        ImageFile.observer?(.sync(path: path))
     }
 
     /// Grows or shrinks the file; growing leaves a hole that reads as zeros.
@@ -117,12 +147,25 @@ final class ImageFile {
             throw error("cannot set the file length to \(newLength): \(ImageFile.errnoText())")
         }
         length = newLength
+        ImageFile.observer?(.setLength(path: path, length: newLength))
     }
 
     /// Reserves host space for the whole file (posix_fallocate), so later writes cannot hit ENOSPC.
     func preallocate() throws(StorageError) {
         let rc = posix_fallocate(fd, 0, off_t(length))
         guard rc == 0 else { throw error("cannot reserve \(length) bytes: \(String(cString: strerror(rc)))") }
+    }
+
+    /// Frees the host blocks of [offset, offset + count) (a discarded range now reads as zeros).
+    /// File systems without hole punching (EOPNOTSUPP) keep the data: discard is a hint.
+    func punchHole(at offset: UInt64, count: UInt64) throws(StorageError) {
+        guard count > 0 else { return }
+        while lh_punch_hole(fd, off_t(offset), off_t(count)) != 0 {
+            if errno == EINTR { continue }
+            if errno == EOPNOTSUPP { return }
+            throw error("cannot free \(count) bytes at \(storageHex(offset)): \(ImageFile.errnoText())")
+        }
+        ImageFile.observer?(.punchHole(path: path, offset: offset, count: count))
     }
 
     /// True when the byte range lies entirely in a hole of a sparse file (SEEK_DATA finds no data in it).

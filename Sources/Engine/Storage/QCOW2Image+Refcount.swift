@@ -198,6 +198,11 @@ extension QCOW2Image {
             for cluster in frees { try adjustRefcount(ofCluster: cluster, by: -1) }
             _ = try writeTables(refblockCache)
             try file.sync()
+            // Clusters nothing references any more give their host space back.
+            for cluster in Set(frees) {
+                guard try refcount(ofCluster: cluster) == 0 else { continue }
+                try file.punchHole(at: cluster << UInt64(clusterBits), count: UInt64(clusterSize))
+            }
         }
     }
 

@@ -299,12 +299,21 @@ public final class QCOW2Image: DiskImageFile {
         let target: UInt64
         if case .zero(let host, let copied) = current, host != 0, try owns(host, copied: copied) {
             target = host  // a preallocated zero cluster we own: fill it in place
+            try file.write(at: target, bytes: cluster)
         } else {
             target = try allocateClusters(1)
+            do throws(StorageError) {
+                try file.write(at: target, bytes: cluster)
+            } catch {
+                // A full host disk: the cluster goes back, so the tables never count data that is
+                // not there and a retry allocates it again.
+                try adjustRefcount(ofCluster: target >> UInt64(clusterBits), by: -1)
+                nextFreeCluster = min(nextFreeCluster, target >> UInt64(clusterBits))
+                throw error
+            }
             _ = dataClusters.insert(target >> UInt64(clusterBits))
             releaseReference(current)
         }
-        try file.write(at: target, bytes: cluster)
         table.data.setBE64(index * 8, target | QCOW2Image.copiedFlag)
         l2Cache.markDirty(tableOffset, table)
     }
@@ -331,6 +340,45 @@ public final class QCOW2Image: DiskImageFile {
 
     public func flush() throws(StorageError) {
         guard !isReadOnly else { return }
+        try writeBack()
+    }
+
+    public var supportsDiscard: Bool { !isReadOnly }
+
+    /// Whole clusters in the range stop pointing at host clusters (unallocated, or zero clusters
+    /// when a backing file would otherwise show through; a version 2 image with a backing file
+    /// cannot say "zero" and keeps its data). The freed host clusters are punched out of the
+    /// file once the tables no longer reference them (`writeBack`).
+    public func discard(at offset: UInt64, count: UInt64) throws(StorageError) {
+        try checkAccess(at: offset, count: Int(clamping: count), write: true)
+        let replacement: UInt64
+        if backing == nil {
+            replacement = 0
+        } else if header.version >= 3 {
+            replacement = QCOW2Image.zeroFlag
+        } else {
+            return
+        }
+        let unit = UInt64(clusterSize)
+        let perL1Entry = unit << UInt64(l2Bits)
+        var guest = (offset + unit - 1) / unit * unit
+        while guest < offset + count, offset + count - guest >= unit {
+            let l1Index = Int(guest >> UInt64(clusterBits + l2Bits))
+            if l1[l1Index] & QCOW2Image.offsetMask == 0 && backing == nil {
+                guest = (guest / perL1Entry + 1) * perL1Entry  // nothing allocated under this L1 entry
+                continue
+            }
+            let entry = try l2Entry(forGuest: guest)
+            if entry != replacement {
+                let current = try mapping(entry, guest: guest)
+                let (table, tableOffset) = try l2TableForWrite(guest: guest)
+                let index = Int((guest >> UInt64(clusterBits)) & UInt64((1 << l2Bits) - 1))
+                table.data.setBE64(index * 8, replacement)
+                l2Cache.markDirty(tableOffset, table)
+                releaseReference(current)
+            }
+            guest += unit
+        }
         try writeBack()
     }
 

@@ -31,6 +31,14 @@ public final class RawImage: DiskImageFile {
         try file.write(at: offset, from: buffer)
     }
 
+    public var supportsDiscard: Bool { !isReadOnly }
+
+    /// Punches the range out of the file (the whole 4 KiB host blocks inside it are freed).
+    public func discard(at offset: UInt64, count: UInt64) throws(StorageError) {
+        try checkAccess(at: offset, count: Int(clamping: count), write: true)
+        try file.punchHole(at: offset, count: count)
+    }
+
     public func readsAsZeros(at offset: UInt64, count: Int) throws(StorageError) -> Bool {
         file.isHole(at: offset, count: count)
     }

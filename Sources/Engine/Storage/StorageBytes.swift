@@ -28,10 +28,12 @@ struct StorageBytes {
 
     func be32(_ offset: Int) -> UInt32 { UInt32(field(offset, 4, bigEndian: true)) }
     func be64(_ offset: Int) -> UInt64 { field(offset, 8, bigEndian: true) }
+    func le16(_ offset: Int) -> UInt16 { UInt16(field(offset, 2, bigEndian: false)) }
     func le32(_ offset: Int) -> UInt32 { UInt32(field(offset, 4, bigEndian: false)) }
     func le64(_ offset: Int) -> UInt64 { field(offset, 8, bigEndian: false) }
     mutating func setBE32(_ offset: Int, _ value: UInt32) { setField(offset, 4, UInt64(value), bigEndian: true) }
     mutating func setBE64(_ offset: Int, _ value: UInt64) { setField(offset, 8, value, bigEndian: true) }
+    mutating func setLE16(_ offset: Int, _ value: UInt16) { setField(offset, 2, UInt64(value), bigEndian: false) }
     mutating func setLE32(_ offset: Int, _ value: UInt32) { setField(offset, 4, UInt64(value), bigEndian: false) }
     mutating func setLE64(_ offset: Int, _ value: UInt64) { setField(offset, 8, value, bigEndian: false) }
 

@@ -1,0 +1,258 @@
+/// Virtio 1.x over PCI, modern interface (4.1): one 16 KiB memory BAR holding the common
+/// configuration, the ISR status, the device configuration and the queue notification
+/// registers, each described by a vendor-specific PCI capability. Feature negotiation, the
+/// status handshake and device reset live here; interrupts go out on INTx through the ISR
+/// (MSI-X vectors read back as NO_VECTOR until the PCI layer offers MSI-X).
+public final class VirtioPCITransport: PCIFunction, MMIODevice {
+    public static let barIndex = 4
+    public static let barSize = 0x4000
+    enum Region {
+        static let common = 0x0000, isr = 0x1000, device = 0x2000, notify = 0x3000
+        static let commonLength = 0x38, isrLength = 4, deviceLength = 0x1000, notifyLength = 0x1000
+    }
+    static let notifyMultiplier = 4
+
+    enum Status {
+        static let acknowledge: UInt8 = 1, driver: UInt8 = 2, driverOK: UInt8 = 4
+        static let featuresOK: UInt8 = 8, needsReset: UInt8 = 64, failed: UInt8 = 128
+    }
+    static let version1: UInt64 = 1 << 32
+    static let indirectDescriptors: UInt64 = 1 << 28
+
+    private var config: PCIConfigSpace
+    /// Unowned: the memory map holds this transport (its MMIO window); see `AHCI.memory`.
+    unowned let memory: MemoryMap
+    private let irq: IRQLine
+    private unowned let device: VirtioDevice
+    private var mappedBase: UInt32?
+
+    let queues: [VirtioQueue]
+    private(set) var status: UInt8 = 0
+    private(set) var driverFeatures: UInt64 = 0
+    private var deviceFeatureSelect: UInt32 = 0
+    private var driverFeatureSelect: UInt32 = 0
+    private var queueSelect: UInt16 = 0
+    private var configGeneration: UInt8 = 0
+    private(set) var isr: UInt8 = 0
+    /// Why the device asked for a reset, for the machine's report.
+    public private(set) var lastError: String?
+
+    init(device: VirtioDevice, memory: MemoryMap, irq: IRQLine, classCode: UInt32) {
+        self.device = device
+        self.memory = memory
+        self.irq = irq
+        queues = device.queueSizes.map { VirtioQueue(maxSize: $0) }
+        config = PCIConfigSpace(vendor: 0x1AF4, device: 0x1040 + device.deviceType, revision: 1,
+                                classCode: classCode, interruptPin: 1)
+        config.defineBAR(VirtioPCITransport.barIndex, size: UInt32(VirtioPCITransport.barSize), io: false)
+        VirtioPCITransport.installCapabilities(VirtioPCITransport.capabilityBodies(), in: &config)
+    }
+
+    var offeredFeatures: UInt64 { device.features | VirtioPCITransport.version1 | VirtioPCITransport.indirectDescriptors }
+
+    // MARK: Capabilities
+
+    /// The bodies of the four vendor-specific capabilities (common, notify, ISR, device), each
+    /// from cap_len on: what the PCI layer's capability list takes after the ID (0x09) and next.
+    static func capabilityBodies() -> [[UInt8]] {
+        func body(_ type: UInt8, _ offset: Int, _ length: Int, extra: [UInt8] = []) -> [UInt8] {
+            [UInt8(16 + extra.count), type, UInt8(barIndex), 0, 0, 0] + le32(offset) + le32(length) + extra
+        }
+        return [
+            body(1, Region.common, Region.commonLength),
+            body(2, Region.notify, Region.notifyLength, extra: le32(notifyMultiplier)),
+            body(3, Region.isr, Region.isrLength),
+            body(4, Region.device, Region.deviceLength),
+        ]
+    }
+
+    private static func le32(_ value: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+
+    /// A minimal capability list at 0x40 until the PCI layer's `addCapability` lands: each
+    /// body behind its ID (vendor-specific, 0x09) and next pointer; status bit 4 says the
+    /// list exists.
+    static func installCapabilities(_ bodies: [[UInt8]], in config: inout PCIConfigSpace) {
+        var at = 0x40
+        config.set8(0x34, UInt8(at))
+        config.set16(0x06, config.u16(0x06) | 0x10)
+        for (i, body) in bodies.enumerated() {
+            let next = i == bodies.count - 1 ? 0 : at + 2 + body.count
+            let aligned = (next + 3) & ~3
+            config.set8(at, 0x09)
+            config.set8(at + 1, UInt8(next == 0 ? 0 : aligned))
+            for (j, byte) in body.enumerated() { config.set8(at + 2 + j, byte) }
+            at = aligned
+        }
+    }
+
+    // MARK: PCI and BAR
+
+    public func reset() {
+        config.set16(0x04, 0)
+        config.set32(0x10 + 4 * VirtioPCITransport.barIndex, 0)
+        updateMapping()
+        resetDevice()
+    }
+
+    public func configRead(_ offset: Int, width: Int) -> UInt32 { config.read(offset, width: width) }
+
+    public func configWrite(_ offset: Int, width: Int, value: UInt32) {
+        config.write(offset, width: width, value: value)
+        updateMapping()
+    }
+
+    private func updateMapping() {
+        let base = config.bar(VirtioPCITransport.barIndex)
+        let wanted: UInt32? = config.memoryEnabled && base != 0 ? base : nil
+        guard wanted != mappedBase else { return }
+        if let old = mappedBase { memory.unmap(from: old, size: VirtioPCITransport.barSize) }
+        if let new = wanted { memory.mapMMIO(from: new, size: VirtioPCITransport.barSize, device: self) }
+        mappedBase = wanted
+    }
+
+    public func mmioRead(_ address: UInt32, width: Int) -> UInt32 {
+        guard let base = mappedBase else { return PortMap.allOnes(width) }
+        return read(offset: Int(address &- base), width: width)
+    }
+
+    public func mmioWrite(_ address: UInt32, width: Int, value: UInt32) {
+        guard let base = mappedBase else { return }
+        write(offset: Int(address &- base), width: width, value: value)
+    }
+
+    // MARK: Registers
+
+    public func read(offset: Int, width: Int) -> UInt32 {
+        switch offset {
+        case Region.common..<(Region.common + Region.commonLength):
+            return VirtioPCITransport.field(commonBytes(), offset - Region.common, width)
+        case Region.isr..<(Region.isr + Region.isrLength):
+            let value = isr // reading acknowledges
+            isr = 0
+            irq.lower()
+            return UInt32(value)
+        case Region.device..<(Region.device + Region.deviceLength):
+            return VirtioPCITransport.field(device.configBytes(), offset - Region.device, width)
+        default:
+            return 0
+        }
+    }
+
+    public func write(offset: Int, width: Int, value: UInt32) {
+        switch offset {
+        case Region.common..<(Region.common + Region.commonLength):
+            writeCommon(offset - Region.common, value: value)
+        case Region.notify..<(Region.notify + Region.notifyLength):
+            let index = Int(value & 0xFFFF)
+            guard index < queues.count, status & Status.driverOK != 0, status & Status.needsReset == 0 else { return }
+            device.process(queue: index, on: self)
+        default:
+            break // ISR and device configuration are read-only here
+        }
+    }
+
+    private static func field(_ bytes: [UInt8], _ offset: Int, _ width: Int) -> UInt32 {
+        var value: UInt32 = 0
+        for i in 0..<width where offset + i < bytes.count { value |= UInt32(bytes[offset + i]) << UInt32(8 * i) }
+        return value
+    }
+
+    private var selected: VirtioQueue? { Int(queueSelect) < queues.count ? queues[Int(queueSelect)] : nil }
+
+    /// The common configuration structure (4.1.4.3) as it reads now.
+    private func commonBytes() -> [UInt8] {
+        var b = StorageBytes(count: Region.commonLength)
+        let featureWord = deviceFeatureSelect < 2 ? UInt32(truncatingIfNeeded: offeredFeatures >> (32 * UInt64(deviceFeatureSelect))) : 0
+        let driverWord = driverFeatureSelect < 2 ? UInt32(truncatingIfNeeded: driverFeatures >> (32 * UInt64(driverFeatureSelect))) : 0
+        b.setLE32(0x00, deviceFeatureSelect)
+        b.setLE32(0x04, featureWord)
+        b.setLE32(0x08, driverFeatureSelect)
+        b.setLE32(0x0C, driverWord)
+        b.setLE16(0x10, 0xFFFF) // config_msix_vector: NO_VECTOR
+        b.setLE16(0x12, UInt16(queues.count))
+        b.bytes[0x14] = status
+        b.bytes[0x15] = configGeneration
+        b.setLE16(0x16, queueSelect)
+        if let q = selected {
+            b.setLE16(0x18, q.size)
+            b.setLE16(0x1A, 0xFFFF)
+            b.setLE16(0x1C, q.enabled ? 1 : 0)
+            b.setLE16(0x1E, queueSelect) // notify offset: the queue index
+            b.setLE64(0x20, q.descriptorTable)
+            b.setLE64(0x28, q.driverRing)
+            b.setLE64(0x30, q.deviceRing)
+        }
+        return b.bytes
+    }
+
+    private func writeCommon(_ offset: Int, value: UInt32) {
+        func setHalf(_ old: UInt64, high: Bool) -> UInt64 {
+            high ? old & 0xFFFF_FFFF | UInt64(value) << 32 : old & ~0xFFFF_FFFF | UInt64(value)
+        }
+        // Queue fields only change before the queue is enabled (4.1.4.3.2).
+        let q = selected.flatMap { $0.enabled ? nil : $0 }
+        switch offset {
+        case 0x00: deviceFeatureSelect = value
+        case 0x08: driverFeatureSelect = value
+        case 0x0C:
+            guard status & Status.featuresOK == 0, driverFeatureSelect < 2 else { return }
+            let shift = 32 * UInt64(driverFeatureSelect)
+            driverFeatures = driverFeatures & ~(0xFFFF_FFFF << shift) | UInt64(value) << shift
+        case 0x14: writeStatus(UInt8(truncatingIfNeeded: value))
+        case 0x16: queueSelect = UInt16(truncatingIfNeeded: value)
+        case 0x18:
+            let size = UInt16(truncatingIfNeeded: value)
+            if let q, size > 0, size <= q.maxSize { q.size = size }
+        case 0x1C:
+            if let q = selected, value & 1 == 1 { q.enabled = true }
+        case 0x20, 0x24: if let q { q.descriptorTable = setHalf(q.descriptorTable, high: offset == 0x24) }
+        case 0x28, 0x2C: if let q { q.driverRing = setHalf(q.driverRing, high: offset == 0x2C) }
+        case 0x30, 0x34: if let q { q.deviceRing = setHalf(q.deviceRing, high: offset == 0x34) }
+        default: break // MSI-X vectors: none until the PCI layer offers MSI-X
+        }
+    }
+
+    /// The status handshake: 0 resets; FEATURES_OK sticks only for a subset of what was
+    /// offered that includes VERSION_1 (a legacy-only driver is refused here).
+    private func writeStatus(_ value: UInt8) {
+        guard value != 0 else { return resetDevice() }
+        var new = value & ~Status.needsReset | status & Status.needsReset
+        if new & Status.featuresOK != 0 && status & Status.featuresOK == 0 {
+            let acceptable = driverFeatures & ~offeredFeatures == 0 && driverFeatures & VirtioPCITransport.version1 != 0
+            if !acceptable { new &= ~Status.featuresOK }
+        }
+        status = new
+    }
+
+    private func resetDevice() {
+        status = 0
+        driverFeatures = 0
+        deviceFeatureSelect = 0
+        driverFeatureSelect = 0
+        queueSelect = 0
+        isr = 0
+        irq.lower()
+        for q in queues { q.reset() }
+        device.reset()
+    }
+
+    // MARK: For the device
+
+    func negotiated(_ feature: UInt64) -> Bool { driverFeatures & feature != 0 }
+
+    /// Used buffers were added to `queue`: interrupt unless the driver suppressed it.
+    func notifyUsed(_ queue: VirtioQueue) {
+        guard !queue.interruptsSuppressed(memory) else { return }
+        isr |= 1
+        irq.raise()
+    }
+
+    /// The driver broke the queue protocol: DEVICE_NEEDS_RESET and a configuration interrupt.
+    func needsReset(_ error: VirtioQueueError) {
+        lastError = error.description
+        status |= Status.needsReset
+        configGeneration &+= 1
+        isr |= 2
+        irq.raise()
+    }
+}
