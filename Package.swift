@@ -20,8 +20,14 @@ let package = Package(
             path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // <linux/kvm.h> (Debian linux-libc-dev): KVM's ioctl numbers and structs, header only.
+        .systemLibrary(
+            name: "CKVM",
+            path: "Sources/CKVM",
+            providers: [.apt(["linux-libc-dev"])]
+        ),
         .target(name: "TUI", dependencies: ["CNcurses"]),
-        .target(name: "Engine", dependencies: ["CZlib"]),
+        .target(name: "Engine", dependencies: ["CZlib", "CKVM"]),
         .executableTarget(
             name: "vmtui",
             dependencies: [

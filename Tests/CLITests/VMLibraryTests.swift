@@ -163,12 +163,3 @@ struct FailingDiskCreator: DiskImageCreator {
     #expect(throws: VMConfigError.self) { try VMConfig(name: "c", cpuCount: 2).validate(limits: limits) }
     #expect(throws: Never.self) { try VMConfig(name: "b", network: .init(mode: .bridge, bridgeInterface: "br0")).validate(limits: limits) }
 }
-
-@Test func kvmAvailabilityExplainsWhy() {
-    #expect(KVMAvailability.classify(deviceExists: true, deviceAccessible: true, cpuinfo: "", user: "u") == .available)
-    #expect(KVMAvailability.classify(deviceExists: true, deviceAccessible: false, cpuinfo: "", user: "u") == .noPermission(user: "u"))
-    #expect(KVMAvailability.classify(deviceExists: false, deviceAccessible: false, cpuinfo: "flags\t: fpu vmx sse", user: "u") == .missingDevice)
-    let none = KVMAvailability.classify(deviceExists: false, deviceAccessible: false, cpuinfo: "flags\t: fpu sse", user: "u")
-    #expect(none == .noHardwareSupport)
-    #expect(none.explanation.contains("vmx/svm"))
-}
