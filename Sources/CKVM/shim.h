@@ -5,6 +5,7 @@
 // call the variadic ioctl(2), so the few requests vmtui makes are re-exported here (prefix ckvm_).
 #include <errno.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
@@ -18,7 +19,6 @@ static inline int ckvm_ioctl_value(int fd, unsigned long request, unsigned long 
 static inline unsigned long ckvm_get_api_version(void) { return KVM_GET_API_VERSION; }
 static inline unsigned long ckvm_create_vm(void) { return KVM_CREATE_VM; }
 static inline unsigned long ckvm_get_vcpu_mmap_size(void) { return KVM_GET_VCPU_MMAP_SIZE; }
-static inline unsigned long ckvm_check_extension(void) { return KVM_CHECK_EXTENSION; }
 static inline unsigned long ckvm_get_supported_cpuid(void) { return KVM_GET_SUPPORTED_CPUID; }
 
 // VM
@@ -70,6 +70,13 @@ static inline int ckvm_install_kick_handler(void) {
     sa.sa_handler = ckvm_kick_handler;
     sigemptyset(&sa.sa_mask);
     return sigaction(sig, &sa, NULL);
+}
+/// Threads may start with signals blocked (Foundation's do): the vCPU thread unblocks the kick.
+static inline int ckvm_unblock_kick_signal(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, ckvm_kick_signal());
+    return pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 #endif
