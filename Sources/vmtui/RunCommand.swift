@@ -134,8 +134,8 @@ struct RunCommand: ParsableCommand {
         let status = outcome.exitStatus(waitedForText: !untilText.isEmpty)
         if status != 0 {
             FileHandle.standardError.write(Data("vmtui: \(runner.report(outcome))\n".utf8))
-            if case .stopped(.tripleFault) = outcome, let cpu = machine.cpu as? Interpreter {
-                FileHandle.standardError.write(Data((cpu.registerDump + "\n").utf8))
+            if case .stopped(.tripleFault) = outcome {
+                FileHandle.standardError.write(Data((machine.vcpus[0].registers.dump + "\n").utf8))
             }
         }
         throw ExitCode(status)

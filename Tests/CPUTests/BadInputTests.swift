@@ -32,15 +32,15 @@ import Testing
         var stopped = false
         for _ in 0..<20 where !stopped {
             switch cpu.run(instructions: 10_000) {
-            case .sliceExpired, .halted: continue
+            case .deadlineReached, .halted, .kicked: continue
             case .haltedForever: stopped = true
-            case .tripleFault(let message), .unsupported(let message):
+            case .shutdown(let message), .ioError(let message), .internalError(let message, _):
                 #expect(!message.isEmpty)
                 stopped = true
             }
         }
         #expect(clock.now - start < .seconds(10), "seed \(seed) kept the host busy")
-        #expect(stopped || cpu.instructionsRetired > 0, "seed \(seed): no progress and no exit")
+        #expect(stopped || cpu.retired > 0, "seed \(seed): no progress and no exit")
     }
 
     /// CLI; JMP $ spins forever, but each slice returns to the host on budget.
@@ -50,8 +50,8 @@ import Testing
         let cpu = Interpreter(memory: memory, ports: PortMap())
         cpu.loadRealCS(0)
         cpu.state.pointee.eip = 0x1000
-        for _ in 0..<5 { #expect(cpu.run(instructions: 100_000) == .sliceExpired) }
-        #expect(cpu.instructionsRetired == 500_000)
+        for _ in 0..<5 { #expect(cpu.run(instructions: 100_000) == .deadlineReached) }
+        #expect(cpu.retired == 500_000)
         #expect(cpu.state.pointee.flags & Flag.IF == 0)
     }
 

@@ -8,7 +8,7 @@ import Engine
     let count = Int(ProcessInfo.processInfo.environment["CPU_BENCH_INSTRUCTIONS"] ?? "") ?? 20_000_000
     let result = try Interpreter.benchmark(instructions: count)
     print("Interpreter benchmark: \(result)")
-    #expect(result.exit == .sliceExpired)
+    #expect(result.exit == .deadlineReached)
     #expect(result.instructions == UInt64(count))
     #expect(result.mips > 0)
 }

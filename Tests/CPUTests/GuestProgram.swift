@@ -19,7 +19,7 @@ struct GuestProgram {
     struct Outcome {
         var output: String
         var bytes: [UInt8]
-        var exit: BackendExit
+        var exit: VCPUExit
         var cpu: Interpreter
         var memory: MemoryMap
     }
@@ -65,11 +65,11 @@ struct GuestProgram {
         let cpu = Interpreter(memory: memory, ports: ports)
         cpu.loadRealCS(0)
         cpu.state.pointee.eip = address
-        var exit = BackendExit.sliceExpired
+        var exit = VCPUExit.deadlineReached
         var left = budget
         while left > 0 {
             exit = cpu.run(instructions: min(left, 100_000))
-            if exit != .sliceExpired { break }
+            if exit != .deadlineReached { break }
             left -= 100_000
         }
         return Outcome(output: console.text, bytes: console.bytes, exit: exit, cpu: cpu, memory: memory)

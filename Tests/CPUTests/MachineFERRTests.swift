@@ -122,10 +122,10 @@ import Testing
                                 vgaBiosPath: "vgabios", vgaBios: [UInt8](repeating: 0, count: 0x8000))
         let config = VMConfig(name: "ferr", memoryMiB: 16, network: .init(mode: .none))
         let machine = try Machine(config: config, firmware: firmware, timeMode: .deterministic(nanosecondsPerInstruction: 10)) {
-            Interpreter(memory: $0, ports: $1)
+            Interpreter(environment: $0)
         }
         for (i, b) in code.enumerated() { machine.memory.write(0x1000 + UInt32(i), width: 1, value: UInt32(b)) }
-        let cpu = try #require(machine.cpu as? Interpreter)
+        let cpu = try #require(machine.vcpus[0] as? Interpreter)
         cpu.loadRealCS(0)
         cpu.state.pointee.eip = 0x1000
         var slices = 0
@@ -133,6 +133,6 @@ import Testing
         #expect(machine.debugConsole.text == "P", "guest said \(machine.debugConsole.text.debugDescription)\n\(cpu.registerDump)")
         #expect(machine.haltedForever)
         #expect(!machine.coprocessorError.ferr)
-        #expect(!cpu.ignoreNumericError)
+        #expect(!machine.coprocessorError.ignoreNumericError)
     }
 }

@@ -561,7 +561,7 @@ import Testing
             dw 0
             dd 0
         """)
-        guard case .tripleFault(let message) = outcome.exit else {
+        guard case .shutdown(let message) = outcome.exit else {
             Issue.record("expected a triple fault, got \(outcome.exit)")
             return
         }

@@ -124,7 +124,7 @@ import Testing
             for pair in iram { memory.write(UInt32(pair[0]), width: 1, value: 0) }
             for pair in fram { memory.write(UInt32(pair[0]), width: 1, value: 0) }
         }
-        cpu.reset()
+        cpu.reset(.powerOn)
         for pair in iram { memory.write(UInt32(pair[0]), width: 1, value: UInt32(pair[1])) }
         // A 386 raises #SS (12) for real-mode stack overruns where the 286 raised #GP (13):
         // route vector 12 to the vector-13 handler so both land on the same HLT.

@@ -66,7 +66,7 @@ final class SmokePorts: PortDevice {
         ports.register(stub, ports: 0x92...0x92)
         ports.register(stub, ports: 0x402...0x402)
         let cpu = Interpreter(memory: memory, ports: ports)
-        var exit = BackendExit.sliceExpired
+        var exit = VCPUExit.deadlineReached
         var slices = 0
         // SEABIOS_TRACE=N single-steps and prints the last N control transfers before the stop
         // (or before EIP reaches SEABIOS_TRACE_STOP, hex).
@@ -82,7 +82,7 @@ final class SmokePorts: PortDevice {
                     trail.append("\(from) -> \(cpu.hex32(after)) eax=\(cpu.hex32(cpu.gpr[0])) esp=\(cpu.hex32(cpu.gpr[4]))")
                     if trail.count > n { trail.removeFirst() }
                 }
-                if exit != .sliceExpired && exit != .halted { break }
+                if exit != .deadlineReached && exit != .halted { break }
                 if after == stop { break }
             }
             print(trail.joined(separator: "\n"))
@@ -90,12 +90,12 @@ final class SmokePorts: PortDevice {
         while slices < 2000 {
             exit = cpu.run(instructions: 100_000)
             slices += 1
-            if exit != .sliceExpired && exit != .halted { break }
+            if exit != .deadlineReached && exit != .halted { break }
         }
         print("SeaBIOS debug log:\n\(stub.text)")
-        print("SeaBIOS stopped after \(cpu.instructionsRetired) instructions: \(exit)\n\(cpu.registerDump)")
-        if case .unsupported(let what) = exit { Issue.record("unsupported: \(what)") }
-        if case .tripleFault(let what) = exit { Issue.record("triple fault: \(what)") }
+        print("SeaBIOS stopped after \(cpu.retired) instructions: \(exit)\n\(cpu.registerDump)")
+        if case .internalError(let what, _) = exit { Issue.record("internal error: \(what)") }
+        if case .shutdown(let what) = exit { Issue.record("triple fault: \(what)") }
         #expect(stub.text.contains("SeaBIOS (version"))
     }
 }

@@ -21,7 +21,7 @@ import Testing
         var lastPOST: UInt8?
         var posts: [UInt8]
         var text: String
-        var exit: BackendExit
+        var exit: VCPUExit
         var registers: String
     }
 
@@ -40,28 +40,28 @@ import Testing
         ports.register(board, ports: 0x190...0x190)
         ports.register(board, ports: 0xE9...0xE9)
         let cpu = Interpreter(memory: memory, ports: ports)
-        cpu.reset()
-        var exit = BackendExit.sliceExpired
+        cpu.reset(.powerOn)
+        var exit = VCPUExit.deadlineReached
         var recent: [String] = []
         if traceTail > 0 {
             // Single-step until the guest parks in a jump-to-self (test386's ring-3 error loop)
             // or stops, keeping the last `traceTail` CS:EIPs.
             var ring = [(UInt16, UInt32)](repeating: (0, 0), count: traceTail)
             var n = 0
-            while Int(cpu.instructionsRetired) < budget {
+            while Int(cpu.retired) < budget {
                 let here = (cpu.seg[SegReg.cs].selector, cpu.state.pointee.eip)
                 ring[n % traceTail] = here
                 n += 1
                 exit = cpu.run(instructions: 1)
-                if exit != .sliceExpired || cpu.state.pointee.eip == here.1 { break }
+                if exit != .deadlineReached || cpu.state.pointee.eip == here.1 { break }
             }
             for k in max(0, n - traceTail)..<n {
                 recent.append("\(cpu.hex16(ring[k % traceTail].0)):\(cpu.hex32(ring[k % traceTail].1))")
             }
         } else {
-            while Int(cpu.instructionsRetired) < budget {
+            while Int(cpu.retired) < budget {
                 exit = cpu.run(instructions: 1_000_000)
-                if exit != .sliceExpired { break }
+                if exit != .deadlineReached { break }
             }
         }
         return Result(lastPOST: board.post.last, posts: board.post, text: String(decoding: board.text, as: UTF8.self),

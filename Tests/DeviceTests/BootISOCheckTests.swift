@@ -11,7 +11,7 @@ import Testing
     static func machineError(iso: String) -> MachineError? {
         let config = VMConfig(name: "cd", bootISO: iso, memoryMiB: 16, network: .init(mode: .none))
         do {
-            _ = try Machine(config: config, firmware: firmware) { Interpreter(memory: $0, ports: $1) }
+            _ = try Machine(config: config, firmware: firmware) { Interpreter(environment: $0) }
             return nil
         } catch {
             return error as? MachineError
@@ -74,7 +74,7 @@ import Testing
         let second = Self.temporaryFile(Self.isoBytes(blocks: 60, fileBlocks: 60))
         defer { for p in [first, second] { try? FileManager.default.removeItem(atPath: p) } }
         let config = VMConfig(name: "cd", bootISO: first, memoryMiB: 16, network: .init(mode: .none))
-        let machine = try Machine(config: config, firmware: Self.firmware) { Interpreter(memory: $0, ports: $1) }
+        let machine = try Machine(config: config, firmware: Self.firmware) { Interpreter(environment: $0) }
         #expect(machine.cdrom.sectors == 40)
         #expect(throws: MachineError.self) { try machine.changeISO("/nonexistent/other.iso") }
         #expect(machine.cdrom.sectors == 40) // a refused disc leaves the old one in
@@ -86,7 +86,7 @@ import Testing
 
     @Test func aVMWithoutAnISOHasAnEmptyDrive() throws {
         let machine = try Machine(config: VMConfig(name: "nocd", memoryMiB: 16, network: .init(mode: .none)),
-                                  firmware: Self.firmware) { Interpreter(memory: $0, ports: $1) }
+                                  firmware: Self.firmware) { Interpreter(environment: $0) }
         #expect(machine.cdrom.medium == nil)
         let iso = Self.temporaryFile(Self.isoBytes(blocks: 30, fileBlocks: 30))
         defer { try? FileManager.default.removeItem(atPath: iso) }

@@ -24,7 +24,7 @@ final class FlushCountingDisk: BlockDevice {
 
     static func machine(disks: [VMConfig.Disk]) throws -> Machine {
         let config = VMConfig(name: "hd", memoryMiB: 16, disks: disks, network: .init(mode: .none))
-        return try Machine(config: config, firmware: BootISOCheckTests.firmware) { Interpreter(memory: $0, ports: $1) }
+        return try Machine(config: config, firmware: BootISOCheckTests.firmware) { Interpreter(environment: $0) }
     }
 
     @Test func flushCacheReachesTheImage() throws {

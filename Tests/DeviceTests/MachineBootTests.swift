@@ -27,7 +27,7 @@ import Testing
         config.bootOrder = [.floppy]
         let machine = try Machine(config: config, firmware: try FirmwareLocator().load(),
                                   timeMode: .deterministic(nanosecondsPerInstruction: 10),
-                                  unixTime: 1_700_000_000) { Interpreter(memory: $0, ports: $1) }
+                                  unixTime: 1_700_000_000) { Interpreter(environment: $0) }
         var serial: [UInt8] = []
         machine.com1.onTransmit = { serial.append($0) }
         var slices = 0
@@ -93,13 +93,13 @@ import Testing
             var config = VMConfig(name: "release-test")
             config.memoryMiB = 16
             let machine = try Machine(config: config, firmware: firmware, timeMode: .deterministic(nanosecondsPerInstruction: 10)) {
-                Interpreter(memory: $0, ports: $1)
+                Interpreter(environment: $0)
             }
             for _ in 0..<50 { machine.runSlice() } // some of POST: devices registered, ports mapped
             memory = machine.memory
             ports = machine.ports
             hostBridge = machine.hostBridge
-            cpu = machine.cpu
+            cpu = machine.vcpus[0]
             #expect(memory != nil)
         }
         #expect(memory == nil)

@@ -180,7 +180,7 @@ import Testing
         config.memoryMiB = 32
         let machine = try Machine(config: config, firmware: try FirmwareLocator().load(),
                                   timeMode: .deterministic(nanosecondsPerInstruction: 10),
-                                  unixTime: 1_700_000_000) { Interpreter(memory: $0, ports: $1) }
+                                  unixTime: 1_700_000_000) { Interpreter(environment: $0) }
         try machine.bootMultiboot(try MultibootLoader(path: kernelPath, append: "hello world"),
                                   optionROM: try MultibootLoader.optionROM())
         var serial: [UInt8] = []

@@ -1,7 +1,7 @@
 /// Why `Interpreter.benchmark(bootSector:)` could not measure an image.
 public enum BenchmarkImageError: Error, CustomStringConvertible {
     case notBootSector
-    case didNotFinish(BackendExit, UInt64)
+    case didNotFinish(VCPUExit, UInt64)
 
     public var description: String {
         switch self {

@@ -51,8 +51,6 @@ struct CPUState {
 
     // Run-loop signals.
     var halted = false
-    /// Set by HLT and friends: the run loop leaves after this instruction.
-    var stop = false
     /// Set when INTR, NMI or IF may have changed: the run loop samples them.
     var irqCheck = true
     /// One-instruction interrupt shadow after STI and MOV/POP SS.

@@ -37,7 +37,7 @@ extension Interpreter {
     ]
 
     /// Runs the benchmark guest for `instructions` guest instructions in flat 32-bit protected
-    /// mode (entered through a real GDT) and reports guest MIPS. `exit` is `.sliceExpired` unless
+    /// mode (entered through a real GDT) and reports guest MIPS. `exit` is `.deadlineReached` unless
     /// the guest stopped early (which would be an interpreter bug).
     public static func benchmark(instructions: Int = 200_000_000) throws -> InterpreterBenchmark {
         let memory = try MemoryMap(ramSize: 1 << 20)
@@ -53,16 +53,16 @@ extension Interpreter {
         let start = clock.now
         let cpuStart = threadCPUSeconds()
         var left = instructions
-        var exit = BackendExit.sliceExpired
+        var exit = VCPUExit.deadlineReached
         while left > 0 {
             let slice = min(left, 1_000_000)
             exit = cpu.run(instructions: slice)
-            if exit != .sliceExpired { break }
+            if exit != .deadlineReached { break }
             left -= slice
         }
         let elapsed = clock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return InterpreterBenchmark(instructions: cpu.instructionsRetired, seconds: seconds,
+        return InterpreterBenchmark(instructions: cpu.retired, seconds: seconds,
                                     cpuSeconds: threadCPUSeconds() - cpuStart, exit: exit)
     }
 
@@ -116,14 +116,14 @@ extension Interpreter {
         let clock = ContinuousClock()
         let start = clock.now
         let cpuStart = threadCPUSeconds()
-        var exit = BackendExit.sliceExpired
-        while exit == .sliceExpired && Int(cpu.instructionsRetired) < maxInstructions {
+        var exit = VCPUExit.deadlineReached
+        while exit == .deadlineReached && Int(cpu.retired) < maxInstructions {
             exit = cpu.run(instructions: 1_000_000)
         }
         let elapsed = clock.now - start
-        guard exitPort.written else { throw BenchmarkImageError.didNotFinish(exit, cpu.instructionsRetired) }
+        guard exitPort.written else { throw BenchmarkImageError.didNotFinish(exit, cpu.retired) }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return InterpreterBenchmark(instructions: cpu.instructionsRetired, seconds: seconds,
+        return InterpreterBenchmark(instructions: cpu.retired, seconds: seconds,
                                     cpuSeconds: threadCPUSeconds() - cpuStart, exit: exit)
     }
 }

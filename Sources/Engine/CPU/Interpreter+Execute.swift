@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Decoding prefixes and executing one-byte opcodes: one `switch`, state behind pointers.
 extension Interpreter {
     /// Executes one instruction (with its prefixes). Faults propagate to `run`'s `deliver`.
@@ -235,7 +237,7 @@ extension Interpreter {
             try writeRM(w, reg(regField, w))
             setReg(regField, w, a)
         case 0x90:
-            if s.pointee.rep == 0xF3 { s.pointee.stop = true } // PAUSE: end the slice early
+            if s.pointee.rep == 0xF3 { stopRequested.store(true, ordering: .relaxed) } // PAUSE: a look at the stop flag
         case 0xA8: _ = alu(4, gpr[0] & 0xFF, try fetch8(), 1)
         case 0xA9: _ = alu(4, reg(0, w), try fetchImm(w), w)
         case 0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7: setReg8(Int(op & 7), try fetch8())
@@ -414,7 +416,7 @@ extension Interpreter {
         case 0xF4:
             if s.pointee.protected && s.pointee.cpl != 0 { throw Fault.gp() }
             s.pointee.halted = true
-            s.pointee.stop = true
+            stopRequested.store(true, ordering: .relaxed)
         case 0xF5: setFlag(Flag.CF, !cf())
         case 0xF8: setFlag(Flag.CF, false)
         case 0xF9: setFlag(Flag.CF, true)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// x87 exceptions: flags in the status word, ES/B when one is unmasked, and the report at the
 /// next waiting instruction (#MF with CR0.NE = 1, FERR# with CR0.NE = 0).
@@ -104,7 +105,7 @@ extension Interpreter {
     func releaseFERR() {
         guard ferrAsserted else { return }
         ferrAsserted = false
-        onFERR?(false)
+        coprocessorError?.setFERR(false)
     }
 
     /// Before a waiting x87 instruction or WAIT: a pending unmasked exception is reported first.
@@ -120,14 +121,14 @@ extension Interpreter {
     private func reportPendingFPUError() throws(Fault) -> Bool {
         let s = state
         if s.pointee.cr0 & CR0.ne != 0 { throw Fault(vector: 16) }
-        if ignoreNumericError { return true }
+        if coprocessorError?.ignoreNumericError == true { return true }
         if !ferrAsserted {
             ferrAsserted = true
-            onFERR?(true)
+            coprocessorError?.setFERR(true)
         }
         s.pointee.eip = s.pointee.startEIP
         s.pointee.halted = true
-        s.pointee.stop = true
+        stopRequested.store(true, ordering: .relaxed)
         return false
     }
 }

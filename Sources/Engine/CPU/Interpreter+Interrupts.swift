@@ -4,7 +4,7 @@ extension Interpreter {
     /// The one place a `Fault` becomes guest-visible. Returns an exit for the run loop when the
     /// machine cannot go on (a triple fault).
     @inline(never)
-    func deliver(_ first: Fault) -> BackendExit? {
+    func deliver(_ first: Fault) -> VCPUExit? {
         let s = state
         if first.kind == .fault { s.pointee.eip = s.pointee.startEIP }
         singleStepArmed = false // the handler starts with TF clear; a faulting instruction is not stepped
@@ -21,7 +21,7 @@ extension Interpreter {
                 if event.vector == 8 || faultChain.count > 8 {
                     faultChain.append(error.vector)
                     let chain = faultChain.map { "#\(Interpreter.exceptionName($0))" }.joined(separator: " -> ")
-                    return .tripleFault("triple fault at \(hex16(csAtFault)):\(hex32(eipAtFault)): \(chain) (shutdown)")
+                    return .shutdown("triple fault at \(hex16(csAtFault)):\(hex32(eipAtFault)): \(chain) (shutdown)")
                 }
                 // A fault while delivering a contributory fault or #PF is a double fault;
                 // after a benign event the new fault is simply delivered.

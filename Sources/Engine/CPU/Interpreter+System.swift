@@ -154,8 +154,9 @@ extension Interpreter {
 
     // MARK: MSRs and TSC
 
-    /// The counter now: machine time when the machine provides it, else instructions retired.
-    private var timeStampNow: UInt64 { timeStamp?() ?? retired }
+    /// The counter now: machine time (a 1 GHz counter that keeps counting while the guest halts, as
+    /// QEMU's TCG follows virtual time) when the machine provides it, else instructions retired.
+    private var timeStampNow: UInt64 { clock?.nanoseconds ?? retired }
 
     func readTSC() throws(Fault) {
         if state.pointee.cr4 & CR4.tsd != 0 && state.pointee.protected && state.pointee.cpl != 0 { throw Fault.gp() }
@@ -190,30 +191,12 @@ extension Interpreter {
 
     // MARK: CPUID
 
-    /// Honest CPUID: a family-6 Intel part with exactly the features implemented here. No
-    /// APIC, no MTRR (PLATFORM-NOTES §4.10), no SSE, no hypervisor leaf.
+    /// CPUID from the CPU model's table (CPUModel.interpreter: exactly what is implemented here).
     func cpuid() {
-        let leaf = gpr[0]
-        switch leaf {
-        case 0:
-            gpr[0] = 1
-            gpr[3] = 0x756E_6547 // "Genu"
-            gpr[2] = 0x4965_6E69 // "ineI"
-            gpr[1] = 0x6C65_746E // "ntel"
-        case 1:
-            gpr[0] = 0x0000_0633
-            gpr[3] = 0
-            gpr[1] = 0
-            gpr[2] = Interpreter.cpuidFeatures
-        case 0x8000_0000:
-            gpr[0] = 0x8000_0000
-            gpr[3] = 0; gpr[1] = 0; gpr[2] = 0
-        default:
-            gpr[0] = 0; gpr[3] = 0; gpr[1] = 0; gpr[2] = 0
-        }
+        let r = model.cpuid(function: gpr[0], index: gpr[1])
+        gpr[0] = r.eax
+        gpr[3] = r.ebx
+        gpr[1] = r.ecx
+        gpr[2] = r.edx
     }
-
-    /// CPUID.1:EDX: FPU (0), PSE (3), TSC (4), MSR (5), PAE (6), CX8 (8), PGE (13), CMOV (15),
-    /// FXSR (24).
-    static let cpuidFeatures: UInt32 = 1 | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 13) | (1 << 15) | (1 << 24)
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The x86 interpreter (Emulate mode): a 386-class CPU in real and protected mode.
 ///
 /// Hot state lives behind `let` pointers (`state`, `gpr`, `seg`, the TLB arrays), so the hot
@@ -6,12 +8,26 @@
 /// needs no invalidation (nothing is cached beyond host pointers, which follow
 /// `MemoryMap.mappingGeneration`, CR3 and A20). Faults are `Fault` values delivered by one
 /// function, `deliver(_:)`.
-public final class Interpreter: CPUBackend {
+public final class Interpreter: VCPU {
+    public let index: Int
     public let memory: MemoryMap
     public let ports: PortMap
     public var interruptController: InterruptAcknowledge? {
         didSet { state.pointee.irqCheck = true }
     }
+    /// The machine clock (RDTSC, realtime budgets); nil counts instructions instead (bare CPU tests).
+    public let clock: MachineClock?
+    /// Deterministic time: the interpreter advances this clock by this much per instruction.
+    let deterministic: (clock: ManualClock, nanosecondsPerInstruction: UInt64)?
+    /// Realtime budgets: instructions per host microsecond, measured over recent slices (from a
+    /// low first guess, so that a slow host does not overrun its first deadline).
+    var measuredRate: Double = 1
+
+    /// The hot loop's one load per instruction: set by HLT, PAUSE, a waiting x87 error and
+    /// `kick()`. A relaxed atomic load is a plain load on x86 and ARM64.
+    let stopRequested = Atomic<Bool>(false)
+    /// Set by `kick()` (any thread) until `run` returns `.kicked`.
+    let kickPending = Atomic<Bool>(false)
 
     let state: UnsafeMutablePointer<CPUState>
     /// EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI.
@@ -42,22 +58,39 @@ public final class Interpreter: CPUBackend {
     /// The instruction just run loaded SS: debug traps wait one more instruction.
     var debugShadow = false
     var lastTSC: UInt64 = 0
-    /// Machine time in nanoseconds for RDTSC, a 1 GHz time-stamp counter that keeps counting
-    /// while the guest halts (QEMU's TCG follows virtual time the same way). Nil counts
-    /// instructions retired instead (bare CPU tests).
-    public var timeStamp: (() -> UInt64)?
-    /// FERR# (x87 errors with CR0.NE = 0, MS-DOS compatibility): called with true when a waiting
-    /// x87 instruction finds an unmasked exception pending (the CPU then waits for an interrupt),
-    /// with false when the guest clears it. The PC routes it to IRQ 13.
-    public var onFERR: ((Bool) -> Void)?
-    /// IGNNE#: while true, a pending x87 exception with CR0.NE = 0 is ignored. The chipset sets it
-    /// on a write to port 0xF0 and clears it when FERR# drops.
-    public var ignoreNumericError = false
+    /// An application processor after power-on or INIT: only a startup IPI starts it.
+    var waitingForStartup = false
+    /// The CPUID table: what this CPU reports implementing.
+    public let model = CPUModel.interpreter
+    /// FERR# and IGNNE# (x87 errors with CR0.NE = 0, MS-DOS compatibility): the PC's latch
+    /// routes FERR# to IRQ 13 and drives IGNNE#. Nil on a bare CPU (FERR# goes nowhere).
+    let coprocessorError: CoprocessorErrorLatch?
     var ferrAsserted = false
 
-    public init(memory: MemoryMap, ports: PortMap) {
+    /// A bare CPU on `memory` and `ports` (tests, benchmarks): no chipset; without a clock,
+    /// time (RDTSC, `run(until:)`) is instructions retired.
+    public convenience init(memory: MemoryMap, ports: PortMap, clock: MachineClock? = nil) {
+        self.init(index: 0, memory: memory, ports: ports, clock: clock, deterministic: nil, coprocessorError: nil)
+    }
+
+    /// A vCPU of a machine: its clock (deterministic time advanced here), its PIC, its x87 latch.
+    public convenience init(environment e: VCPUEnvironment) {
+        var deterministic: (ManualClock, UInt64)?
+        if case .deterministic(let ns) = e.timeMode, let manual = e.clock as? ManualClock { deterministic = (manual, ns) }
+        self.init(index: e.index, memory: e.memory, ports: e.ports, clock: e.clock, deterministic: deterministic,
+                  coprocessorError: e.coprocessorError)
+        interruptController = e.interrupts
+    }
+
+    private init(index: Int, memory: MemoryMap, ports: PortMap, clock: MachineClock?,
+                 deterministic: (clock: ManualClock, nanosecondsPerInstruction: UInt64)?,
+                 coprocessorError: CoprocessorErrorLatch?) {
+        self.index = index
         self.memory = memory
         self.ports = ports
+        self.clock = clock
+        self.deterministic = deterministic
+        self.coprocessorError = coprocessorError
         state = .allocate(capacity: 1)
         state.initialize(to: CPUState())
         gpr = .allocate(capacity: 8)
@@ -69,7 +102,7 @@ public final class Interpreter: CPUBackend {
         fpr.initialize(repeating: 0, count: 8)
         fpu = .allocate(capacity: 1)
         fpu.initialize(to: X87State())
-        reset()
+        reset(.powerOn)
     }
 
     deinit {
@@ -80,30 +113,7 @@ public final class Interpreter: CPUBackend {
         fpu.deallocate()
     }
 
-    public var instructionsRetired: UInt64 { retired }
-
-    public func reset() {
-        state.pointee = CPUState()
-        for i in 0..<8 { gpr[i] = 0 }
-        gpr[2] = 0x0000_0633 // EDX: family 6 model 3 stepping 3, as CPUID leaf 1 says
-        for i in 0..<6 {
-            seg[i] = SegmentCache(selector: 0, base: 0, limit: 0xFFFF, attr: SegmentCache.dataRealMode)
-        }
-        seg[SegReg.cs] = SegmentCache(selector: 0xF000, base: 0xFFFF_0000, limit: 0xFFFF, attr: SegmentCache.codeRealMode)
-        state.pointee.eip = 0xFFF0
-        nmiPending = false
-        faultChain = []
-        msrs = [:]
-        debugRegisters = [UInt32](repeating: 0, count: 8)
-        executionBreakpoints = 0
-        dataBreakpoints = 0
-        dataBreakpointHits = 0
-        singleStepArmed = false
-        debugShadow = false
-        fninit()
-        updateModes()
-        flushTLB()
-    }
+    public var instructionsRetired: UInt64? { retired }
 
     public func raiseNMI() {
         nmiPending = true
@@ -112,10 +122,14 @@ public final class Interpreter: CPUBackend {
 
     // MARK: Run loop
 
-    public func run(instructions: Int) -> BackendExit {
+    /// Runs about `instructions` guest instructions (the budget `run(until:)` computes; tests
+    /// and benchmarks call it directly). `.deadlineReached` means the budget ran out.
+    public func run(instructions: Int) -> VCPUExit {
         let s = state
         syncMappings()
         s.pointee.irqCheck = true
+        if kickPending.exchange(false, ordering: .acquiring) { return .kicked }
+        if waitingForStartup { return .haltedForever }
         if s.pointee.halted {
             if !wakeable() { return s.pointee.flags & Flag.IF != 0 || nmiPending ? .halted : .haltedForever }
             s.pointee.halted = false
@@ -129,18 +143,25 @@ public final class Interpreter: CPUBackend {
                 if let exit = deliver(error) { return finish(instructions - left, exit) }
             }
             left &-= 1
-            if _slowPath(s.pointee.stop) {
-                s.pointee.stop = false
-                if s.pointee.halted {
-                    return finish(instructions - left, s.pointee.flags & Flag.IF != 0 ? .halted : .haltedForever)
-                }
+            if _slowPath(stopRequested.load(ordering: .relaxed)), let exit = stopped() {
+                return finish(instructions - left, exit)
             }
         }
-        return finish(instructions, .sliceExpired)
+        return finish(instructions, .deadlineReached)
+    }
+
+    /// The stop flag was up: a kick, or HLT (PAUSE only clears it).
+    @inline(never)
+    private func stopped() -> VCPUExit? {
+        stopRequested.store(false, ordering: .sequentiallyConsistent)
+        // kick() sets kickPending before stopRequested, so a kick whose flag was just cleared is seen here.
+        if kickPending.exchange(false, ordering: .sequentiallyConsistent) { return .kicked }
+        guard state.pointee.halted else { return nil }
+        return state.pointee.flags & Flag.IF != 0 ? .halted : .haltedForever
     }
 
     @inline(never)
-    func finish(_ done: Int, _ exit: BackendExit) -> BackendExit {
+    func finish(_ done: Int, _ exit: VCPUExit) -> VCPUExit {
         retired &+= UInt64(done)
         return exit
     }
@@ -153,7 +174,7 @@ public final class Interpreter: CPUBackend {
     /// Called at an instruction boundary when something may have changed INTR, NMI or IF, and at
     /// every boundary while single-stepping or breakpoints are on.
     @inline(never)
-    private func serviceInterrupts() -> BackendExit? {
+    private func serviceInterrupts() -> VCPUExit? {
         let s = state
         if debugShadow {
             debugShadow = false
@@ -188,22 +209,9 @@ public final class Interpreter: CPUBackend {
 
     // MARK: Introspection
 
+    /// `registers.dump` with what only the interpreter knows (tests print it on failure).
     public var registerDump: String {
-        let names = ["EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI"]
-        var lines: [String] = []
-        for i in 0..<8 { lines.append("\(names[i]) \(hex32(gpr[i]))") }
-        lines.append("EIP \(hex32(state.pointee.eip))")
-        lines.append("EFLAGS \(hex32(flagsValue()))")
-        let segNames = ["ES", "CS", "SS", "DS", "FS", "GS"]
-        for i in 0..<6 {
-            let c = seg[i]
-            lines.append("\(segNames[i]) \(hex16(c.selector)) base \(hex32(c.base)) limit \(hex32(c.limit)) attr \(hex16(c.attr))")
-        }
-        let st = state.pointee
-        lines.append("CR0 \(hex32(st.cr0)) CR2 \(hex32(st.cr2)) CR3 \(hex32(st.cr3)) CR4 \(hex32(st.cr4))")
-        lines.append("GDT \(hex32(st.gdtBase)) limit \(hex16(UInt16(truncatingIfNeeded: st.gdtLimit))) IDT \(hex32(st.idtBase)) limit \(hex16(UInt16(truncatingIfNeeded: st.idtLimit)))")
-        lines.append("CPL \(st.cpl) retired \(retired)")
-        return lines.joined(separator: "\n")
+        registers.dump + "\nCPL \(state.pointee.cpl) retired \(retired)"
     }
 
     func hex32(_ v: UInt32) -> String {

@@ -5,8 +5,8 @@ public struct InterpreterBenchmark: Sendable, CustomStringConvertible {
     public let seconds: Double
     /// CPU seconds of the benchmarking thread (robust against a busy host).
     public let cpuSeconds: Double
-    /// How the last slice ended: `.sliceExpired` for a complete run.
-    public let exit: BackendExit
+    /// How the last slice ended: `.deadlineReached` for a complete run.
+    public let exit: VCPUExit
     /// Guest MIPS per wall-clock second.
     public var mips: Double { seconds > 0 ? Double(instructions) / seconds / 1e6 : 0 }
     /// Guest MIPS per CPU second of the interpreter thread.

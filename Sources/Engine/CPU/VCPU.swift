@@ -21,6 +21,11 @@ public protocol VCPU: AnyObject {
     /// other than the APIC base; an application processor then waits for a startup IPI).
     func reset(_ kind: VCPUResetKind)
 
+    /// The interrupt controller's INTR output may have changed (the PIC pushes every change).
+    /// Called with the machine lock held. The interpreter samples INTR at its next instruction
+    /// boundary; a backend that injects on its own thread kicks it (the default).
+    func interruptRequestChanged()
+
     /// A startup IPI: an application processor in wait-for-SIPI starts in real mode at
     /// `vector` << 12 (CS = vector << 8, IP = 0).
     func startup(vector: UInt8)
@@ -31,6 +36,10 @@ public protocol VCPU: AnyObject {
     /// Guest instructions retired since power-on where the backend can count them (the
     /// interpreter; deterministic time depends on it), nil where it cannot (KVM).
     var instructionsRetired: UInt64? { get }
+}
+
+extension VCPU {
+    public func interruptRequestChanged() { kick() }
 }
 
 public enum VCPUResetKind: Equatable, Sendable {

@@ -4,8 +4,9 @@
 /// BIOSes, DOS and Linux follow). Reads of port 0xF0 float.
 public final class CoprocessorErrorLatch: PortDevice {
     private let irq13: IRQLine
-    /// Drives the CPU's IGNNE# input.
-    public var onIgnoreNumericError: (Bool) -> Void = { _ in }
+    /// The CPU's IGNNE# input, which the CPU reads: while set, a pending x87 exception with
+    /// CR0.NE = 0 is ignored.
+    public private(set) var ignoreNumericError = false
     public private(set) var ferr = false
 
     public init(irq13: IRQLine) { self.irq13 = irq13 }
@@ -17,7 +18,7 @@ public final class CoprocessorErrorLatch: PortDevice {
             irq13.raise()
         } else {
             irq13.lower()
-            onIgnoreNumericError(false)
+            ignoreNumericError = false
         }
     }
 
@@ -25,12 +26,12 @@ public final class CoprocessorErrorLatch: PortDevice {
 
     public func portWrite(_ port: UInt16, width: Int, value: UInt32) {
         irq13.lower()
-        if ferr { onIgnoreNumericError(true) }
+        if ferr { ignoreNumericError = true }
     }
 
     public func reset() {
         ferr = false
         irq13.lower()
-        onIgnoreNumericError(false)
+        ignoreNumericError = false
     }
 }

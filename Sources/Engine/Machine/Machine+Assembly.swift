@@ -6,7 +6,7 @@ extension Machine {
                                 timeMode: TimeMode = .realtime) throws -> Machine {
         let firmware = try FirmwareLocator(firmware: config.firmware, biosOverride: biosOverride).load()
         return try Machine(config: config, firmware: firmware, timeMode: timeMode, baseDirectory: baseDirectory) {
-            Interpreter(memory: $0, ports: $1)
+            Interpreter(environment: $0)
         }
     }
 }

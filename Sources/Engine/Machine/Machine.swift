@@ -4,10 +4,10 @@ import Glibc
 
 /// A PC modelled on QEMU's i440FX + PIIX3 `pc` machine, assembled from a VMConfig: RAM, the
 /// BIOS at 4 GiB - size with its PAM-controlled alias below 1 MiB, the chipset and ISA
-/// devices, and a CPU backend from a factory (interpreter or KVM). `runSlice()` is the run
-/// loop body: run the CPU, advance time, fire timers, handle exits.
+/// devices, and its vCPUs from a factory (interpreter or KVM). `runSlice()` is the run loop
+/// body: run the vCPU to the next timer deadline, fire timers, handle exits.
 public final class Machine {
-    public typealias CPUFactory = (MemoryMap, PortMap) -> CPUBackend
+    public typealias VCPUFactory = (VCPUEnvironment) throws -> VCPU
 
     public enum TimeMode: Equatable, Sendable {
         /// Follows the host clock; a halted guest sleeps the host thread until its next timer.
@@ -21,7 +21,8 @@ public final class Machine {
     public let ports = PortMap()
     public let clock: MachineClock
     public let scheduler: Scheduler
-    public let cpu: CPUBackend
+    /// One vCPU today (index 0, the bootstrap processor); SMP adds more.
+    public private(set) var vcpus: [VCPU] = []
     public let timeMode: TimeMode
 
     public let pic = PIC8259Pair()
@@ -62,18 +63,16 @@ public final class Machine {
     private var resetRequested = false
     private var powerOffRequested = false
     private var exitCode: Int32?
-    private var lastRetired: UInt64 = 0
     private var recentResets: [UInt64] = []
 
-    /// Instructions per CPU call: short enough that timers and port-driven devices stay responsive.
-    public var sliceInstructions = 20_000
-    /// Longest host sleep while halted, so the caller regains control (input, timeouts).
-    public var maxIdleNanoseconds: UInt64 = 10_000_000
+    /// Longest slice of machine time, so the caller regains control (screen, input, timeouts)
+    /// even when no timer is armed. Slices otherwise end at the scheduler's next deadline.
+    public var maxSliceNanoseconds: UInt64 = 10_000_000
 
     /// `baseDirectory` resolves relative image paths (the VM bundle); `unixTime` fixes the RTC
     /// (tests), default now.
     public init(config: VMConfig, firmware: Firmware, timeMode: TimeMode = .realtime,
-                baseDirectory: String? = nil, unixTime: Int64? = nil, cpuFactory: CPUFactory) throws {
+                baseDirectory: String? = nil, unixTime: Int64? = nil, vcpuFactory: VCPUFactory) throws {
         guard MachineError.memoryRange.contains(config.memoryMiB) else { throw MachineError.memorySize(config.memoryMiB) }
         self.config = config
         self.timeMode = timeMode
@@ -103,13 +102,8 @@ public final class Machine {
         fdc = FDC82077AA(dma: dma, irq6: IRQLine(irq: 6, controller: pic))
         systemControl = SystemControlPortA(memory: memory)
         coprocessorError = CoprocessorErrorLatch(irq13: IRQLine(irq: 13, controller: pic))
-        cpu = cpuFactory(memory, ports)
-        cpu.interruptController = pic
-        if let interpreter = cpu as? Interpreter {
-            interpreter.timeStamp = { [clock] in clock.nanoseconds }
-            interpreter.onFERR = { [coprocessorError] in coprocessorError.setFERR($0) }
-            coprocessorError.onIgnoreNumericError = { [unowned interpreter] in interpreter.ignoreNumericError = $0 }
-        }
+        vcpus = [try vcpuFactory(VCPUEnvironment(index: 0, memory: memory, ports: ports, clock: clock, timeMode: timeMode,
+                                                 interrupts: pic, coprocessorError: coprocessorError))]
 
         wire()
         try attachMedia(baseDirectory: baseDirectory)
@@ -271,7 +265,7 @@ public final class Machine {
 
     /// A hard reset: CPU and chipset to power-on state (PAM back to ROM, as real hardware).
     public func reset() {
-        cpu.reset()
+        for vcpu in vcpus { vcpu.reset(.powerOn) }
         hostBridge.reset()
         isaBridge.reset()
         ide.reset()
@@ -305,7 +299,8 @@ public final class Machine {
     /// Queues key events (set-2 scancodes) for the guest keyboard.
     public func inject(scancodes: [UInt8]) { keyboardController.inject(scancodes: scancodes) }
 
-    public var instructionsRetired: UInt64 { cpu.instructionsRetired }
+    /// Instructions the vCPUs retired since power-on; 0 where the backend cannot count (KVM).
+    public var instructionsRetired: UInt64 { vcpus.reduce(0) { $0 &+ ($1.instructionsRetired ?? 0) } }
 
     // MARK: Run loop
 
@@ -313,37 +308,32 @@ public final class Machine {
     @discardableResult
     public func runSlice() -> MachineStop? {
         if let stop = stopReason { return stop }
-        let exit = cpu.run(instructions: sliceInstructions)
-        advanceDeterministicClock()
+        let now = clock.nanoseconds
+        let exit = vcpus[0].run(until: min(scheduler.nextDeadline() ?? .max, now &+ maxSliceNanoseconds))
         scheduler.fireDue()
         idle = false
         switch exit {
-        case .sliceExpired:
+        case .deadlineReached, .kicked:
             haltedForever = false
         case .halted, .haltedForever:
             haltedForever = exit == .haltedForever
             idle = true
             waitForNextEvent()
-        case .tripleFault(let what):
+        case .shutdown(let what):
             stopReason = .tripleFault(what)
-        case .unsupported(let what):
-            stopReason = .unsupported(what)
+        case .ioError(let what):
+            stopReason = .hostError(what)
+        case .internalError(let what, let registers):
+            stopReason = .unsupported(what + (registers.map { "\n" + $0.dump } ?? ""))
         }
         handleRequests()
         return stopReason
     }
 
-    private func advanceDeterministicClock() {
-        guard case .deterministic(let ns) = timeMode, let manual = clock as? ManualClock else { return }
-        let retired = cpu.instructionsRetired
-        manual.advance(by: (retired &- lastRetired) &* ns)
-        lastRetired = retired
-    }
-
     /// A halted CPU: let time pass to the next timer (sleeping the host in realtime mode).
     private func waitForNextEvent() {
         let now = clock.nanoseconds
-        let target = min(scheduler.nextDeadline() ?? .max, now &+ maxIdleNanoseconds)
+        let target = min(scheduler.nextDeadline() ?? .max, now &+ maxSliceNanoseconds)
         guard target > now else { return }
         if let manual = clock as? ManualClock {
             manual.set(target)

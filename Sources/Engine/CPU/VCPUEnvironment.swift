@@ -1,0 +1,24 @@
+/// What a machine hands a vCPU it creates: the buses, the clock, the interrupt controller's
+/// INTA side and the PC's x87 error latch. Backends take what they use (KVM needs no latch:
+/// the kernel runs the x87) and never reach into the machine for more.
+public struct VCPUEnvironment {
+    public let index: Int
+    public let memory: MemoryMap
+    public let ports: PortMap
+    public let clock: MachineClock
+    /// Deterministic time is an interpreter feature: it advances `clock` (a ManualClock) itself.
+    public let timeMode: Machine.TimeMode
+    public let interrupts: InterruptAcknowledge
+    public let coprocessorError: CoprocessorErrorLatch
+
+    public init(index: Int, memory: MemoryMap, ports: PortMap, clock: MachineClock, timeMode: Machine.TimeMode,
+                interrupts: InterruptAcknowledge, coprocessorError: CoprocessorErrorLatch) {
+        self.index = index
+        self.memory = memory
+        self.ports = ports
+        self.clock = clock
+        self.timeMode = timeMode
+        self.interrupts = interrupts
+        self.coprocessorError = coprocessorError
+    }
+}
