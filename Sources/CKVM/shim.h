@@ -6,10 +6,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <pthread.h>
+#include <time.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <linux/kvm.h>
 
 static inline int ckvm_ioctl(int fd, unsigned long request, void *arg) { return ioctl(fd, request, arg); }
@@ -71,12 +74,48 @@ static inline int ckvm_install_kick_handler(void) {
     sigemptyset(&sa.sa_mask);
     return sigaction(sig, &sa, NULL);
 }
-/// Threads may start with signals blocked (Foundation's do): the vCPU thread unblocks the kick.
-static inline int ckvm_unblock_kick_signal(void) {
+/// The kick signal stays blocked on a vCPU thread except inside KVM_RUN (KVM_SET_SIGNAL_MASK
+/// with the thread's mask minus the kick), so a kick or deadline arriving just before KVM_RUN
+/// is held pending and makes KVM_RUN return at once instead of being lost.
+static inline int ckvm_block_kick_signal_for_run(int vcpu) {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, ckvm_kick_signal());
-    return pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) return -1;
+    if (pthread_sigmask(SIG_BLOCK, NULL, &set) != 0) return -1;
+    sigdelset(&set, ckvm_kick_signal());
+    union { struct kvm_signal_mask mask; unsigned char bytes[sizeof(struct kvm_signal_mask) + 8]; } arg;
+    arg.mask.len = 8; // the kernel's sigset_t, not glibc's
+    memcpy(arg.mask.sigset, &set, 8);
+    return ioctl(vcpu, KVM_SET_SIGNAL_MASK, &arg);
+}
+
+/// Takes the kick signals that ended KVM_RUN off the thread's pending set.
+static inline void ckvm_consume_kick_signals(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, ckvm_kick_signal());
+    struct timespec zero = { 0, 0 };
+    while (sigtimedwait(&set, NULL, &zero) > 0) {}
+}
+
+/// A CLOCK_MONOTONIC timer that sends the kick signal to the calling thread (the vCPU's deadline).
+static inline int ckvm_thread_timer_create(timer_t *timer) {
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = 4; // SIGEV_THREAD_ID (<asm-generic/siginfo.h>; glibc hides it without _GNU_SOURCE)
+    ev.sigev_signo = ckvm_kick_signal();
+    ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    return timer_create(CLOCK_MONOTONIC, &ev, timer);
+}
+
+/// Arms `timer` to fire once after `ns` nanoseconds (0 disarms it).
+static inline int ckvm_timer_arm(timer_t timer, unsigned long long ns) {
+    struct itimerspec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.it_value.tv_sec = (time_t)(ns / 1000000000ull);
+    spec.it_value.tv_nsec = (long)(ns % 1000000000ull);
+    return timer_settime(timer, 0, &spec, NULL);
 }
 
 #endif

@@ -50,20 +50,24 @@ private final class TinyGuest {
         ports.register(portDevice, ports: 0x510...0x510)
         vm = try KVMVirtualMachine(system: KVMSystem(allowParavirtual: true))
         try vm.attach(memory)
-        vcpu = try KVMVCPU(vm: vm, index: 0, ports: ports, memory: memory, deviceLock: lock)
+        let pic = PIC8259Pair()
+        let environment = VCPUEnvironment(index: 0, memory: memory, ports: ports, clock: HostClock(), timeMode: .realtime,
+                                          interrupts: pic, coprocessorError: CoprocessorErrorLatch(irq13: IRQLine(irq: 13, controller: pic)))
+        vcpu = try KVMVCPU(vm: vm, environment: environment, deviceLock: lock)
         var r = vcpu.registers
         r.segments[1] = VCPUSegment(selector: 0, base: 0, limit: 0xFFFF, attributes: 0x9B)
         r.rip = 0x1000
         vcpu.registers = r
     }
 
-    /// Runs the vCPU on a thread of its own; nil if it did not return within `seconds`.
-    func run(kickWhen ready: @escaping () -> Bool = { false }, seconds: Double = 10) -> VCPUExit? {
+    /// Runs the vCPU on a thread of its own until `deadline` ns of HostClock time; nil if it
+    /// did not return within `seconds`.
+    func run(kickWhen ready: @escaping () -> Bool = { false }, deadline: UInt64 = .max, seconds: Double = 10) -> VCPUExit? {
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var exit: VCPUExit?
         nonisolated(unsafe) let vcpu = self.vcpu
         Thread.detachNewThread {
-            exit = vcpu.run(until: .max)
+            exit = vcpu.run(until: deadline)
             done.signal()
         }
         let start = Date()
@@ -131,4 +135,12 @@ func kvmResetPutsThePowerOnStateBack() throws {
 @Test(.enabled(if: FileManager.default.fileExists(atPath: "/sys/module/kvm_pvm"), "only where kvm-pvm is loaded"))
 func kvmParavirtualIsRefusedWithoutTheOverride() {
     #expect(throws: KVMError.self) { try KVMSystem() }
+}
+
+@Test(.enabled(if: kvmOpens, "needs a /dev/kvm this user can open"))
+func kvmSpinningGuestStopsAtTheDeadline() throws {
+    let guest = try TinyGuest(code: [0xEB, 0xFE]) // jmp $
+    let start = Date()
+    #expect(guest.run(deadline: 200_000_000, seconds: 5) == .deadlineReached)
+    #expect(Date().timeIntervalSince(start) < 2)
 }

@@ -17,9 +17,11 @@ public final class KVMVCPU: VCPU {
     let kvmRun: UnsafeMutablePointer<kvm_run>
     let ports: PortMap
     let memory: MemoryMap
+    let clock: MachineClock
+    /// The PIC's INTA side.
+    let interrupts: InterruptAcknowledge
+    /// Held around device accesses and INTA; one lock for all vCPUs and the host I/O side.
     let deviceLock: NSLock
-    /// The PIC's INTA side; nil while no interrupt controller is attached.
-    public weak var interruptController: InterruptAcknowledge?
     /// CPUID leaf 1 EAX (family, model, stepping): EDX holds it after a reset.
     let signature: UInt32
     /// The local APIC as KVM created it (its power-on state), put back by every reset.
@@ -30,18 +32,23 @@ public final class KVMVCPU: VCPU {
     private let kickPending = Atomic<Bool>(false)
     /// The thread inside `run` (pthread_t), 0 while none is: `kick()` signals it.
     private let runningThread = Atomic<UInt>(0)
+    /// The thread the signal mask and the deadline timer were set up for.
+    private var preparedThread: UInt = 0
+    private var deadlineTimer: timer_t?
 
-    public init(vm: KVMVirtualMachine, index: Int, ports: PortMap, memory: MemoryMap,
-                deviceLock: NSLock) throws {
+    /// vCPU `environment.index` of `vm`, on the environment's buses and interrupt controller.
+    public init(vm: KVMVirtualMachine, environment: VCPUEnvironment, deviceLock: NSLock) throws {
         guard kickHandlerInstalled else { throw KVMError.failed("sigaction for the vCPU kick signal") }
         self.vm = vm
-        self.index = index
-        self.ports = ports
-        self.memory = memory
+        index = environment.index
+        ports = environment.ports
+        memory = environment.memory
+        clock = environment.clock
+        interrupts = environment.interrupts
         self.deviceLock = deviceLock
         let cpuid = vm.system.supportedCPUID
         signature = cpuid.first { $0.function == 1 }?.eax ?? 0
-        let vcpu = ckvm_ioctl_value(vm.fd, ckvm_create_vcpu(), UInt(index))
+        let vcpu = ckvm_ioctl_value(vm.fd, ckvm_create_vcpu(), UInt(environment.index))
         guard vcpu >= 0 else { throw KVMError.failed("KVM_CREATE_VCPU \(index)") }
         fd = vcpu
         guard let mapped = mmap(nil, vm.system.vcpuMapSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
@@ -62,6 +69,7 @@ public final class KVMVCPU: VCPU {
     }
 
     deinit {
+        if let deadlineTimer { timer_delete(deadlineTimer) }
         munmap(kvmRun, vm.system.vcpuMapSize)
         close(fd)
     }
@@ -70,13 +78,21 @@ public final class KVMVCPU: VCPU {
 
     // MARK: Running
 
-    /// Runs until a kick or an exit the machine must see. KVM has no notion of the machine
-    /// clock: the host side fires timers and kicks this vCPU when one is due, so `deadline`
-    /// only matters to the interpreter.
+    /// Runs until `deadline` on the machine clock (a timer signals this thread then), a kick,
+    /// or an exit the machine must see. HLT stays in the kernel (its local APIC wakes it).
     public func run(until deadline: UInt64) -> VCPUExit {
-        ckvm_unblock_kick_signal()
-        runningThread.store(UInt(pthread_self()), ordering: .sequentiallyConsistent)
-        defer { runningThread.store(0, ordering: .sequentiallyConsistent) }
+        let thread = UInt(pthread_self())
+        if preparedThread != thread {
+            if let error = prepare(thread) { return .internalError(error, registers: registers) }
+        }
+        runningThread.store(thread, ordering: .sequentiallyConsistent)
+        defer {
+            runningThread.store(0, ordering: .sequentiallyConsistent)
+            if let deadlineTimer { ckvm_timer_arm(deadlineTimer, 0) }
+        }
+        let now = clock.nanoseconds
+        guard now < deadline else { return .deadlineReached }
+        if deadline != .max, let deadlineTimer { ckvm_timer_arm(deadlineTimer, deadline - now) }
         while true {
             if let error = vm.slotError ?? pendingError { return .internalError(error, registers: registers) }
             if kickPending.exchange(false, ordering: .sequentiallyConsistent) {
@@ -85,27 +101,48 @@ public final class KVMVCPU: VCPU {
             }
             offerInterrupt()
             if ckvm_ioctl_value(fd, ckvm_run(), 0) < 0 {
-                // EINTR: a kick's signal or immediate_exit (set before the signal, so a kick
-                // just before KVM_RUN is not lost).
                 guard errno == EINTR || errno == EAGAIN else {
                     return .internalError(KVMError.failed("KVM_RUN").description, registers: registers)
                 }
+                // A kick (immediate_exit and the signal) or the deadline timer's signal.
+                ckvm_consume_kick_signals()
                 kvmRun.pointee.immediate_exit = 0
-                kickPending.store(false, ordering: .sequentiallyConsistent)
-                return .kicked
+                if kickPending.exchange(false, ordering: .sequentiallyConsistent) { return .kicked }
+                if clock.nanoseconds >= deadline { return .deadlineReached }
+                continue
             }
             if let exit = handleExit() { return exit }
         }
     }
 
+    /// On the first run on a thread: the kick signal blocked outside KVM_RUN, and a deadline
+    /// timer that signals this thread.
+    private func prepare(_ thread: UInt) -> String? {
+        guard ckvm_block_kick_signal_for_run(fd) == 0 else { return KVMError.failed("KVM_SET_SIGNAL_MASK").description }
+        if let deadlineTimer { timer_delete(deadlineTimer) }
+        deadlineTimer = nil
+        var timer: timer_t?
+        guard ckvm_thread_timer_create(&timer) == 0 else { return KVMError.failed("timer_create for the vCPU deadline").description }
+        deadlineTimer = timer
+        preparedThread = thread
+        return nil
+    }
+
     /// Any thread: ends `run` promptly. immediate_exit covers a vCPU about to enter KVM_RUN,
-    /// the signal one already inside it. The machine's vCPU threads outlive their `run` calls,
-    /// so the thread signalled is alive.
+    /// the signal one already inside it (held pending until KVM_RUN if it comes earlier). The
+    /// machine's vCPU threads outlive their `run` calls, so the thread signalled is alive.
     public func kick() {
         kickPending.store(true, ordering: .sequentiallyConsistent)
         UnsafeMutableRawPointer(kvmRun).storeBytes(of: 1, toByteOffset: MemoryLayout<kvm_run>.offset(of: \.immediate_exit)!, as: UInt8.self)
         let thread = runningThread.load(ordering: .sequentiallyConsistent)
         if thread != 0 { pthread_kill(pthread_t(thread), ckvm_kick_signal()) }
+    }
+
+    /// INTR changed: `run` offers the PIC's vector before every KVM_RUN, so only a vCPU
+    /// inside KVM_RUN on another thread needs a kick.
+    public func interruptRequestChanged() {
+        let thread = runningThread.load(ordering: .sequentiallyConsistent)
+        if thread != 0 && thread != UInt(pthread_self()) { kick() }
     }
 
     /// The exit KVM_RUN returned with: nil when handled here and the guest can go on.
@@ -182,13 +219,9 @@ public final class KVMVCPU: VCPU {
     /// Before entering: hand the PIC's interrupt to KVM if the guest can take it now (INTA only
     /// then, so the vector is not lost), else ask KVM to exit when it can.
     private func offerInterrupt() {
-        guard let pic = interruptController else {
-            kvmRun.pointee.request_interrupt_window = 0
-            return
-        }
         deviceLock.lock()
         defer { deviceLock.unlock() }
-        guard pic.interruptPending else {
+        guard interrupts.interruptPending else {
             kvmRun.pointee.request_interrupt_window = 0
             return
         }
@@ -196,7 +229,7 @@ public final class KVMVCPU: VCPU {
             kvmRun.pointee.request_interrupt_window = 1
             return
         }
-        var interrupt = kvm_interrupt(irq: UInt32(pic.acknowledgeInterrupt()))
+        var interrupt = kvm_interrupt(irq: UInt32(interrupts.acknowledgeInterrupt()))
         // EEXIST: KVM still holds the previous ExtINT; ready_for_interrupt_injection said it did not.
         _ = ckvm_ioctl(fd, ckvm_interrupt(), &interrupt)
         kvmRun.pointee.request_interrupt_window = 0
