@@ -15,6 +15,23 @@ for m in irqbypass kvm ccp kvm-amd; do insmod /modules/$m.ko || fail "insmod $m.
 if [ -c /dev/kvm ]; then pass "/dev/kvm ready $(up) s after boot"
 else fail "/dev/kvm missing: $(dmesg | grep -i -E 'kvm|svm' | tail -3)"; echo "KVM-HOST-DONE"; poweroff -f; fi
 
+# First the reference, which needs no vmtui: QEMU -accel kvm in this same host, seconds to SeaBIOS's banner (its debug log).
+if command -v qemu-system-x86_64 > /dev/null; then
+    start=$(up)
+    qemu-system-x86_64 -accel kvm -m 128 -nodefaults -display none -vga std -no-reboot \
+        -bios /usr/share/seabios/bios-256k.bin -chardev file,id=log,path=/tmp/qemu.log \
+        -device isa-debugcon,iobase=0x402,chardev=log > /tmp/qemu.out 2>&1 &
+    qemu=$!
+    n=0
+    while ! grep -q "SeaBIOS (version" /tmp/qemu.log 2> /dev/null && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done
+    if grep -q "SeaBIOS (version" /tmp/qemu.log 2> /dev/null; then
+        pass "qemu -accel kvm: SeaBIOS banner"; echo "TIME qemu-kvm seabios-banner $(since "$start")"
+    else fail "qemu -accel kvm: no SeaBIOS banner in 60 s: $(head -3 /tmp/qemu.out)"; fi
+    kill $qemu 2> /dev/null
+else
+    echo "SKIP qemu -accel kvm: qemu-system-x86_64 not packed"
+fi
+
 # config NAME MODE BOOT [ISO|FLOPPY]: a VM config in /tmp/NAME.json.
 config() {
     media=""
@@ -63,21 +80,5 @@ for arch in ia32 x64; do
     else fail "virtualize: memtest86+ $arch: status $RC: $(echo "$ERR" | head -5) $(echo "$OUT" | head -25 | tail -8)"; fi
 done
 
-# The reference: QEMU -accel kvm in this same host, seconds to SeaBIOS's banner (its debug log).
-if command -v qemu-system-x86_64 > /dev/null; then
-    start=$(up)
-    qemu-system-x86_64 -accel kvm -m 128 -nodefaults -display none -vga std -no-reboot \
-        -bios /usr/share/seabios/bios-256k.bin -chardev file,id=log,path=/tmp/qemu.log \
-        -device isa-debugcon,iobase=0x402,chardev=log > /tmp/qemu.out 2>&1 &
-    qemu=$!
-    n=0
-    while ! grep -q "SeaBIOS (version" /tmp/qemu.log 2> /dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
-    if grep -q "SeaBIOS (version" /tmp/qemu.log 2> /dev/null; then
-        pass "qemu -accel kvm: SeaBIOS banner"; echo "TIME qemu-kvm seabios-banner $(since "$start")"
-    else fail "qemu -accel kvm: no SeaBIOS banner in 30 s: $(head -3 /tmp/qemu.out)"; fi
-    kill $qemu 2> /dev/null
-else
-    echo "SKIP qemu -accel kvm: qemu-system-x86_64 not packed"
-fi
 echo "KVM-HOST-DONE"
 poweroff -f
