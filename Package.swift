@@ -27,8 +27,14 @@ let package = Package(
         ),
         // eventfd, the TUN/TAP and bridge ioctls, fallocate and the OFD locks, from the system headers.
         .systemLibrary(name: "CLinuxHost", path: "Sources/CLinuxHost"),
+        // <linux/kvm.h> (Debian linux-libc-dev): KVM's ioctl numbers and structs, header only.
+        .systemLibrary(
+            name: "CKVM",
+            path: "Sources/CKVM",
+            providers: [.apt(["linux-libc-dev"])]
+        ),
         .target(name: "TUI", dependencies: ["CNcurses"]),
-        .target(name: "Engine", dependencies: ["CZlib", "CSlirp", "CLinuxHost"]),
+        .target(name: "Engine", dependencies: ["CZlib", "CSlirp", "CLinuxHost", "CKVM"]),
         .executableTarget(
             name: "vmtui",
             dependencies: [

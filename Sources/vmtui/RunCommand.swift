@@ -63,6 +63,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Derive time from instructions retired (reproducible) instead of the host clock.")
     var deterministic = false
 
+    @Option(help: "Run this time as 'emulate' (software CPU) or 'virtualize' (KVM), whatever the VM's config says.")
+    var mode: String?
+
     func validate() throws {
         guard name == nil || config == nil, name != nil || config != nil || kernel != nil else {
             throw ValidationError("give either a VM NAME, --config PATH or --kernel FILE")
@@ -72,17 +75,23 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--serial must be 'stdio' or 'none', not '\(serial)'")
         }
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be a positive number of seconds") }
+        if let mode { _ = try VMConfig.Mode.parse(mode, field: "mode") }
     }
 
     /// Whether this run belongs in the TUI: a library VM, on a terminal, nothing headless asked for.
     private var interactive: Bool {
         guard !headless, name != nil, config == nil, kernel == nil, isatty(0) == 1, isatty(1) == 1 else { return false }
         return untilText.isEmpty && timeout == nil && screenDump == nil && bios == nil && typeText == nil
-            && typeAfter == nil && !pcTestDev && !deterministic && serial == "none" && debugcon == nil
+            && typeAfter == nil && !pcTestDev && !deterministic && serial == "none" && debugcon == nil && mode == nil
     }
 
     func run() throws {
-        let (vmConfig, baseDirectory) = try loadConfig()
+        var (vmConfig, baseDirectory) = try loadConfig()
+        if let mode { vmConfig.mode = try VMConfig.Mode.parse(mode, field: "mode") }
+        // Nothing runs and nothing is written when Virtualize cannot: the reason, then the way out.
+        if vmConfig.mode == .virtualize, case let kvm = KVMAvailability.probe(), !kvm.isAvailable {
+            fail("Virtualize: \(kvm.explanation)\n" + KVMAvailability.emulateOffer(name: config == nil ? name : nil))
+        }
         if interactive {
             try MainApp(library: VMLibrary(), themeName: nil, selectedVM: name, startSelected: true).run()
             return

@@ -4,10 +4,10 @@ import Foundation
 /// Human-readable lines for `vmtui show` and the main screen's detail pane.
 extension VMConfig {
     var modeLabel: String {
-        mode == .emulate ? "Emulate (software CPU)" : NotYetAvailable.annotate("Virtualize (KVM)", NotYetAvailable.mode(mode))
+        mode == .emulate ? "Emulate (software CPU)" : "Virtualize (KVM)"
     }
     /// What the VM runs on: a Virtualize VM shows EMU until KVM is wired in.
-    var modeShort: String { mode == .emulate || NotYetAvailable.mode(mode) != nil ? "EMU" : "KVM" }
+    var modeShort: String { mode == .emulate ? "EMU" : "KVM" }
     /// Five columns at most, for the library list.
     var osShort: String { osType == .windows ? "Win" : osLabel }
     var osLabel: String {

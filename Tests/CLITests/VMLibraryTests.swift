@@ -183,15 +183,6 @@ struct FailingDiskCreator: DiskImageCreator {
     #expect(throws: Never.self) { try VMConfig(name: "b", network: .init(mode: .bridge, bridgeInterface: "br0")).validate(limits: limits) }
 }
 
-@Test func kvmAvailabilityExplainsWhy() {
-    #expect(KVMAvailability.classify(deviceExists: true, deviceAccessible: true, cpuinfo: "", user: "u") == .available)
-    #expect(KVMAvailability.classify(deviceExists: true, deviceAccessible: false, cpuinfo: "", user: "u") == .noPermission(user: "u"))
-    #expect(KVMAvailability.classify(deviceExists: false, deviceAccessible: false, cpuinfo: "flags\t: fpu vmx sse", user: "u") == .missingDevice)
-    let none = KVMAvailability.classify(deviceExists: false, deviceAccessible: false, cpuinfo: "flags\t: fpu sse", user: "u")
-    #expect(none == .noHardwareSupport)
-    #expect(none.explanation.contains("vmx/svm"))
-}
-
 @Test func newVMsGetALocalMACAndOldConfigsKeepTheOneTheyGetOnFirstLoad() throws {
     let library = try temporaryLibrary()
     let first = VMConfig(name: "a"), second = VMConfig(name: "b")

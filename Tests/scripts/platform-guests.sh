@@ -176,11 +176,17 @@ sed 's/"cpuCount":1/"cpuCount":2/' "$floppy_cfg" > "$WORK/smp.json"
 run "$WORK/smp.json" --until-text "DL=00" --timeout 30
 if [ $RC -eq 0 ] && has "$ERR" "warning: 2 CPUs configured"; then ok "cpuCount 2: warned, boots with one CPU"
 else fail "cpuCount 2: status $RC, stderr: $ERR"; fi
-# Virtualize says plainly that it runs on the software CPU until the KVM backend is wired in.
+# Virtualize where KVM cannot run (kvm-pvm, no /dev/kvm, no access...): status 2 with the reason and
+# the way to run it emulated, before anything starts (no debugcon file); --mode emulate boots it.
 sed 's/"mode":"emulate"/"mode":"virtualize"/' "$floppy_cfg" > "$WORK/kvm.json"
-run "$WORK/kvm.json" --until-text "DL=00" --timeout 30
-if [ $RC -eq 0 ] && has "$ERR" "warning: Virtualize (KVM) is not wired into the engine yet"; then ok "virtualize: warned, runs emulated"
+run "$WORK/kvm.json" --until-text "DL=00" --timeout 30 --debugcon "$WORK/kvm-debugcon.log"
+if [ $RC -eq 2 ] && has "$ERR" "Virtualize: not available here" && has "$ERR" "--mode emulate" && [ ! -e "$WORK/kvm-debugcon.log" ]; then
+    ok "virtualize without usable KVM: refused with the reason"
+elif [ $RC -eq 0 ] && ! has "$ERR" "not available"; then ok "virtualize: KVM usable here, booted"
 else fail "virtualize: status $RC, stderr: $ERR"; fi
+run "$WORK/kvm.json" --mode emulate --until-text "DL=00" --timeout 30
+if [ $RC -eq 0 ]; then ok "virtualize config with --mode emulate boots"
+else fail "--mode emulate: status $RC, stderr: $ERR"; fi
 
 # 9. --bios really replaces the firmware: the 128 KiB SeaBIOS build has no Xen probe line.
 if [ -f /usr/share/seabios/bios.bin ]; then

@@ -276,9 +276,6 @@ public final class Machine {
         fwCfg.addFile("bootorder", Array(bootorder.utf8) + [0])
         fwCfg.addFile("etc/boot-fail-wait", FwCfg.le32(0xFFFF_FFFF)) // never retry, as QEMU
         fwCfg.setItem(0x05, [1, 0]) // NB_CPUS
-        if config.mode == .virtualize {
-            warnings.append("Virtualize (KVM) is not wired into the engine yet: this VM runs on the software CPU")
-        }
         if config.cpuCount > 1 {
             warnings.append("\(config.cpuCount) CPUs configured; the emulated PC has one (SMP is not modelled yet)")
         }

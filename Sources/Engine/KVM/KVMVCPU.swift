@@ -1,0 +1,259 @@
+import CKVM
+import Foundation
+import Synchronization
+
+/// Installed once per process: the kick signal interrupts KVM_RUN (EINTR) and does nothing else.
+private let kickHandlerInstalled: Bool = ckvm_install_kick_handler() == 0
+
+/// One virtual CPU run by KVM (Virtualize). KVM_RUN on the mmapped `kvm_run`; port and MMIO
+/// exits go to the same `PortMap` and `MemoryMap` the interpreter uses, under `deviceLock`
+/// (the machine's lock, shared by every vCPU thread and the I/O thread). The PIC reaches the
+/// in-kernel local APIC's LINT0 as ExtINT: its vector is injected with KVM_INTERRUPT when
+/// `kvm_run` says the guest can take it, else an interrupt window is requested.
+public final class KVMVCPU: VCPU {
+    public let index: Int
+    let vm: KVMVirtualMachine
+    let fd: Int32
+    let kvmRun: UnsafeMutablePointer<kvm_run>
+    let ports: PortMap
+    let memory: MemoryMap
+    let clock: MachineClock
+    /// The PIC's INTA side.
+    let interrupts: InterruptAcknowledge
+    /// Held around device accesses and INTA; one lock for all vCPUs and the host I/O side.
+    let deviceLock: NSLock
+    /// CPUID leaf 1 EAX (family, model, stepping): EDX holds it after a reset.
+    let signature: UInt32
+    /// The local APIC as KVM created it (its power-on state), put back by every reset.
+    var powerOnLAPIC = kvm_lapic_state()
+    /// A reset or register write that failed outside `run`: the next `run` reports it.
+    var pendingError: String?
+
+    private let kickPending = Atomic<Bool>(false)
+    /// The thread inside `run` (pthread_t), 0 while none is: `kick()` signals it.
+    private let runningThread = Atomic<UInt>(0)
+    /// The thread the signal mask and the deadline timer were set up for.
+    private var preparedThread: UInt = 0
+    private var deadlineTimer: timer_t?
+
+    /// vCPU `environment.index` of `vm`, on the environment's buses and interrupt controller.
+    public init(vm: KVMVirtualMachine, environment: VCPUEnvironment, deviceLock: NSLock) throws {
+        guard kickHandlerInstalled else { throw KVMError.failed("sigaction for the vCPU kick signal") }
+        self.vm = vm
+        index = environment.index
+        ports = environment.ports
+        memory = environment.memory
+        clock = environment.clock
+        interrupts = environment.interrupts
+        self.deviceLock = deviceLock
+        let cpuid = vm.system.supportedCPUID
+        signature = cpuid.first { $0.function == 1 }?.eax ?? 0
+        let vcpu = ckvm_ioctl_value(vm.fd, ckvm_create_vcpu(), UInt(environment.index))
+        guard vcpu >= 0 else { throw KVMError.failed("KVM_CREATE_VCPU \(index)") }
+        fd = vcpu
+        guard let mapped = mmap(nil, vm.system.vcpuMapSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
+              mapped != MAP_FAILED else {
+            close(vcpu)
+            throw KVMError.failed("mmap of vCPU \(index)'s kvm_run")
+        }
+        kvmRun = mapped.bindMemory(to: kvm_run.self, capacity: 1)
+        do {
+            try setCPUID(cpuid)
+            try ioctl(ckvm_get_lapic(), &powerOnLAPIC, "KVM_GET_LAPIC")
+            try powerOn()
+        } catch {
+            munmap(mapped, vm.system.vcpuMapSize)
+            close(vcpu)
+            throw error
+        }
+    }
+
+    deinit {
+        if let deadlineTimer { timer_delete(deadlineTimer) }
+        munmap(kvmRun, vm.system.vcpuMapSize)
+        close(fd)
+    }
+
+    public var instructionsRetired: UInt64? { nil }
+
+    // MARK: Running
+
+    /// Runs until `deadline` on the machine clock (a timer signals this thread then), a kick,
+    /// or an exit the machine must see. HLT stays in the kernel (its local APIC wakes it).
+    public func run(until deadline: UInt64) -> VCPUExit {
+        let thread = UInt(pthread_self())
+        if preparedThread != thread {
+            if let error = prepare(thread) { return .internalError(error, registers: registers) }
+        }
+        runningThread.store(thread, ordering: .sequentiallyConsistent)
+        defer {
+            runningThread.store(0, ordering: .sequentiallyConsistent)
+            if let deadlineTimer { ckvm_timer_arm(deadlineTimer, 0) }
+        }
+        let now = clock.nanoseconds
+        guard now < deadline else { return .deadlineReached }
+        if deadline != .max, let deadlineTimer { ckvm_timer_arm(deadlineTimer, deadline - now) }
+        while true {
+            if let error = vm.slotError ?? pendingError { return .internalError(error, registers: registers) }
+            if kickPending.exchange(false, ordering: .sequentiallyConsistent) {
+                kvmRun.pointee.immediate_exit = 0
+                return .kicked
+            }
+            offerInterrupt()
+            if ckvm_ioctl_value(fd, ckvm_run(), 0) < 0 {
+                guard errno == EINTR || errno == EAGAIN else {
+                    return .internalError(KVMError.failed("KVM_RUN").description, registers: registers)
+                }
+                // A kick (immediate_exit and the signal) or the deadline timer's signal.
+                ckvm_consume_kick_signals()
+                kvmRun.pointee.immediate_exit = 0
+                if kickPending.exchange(false, ordering: .sequentiallyConsistent) { return .kicked }
+                if clock.nanoseconds >= deadline { return .deadlineReached }
+                continue
+            }
+            if let exit = handleExit() { return exit }
+        }
+    }
+
+    /// On the first run on a thread: the kick signal blocked outside KVM_RUN, and a deadline
+    /// timer that signals this thread.
+    private func prepare(_ thread: UInt) -> String? {
+        guard ckvm_block_kick_signal_for_run(fd) == 0 else { return KVMError.failed("KVM_SET_SIGNAL_MASK").description }
+        if let deadlineTimer { timer_delete(deadlineTimer) }
+        deadlineTimer = nil
+        var timer: timer_t?
+        guard ckvm_thread_timer_create(&timer) == 0 else { return KVMError.failed("timer_create for the vCPU deadline").description }
+        deadlineTimer = timer
+        preparedThread = thread
+        return nil
+    }
+
+    /// Any thread: ends `run` promptly. immediate_exit covers a vCPU about to enter KVM_RUN,
+    /// the signal one already inside it (held pending until KVM_RUN if it comes earlier). The
+    /// machine's vCPU threads outlive their `run` calls, so the thread signalled is alive.
+    public func kick() {
+        kickPending.store(true, ordering: .sequentiallyConsistent)
+        UnsafeMutableRawPointer(kvmRun).storeBytes(of: 1, toByteOffset: MemoryLayout<kvm_run>.offset(of: \.immediate_exit)!, as: UInt8.self)
+        let thread = runningThread.load(ordering: .sequentiallyConsistent)
+        if thread != 0 { pthread_kill(pthread_t(thread), ckvm_kick_signal()) }
+    }
+
+    /// INTR changed: `run` offers the PIC's vector before every KVM_RUN, so only a vCPU
+    /// inside KVM_RUN on another thread needs a kick.
+    public func interruptRequestChanged() {
+        let thread = runningThread.load(ordering: .sequentiallyConsistent)
+        if thread != 0 && thread != UInt(pthread_self()) { kick() }
+    }
+
+    /// The exit KVM_RUN returned with: nil when handled here and the guest can go on.
+    private func handleExit() -> VCPUExit? {
+        switch Int32(bitPattern: kvmRun.pointee.exit_reason) {
+        case KVM_EXIT_IO:
+            handlePortIO()
+            return nil
+        case KVM_EXIT_MMIO:
+            handleMMIO()
+            return nil
+        case KVM_EXIT_IRQ_WINDOW_OPEN, KVM_EXIT_INTR:
+            return nil
+        case KVM_EXIT_HLT:
+            return .halted
+        case KVM_EXIT_SHUTDOWN:
+            return .shutdown("triple fault (KVM_EXIT_SHUTDOWN)")
+        case KVM_EXIT_FAIL_ENTRY:
+            let reason = kvmRun.pointee.fail_entry.hardware_entry_failure_reason
+            return .internalError("KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY, hardware reason 0x\(String(reason, radix: 16)))",
+                                  registers: registers)
+        case KVM_EXIT_INTERNAL_ERROR:
+            let suberror = kvmRun.pointee.internal.suberror
+            let what = suberror == KVM_INTERNAL_ERROR_EMULATION ? "an instruction it could not emulate" : "suberror \(suberror)"
+            return .internalError("KVM internal error: \(what) (KVM_EXIT_INTERNAL_ERROR)", registers: registers)
+        case let reason:
+            return .internalError("KVM exit \(reason) that vmtui does not handle", registers: registers)
+        }
+    }
+
+    /// KVM_EXIT_IO: `count` accesses of `size` bytes each (REP INS/OUTS), at `data_offset`.
+    private func handlePortIO() {
+        let io = kvmRun.pointee.io
+        let data = UnsafeMutableRawPointer(kvmRun) + Int(io.data_offset)
+        let size = Int(io.size)
+        deviceLock.lock()
+        defer { deviceLock.unlock() }
+        for i in 0..<Int(io.count) {
+            let item = data + i * size
+            if io.direction == UInt8(KVM_EXIT_IO_OUT) {
+                ports.write(io.port, width: size, value: KVMVCPU.load(item, size))
+            } else {
+                KVMVCPU.store(ports.read(io.port, width: size), item, size)
+            }
+        }
+    }
+
+    /// KVM_EXIT_MMIO: MMIO devices, writes to read-only slots (ROM, write-protected shadow RAM)
+    /// and unassigned space; 8-byte accesses as two dwords. Above 4 GiB nothing answers.
+    private func handleMMIO() {
+        let address = kvmRun.pointee.mmio.phys_addr
+        let length = Int(kvmRun.pointee.mmio.len)
+        let write = kvmRun.pointee.mmio.is_write != 0
+        deviceLock.lock()
+        defer { deviceLock.unlock() }
+        withUnsafeMutableBytes(of: &kvmRun.pointee.mmio.data) { data in
+            let base = data.baseAddress!
+            for offset in stride(from: 0, to: length, by: 4) {
+                let width = min(4, length - offset)
+                let at = address + UInt64(offset)
+                guard at + UInt64(width) <= 0x1_0000_0000 else {
+                    if !write { KVMVCPU.store(PortMap.allOnes(width), base + offset, width) }
+                    continue
+                }
+                if write {
+                    memory.write(UInt32(at), width: width, value: KVMVCPU.load(base + offset, width))
+                } else {
+                    KVMVCPU.store(memory.read(UInt32(at), width: width), base + offset, width)
+                }
+            }
+        }
+    }
+
+    /// Before entering: hand the PIC's interrupt to KVM if the guest can take it now (INTA only
+    /// then, so the vector is not lost), else ask KVM to exit when it can.
+    private func offerInterrupt() {
+        deviceLock.lock()
+        defer { deviceLock.unlock() }
+        guard interrupts.interruptPending else {
+            kvmRun.pointee.request_interrupt_window = 0
+            return
+        }
+        guard kvmRun.pointee.ready_for_interrupt_injection != 0 else {
+            kvmRun.pointee.request_interrupt_window = 1
+            return
+        }
+        var interrupt = kvm_interrupt(irq: UInt32(interrupts.acknowledgeInterrupt()))
+        // EEXIST: KVM still holds the previous ExtINT; ready_for_interrupt_injection said it did not.
+        _ = ckvm_ioctl(fd, ckvm_interrupt(), &interrupt)
+        kvmRun.pointee.request_interrupt_window = 0
+    }
+
+    private static func load(_ pointer: UnsafeMutableRawPointer, _ width: Int) -> UInt32 {
+        switch width {
+        case 1: return UInt32(pointer.load(as: UInt8.self))
+        case 2: return UInt32(pointer.loadUnaligned(as: UInt16.self))
+        default: return pointer.loadUnaligned(as: UInt32.self)
+        }
+    }
+
+    private static func store(_ value: UInt32, _ pointer: UnsafeMutableRawPointer, _ width: Int) {
+        switch width {
+        case 1: pointer.storeBytes(of: UInt8(truncatingIfNeeded: value), as: UInt8.self)
+        case 2: pointer.storeBytes(of: UInt16(truncatingIfNeeded: value), as: UInt16.self)
+        default: pointer.storeBytes(of: value, as: UInt32.self)
+        }
+    }
+
+    /// A vCPU ioctl that must succeed.
+    func ioctl<T: BitwiseCopyable>(_ request: UInt, _ argument: inout T, _ name: String) throws {
+        let result = withUnsafeMutableBytes(of: &argument) { ckvm_ioctl(fd, request, $0.baseAddress) }
+        guard result == 0 else { throw KVMError.failed(name) }
+    }
+}
