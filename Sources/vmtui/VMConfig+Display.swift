@@ -6,7 +6,7 @@ extension VMConfig {
     var modeLabel: String {
         mode == .emulate ? "Emulate (software CPU)" : "Virtualize (KVM)"
     }
-    /// What the VM runs on: a Virtualize VM shows EMU until KVM is wired in.
+    /// What the VM runs on, for the list: EMU (software CPU) or KVM.
     var modeShort: String { mode == .emulate ? "EMU" : "KVM" }
     /// Five columns at most, for the library list.
     var osShort: String { osType == .windows ? "Win" : osLabel }
