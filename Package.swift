@@ -29,11 +29,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // Helpers several test targets share (seeded random numbers).
+        // Helpers several test targets share (seeded random numbers, the host files guest tests need).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "TUITests", dependencies: ["TUI"]),
-        .testTarget(name: "CLITests", dependencies: ["Engine"]),
+        .testTarget(name: "CLITests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "CPUTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "DeviceTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Engine", "TestSupport"]),

@@ -1,5 +1,5 @@
-/// A modal question: a message, an optional text entry, and buttons. ←→/Tab pick a button,
-/// Enter presses it, Esc presses the last one (Cancel). `onChoose` gets the button index and
+/// A modal question: a message, an optional text entry, and buttons. ←→/Tab pick a button
+/// (Shift-Tab when the entry completes with Tab), Enter presses it, Esc presses the last one (Cancel). `onChoose` gets the button index and
 /// the text and decides what happens (close, or stay open with `error` set).
 public final class Dialog: Panel {
     public var title: String
@@ -49,6 +49,9 @@ public final class Dialog: Panel {
         switch key {
         case .escape: return onChoose(self, buttons.count - 1, field?.text ?? "")
         case .enter: return onChoose(self, selected, field?.text ?? "")
+        case .tab where field?.completer != nil:
+            // Tab completes the file name, as in the wizard; it never moves to another button.
+            _ = field?.handle(.tab)
         case .tab: selected = (selected + 1) % buttons.count
         case .right where field == nil: selected = (selected + 1) % buttons.count
         case .backTab: selected = (selected + buttons.count - 1) % buttons.count

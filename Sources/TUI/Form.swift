@@ -3,6 +3,8 @@
 public final class Form {
     public var fields: [any FormField]
     public private(set) var focus: Int?
+    /// The field focused before blur(), where typing on a button goes back to.
+    private var lastFocus: Int?
     public var labelWidth: Int
 
     public init(fields: [any FormField], labelWidth: Int = 10) {
@@ -16,7 +18,15 @@ public final class Form {
 
     public func focusFirst() { focus = focusable.first }
     public func focusLast() { focus = focusable.last }
-    public func blur() { focus = nil }
+    public func blur() {
+        lastFocus = focus ?? lastFocus
+        focus = nil
+    }
+
+    /// Focuses the field that had focus before blur() (or the first one).
+    public func restoreFocus() {
+        focus = lastFocus.flatMap { focusable.contains($0) ? $0 : nil } ?? focusable.first
+    }
 
     /// Moves focus on; false when it is already on the last field (the owner takes over).
     public func focusNext() -> Bool {

@@ -33,18 +33,24 @@ public final class ListView {
         return true
     }
 
+    /// Draws the visible rows; when rows are hidden above or below, the top or bottom row ends
+    /// in ↑ or ↓ so the user knows the list goes on.
     public func draw(on canvas: Canvas, in rect: Rect, normal: CellStyle, selection: CellStyle,
                      row: (_ index: Int, _ width: Int) -> String) {
         visibleRows = max(rect.height, 1)
         clamp()
+        let more = count > visibleRows
+        let textWidth = more ? rect.width - 2 : rect.width
         for line in 0..<rect.height {
             let index = top + line
             guard index < count else {
                 canvas.fill(Rect(x: rect.x, y: rect.y + line, width: rect.width, height: 1), style: normal)
                 continue
             }
-            canvas.line(row(index, rect.width), x: rect.x, y: rect.y + line, width: rect.width,
-                        style: index == selected ? selection : normal)
+            let style = index == selected ? selection : normal
+            canvas.line(row(index, textWidth), x: rect.x, y: rect.y + line, width: rect.width, style: style)
+            if line == 0, top > 0 { canvas.text("↑", x: rect.maxX - 1, y: rect.y, style: style) }
+            if line == rect.height - 1, index < count - 1 { canvas.text("↓", x: rect.maxX - 1, y: rect.y + line, style: style) }
         }
     }
 }

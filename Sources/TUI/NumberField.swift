@@ -44,6 +44,7 @@ public final class NumberField: FormField {
             text = text == "0" ? String(c) : text + String(c)
             if text.count > 9 { text.removeFirst() }
         case .backspace: if !text.isEmpty { text.removeLast() }
+        case .ctrl("u"): text = ""
         case .left, .char("-"): set((value ?? range.lowerBound) - step)
         case .right, .char("+"): set((value ?? range.lowerBound) + step)
         default: return false
@@ -52,4 +53,7 @@ public final class NumberField: FormField {
     }
 
     public func set(_ newValue: Int) { text = String(min(max(newValue, range.lowerBound), range.upperBound)) }
+
+    /// Shows a value as it is, out of range or not (a config's value, to be seen and fixed).
+    public func show(_ value: Int) { text = String(value) }
 }

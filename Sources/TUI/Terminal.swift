@@ -36,6 +36,7 @@ public final class Terminal {
         noecho()
         nonl()
         keypad(cn_stdscr(), true)
+        KeySequences.install()
         cn_set_escdelay(25)
         curs_set(0)
         if has_colors() {

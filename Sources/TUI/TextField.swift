@@ -12,6 +12,8 @@ public final class TextField: FormField {
     public var isFocusable: Bool { true }
     public private(set) var cursor: Int
     public private(set) var candidates: [String] = []
+    /// The last Tab found nothing to complete: said under the field, and focus stays here.
+    public private(set) var noMatch = false
     public static let maxCandidateRows = 4
 
     public init(label: String, text: String = "", placeholder: String = "", completer: ((String) -> [String])? = nil) {
@@ -22,7 +24,7 @@ public final class TextField: FormField {
         cursor = text.count
     }
 
-    public func height(width: Int) -> Int { 1 + min(candidates.count, TextField.maxCandidateRows) }
+    public func height(width: Int) -> Int { 1 + (noMatch ? 1 : min(candidates.count, TextField.maxCandidateRows)) }
 
     public func draw(on canvas: Canvas, in rect: Rect, focused: Bool, styles: ThemeStyles, base: ThemeRole) {
         let input = focused ? styles.bold(.input) : styles[.input]
@@ -35,6 +37,10 @@ public final class TextField: FormField {
             let skip = max(0, cursor - (width - 1))
             canvas.text(String(text.dropFirst(skip)), x: rect.x, y: rect.y, style: input, maxWidth: width)
             if focused { canvas.cursor = (rect.x + Canvas.columns(of: String(text.prefix(cursor).dropFirst(skip))), rect.y) }
+        }
+        if noMatch {
+            canvas.text("nothing matches \"\(TextField.lastComponent(text))\" (Tab completes; ↓ or Enter moves on)", x: rect.x + 1, y: rect.y + 1,
+                        style: styles[base], maxWidth: width - 1)
         }
         for (i, candidate) in candidates.prefix(TextField.maxCandidateRows).enumerated() {
             let more = i == TextField.maxCandidateRows - 1 && candidates.count > TextField.maxCandidateRows
@@ -51,6 +57,7 @@ public final class TextField: FormField {
     }
 
     public func handle(_ key: KeyEvent) -> Bool {
+        noMatch = false
         switch key {
         case let .char(c):
             let at = cursor
@@ -81,7 +88,8 @@ public final class TextField: FormField {
         guard let completer else { return false }
         let matches = completer(text)
         let alreadyShown = !candidates.isEmpty
-        guard !matches.isEmpty else { candidates = []; return false }
+        // No match keeps the focus here: a Tab that moved on would send later typing elsewhere.
+        guard !matches.isEmpty else { candidates = []; noMatch = true; return true }
         var prefix = matches[0]
         for match in matches.dropFirst() { prefix = String(prefix.commonPrefix(with: match)) }
         if prefix.count > text.count {

@@ -17,8 +17,19 @@ public struct Theme: Equatable, Sendable {
 
     /// Every role's CellStyle for a terminal with `depth` colours.
     public func resolved(for depth: ColorDepth) -> ThemeStyles {
-        ThemeStyles(styles: Dictionary(uniqueKeysWithValues: ThemeRole.allCases.map { ($0, self[$0].resolved(for: depth)) }))
+        ThemeStyles(styles: Dictionary(uniqueKeysWithValues: ThemeRole.allCases.map { role in
+            var style = self[role].resolved(for: depth)
+            if depth == .monochrome {
+                // Without colour, only what must stand out is reversed (so a focused button, the
+                // selection, shows inside a dialog), and entry fields are underlined.
+                if Theme.reversedWithoutColour.contains(role) { style.reverse = true }
+                if role == .input { style.underline = true }
+            }
+            return (role, style)
+        }))
     }
+
+    static let reversedWithoutColour: Set<ThemeRole> = [.selection, .statusBar]
 
     /// Blue windows on the terminal's own background, as vmtui looks out of the box.
     public static let builtInDefault: Theme = {

@@ -26,8 +26,7 @@ public struct ThemeStyle: Equatable, Sendable, Codable {
         var style = CellStyle(foreground: -1, background: -1, bold: attrs.contains(.bold), reverse: attrs.contains(.reverse),
                               blink: attrs.contains(.blink), underline: attrs.contains(.underline))
         guard depth != .monochrome else {
-            // Without colour, a light background (selection, status bar, dialogs) shows reversed.
-            if case let .index(n) = bg, ![0, 1, 4, 5, 8].contains(n % 16) { style.reverse.toggle() }
+            // Without colour, bright text shows bold; which roles are reversed is Theme.resolved's choice.
             if case let .index(n) = fg, (9...15).contains(n) { style.bold = true }
             return style
         }

@@ -47,6 +47,11 @@ public final class Wizard: Panel {
         case .enter: return press(focusedButton ?? 1)
         default: break
         }
+        if focusedButton != nil, Wizard.isTyping(key), !step.form.fields.allSatisfy({ !$0.isFocusable || $0.isHidden }) {
+            // Typing while a button has focus goes to the field it came from, not nowhere.
+            step.form.restoreFocus()
+            focusedButton = nil
+        }
         if let button = focusedButton {
             switch key {
             case .tab where button == 2: focusForm(first: true)
@@ -60,11 +65,21 @@ public final class Wizard: Panel {
         }
         if step.form.handle(key) { error = nil; return .handled }
         switch key {
-        case .tab, .down: step.form.blur(); focusedButton = 1
-        case .backTab, .up: step.form.blur(); focusedButton = 2
+        // Tab goes round the buttons in their order (Back when there is one); ↓ to Next.
+        case .tab: step.form.blur(); focusedButton = firstButton
+        case .down: step.form.blur(); focusedButton = 1
+        case .backTab: step.form.blur(); focusedButton = 2
+        case .up: break // the first field: ↑ goes nowhere, rather than to Cancel
         default: return .ignored
         }
         return .handled
+    }
+
+    private static func isTyping(_ key: KeyEvent) -> Bool {
+        switch key {
+        case .char, .backspace, .delete, .ctrl("u"): return true
+        default: return false
+        }
     }
 
     private var firstButton: Int { index == 0 ? 1 : 0 }

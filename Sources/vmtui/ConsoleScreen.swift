@@ -25,10 +25,17 @@ final class ConsoleScreen: Panel {
     private let saveISO: (String?) throws -> Void
     /// The CD notice on show and when it first appeared: the info line carries it for a while.
     private var mediaNotice: (notice: VMSession.MediaNotice, since: Date)?
+    /// Characters typed that the guest's US keyboard has no key for (not sent), and since when.
+    private var untyped: (characters: String, since: Date)?
 
-    init(session: any VMControl, pane: ConsolePane, saveISO: @escaping (String?) throws -> Void) {
+    /// The ISO the VM's config names now, to start the CD dialog with.
+    private let currentISO: () -> String?
+
+    init(session: any VMControl, pane: ConsolePane, currentISO: @escaping () -> String? = { nil },
+         saveISO: @escaping (String?) throws -> Void) {
         self.session = session
         self.pane = pane
+        self.currentISO = currentISO
         self.saveISO = saveISO
     }
 
@@ -49,7 +56,14 @@ final class ConsoleScreen: Panel {
             case (.serial, .pageUp): scroll(by: pageHeight)
             case (.serial, .pageDown): scroll(by: -pageHeight)
             case (.serial, _): session.sendSerial(key.serialBytes)
-            case (.screen, _): if let stroke = GuestKeyStroke(terminalKey: key) { session.send(stroke) }
+            case (.screen, _):
+                if let stroke = GuestKeyStroke(terminalKey: key) {
+                    session.send(stroke)
+                } else if case .char(let c) = key {
+                    // Nothing is sent for a character the US layout cannot type; the info line says so.
+                    let recent = untyped.map { Date().timeIntervalSince($0.since) < 8 } ?? false
+                    untyped = ((recent ? untyped!.characters : "") + String(c), Date())
+                }
             }
             return .handled
         }
@@ -70,6 +84,10 @@ final class ConsoleScreen: Panel {
             focus = .guest
         case .char("c") where active:
             session.sendCtrlAltDel()
+            focus = .guest
+        case .char("]") where active:
+            // Ctrl-] itself, which the console keeps for this menu.
+            session.send(GuestKeyStroke(.rightBracket, ctrl: true))
             focus = .guest
         case .char("o") where active:
             return .open(confirmPowerOff())
@@ -97,10 +115,13 @@ final class ConsoleScreen: Panel {
     /// Insert or eject: the file gets the same checks as `vmtui set iso=`, then goes into the
     /// running VM's drive and its config.
     private func changeISO() -> Dialog {
-        let field = TextField(label: "", placeholder: "path to an .iso") { PathCompleter.complete($0, extensions: ["iso"]) }
+        let field = TextField(label: "", text: currentISO() ?? "", placeholder: "path to an .iso") {
+            PathCompleter.complete($0, extensions: ["iso"])
+        }
         return Dialog(title: "CD/DVD of \(session.name)",
                       message: "Put another ISO in the virtual CD/DVD drive, or eject the disc. The guest sees the change "
-                        + "at once; the choice is kept for the next start. Tab completes the file name.",
+                        + "at once; the choice is kept for the next start. Tab completes the file name, Enter inserts, "
+                        + "Shift-Tab picks Eject or Cancel.",
                       buttons: ["Insert", "Eject", "Cancel"], field: field) { [self] dialog, button, text in
             let path: String?
             switch button {
@@ -139,7 +160,10 @@ final class ConsoleScreen: Panel {
 
     func draw(on canvas: Canvas, styles: ThemeStyles) {
         canvas.fill(canvas.bounds, style: styles[.background])
-        let area = Rect(x: 0, y: 0, width: canvas.width, height: max(canvas.height - 2, 1))
+        // A stopped VM's reason is shown whole: the info line grows to up to four rows.
+        let stopped = stopMessage(width: canvas.width)
+        let infoRows = max(stopped.count, 1)
+        let area = Rect(x: 0, y: 0, width: canvas.width, height: max(canvas.height - 1 - infoRows, 1))
         let keyboard = guestHasKeyboard ? "keyboard: guest ─ Ctrl-] menu" : "keyboard: vmtui"
         var notice: String?
         switch view {
@@ -149,7 +173,11 @@ final class ConsoleScreen: Panel {
             drawSerial(on: canvas, in: area, title: "\(session.name) ─ COM1 ─ \(keyboard)", styles: styles)
         }
         if let cursor = canvas.cursor, cursor.y >= area.maxY || !guestHasKeyboard { canvas.cursor = nil }
-        drawInfo(on: canvas, y: canvas.height - 2, notice: notice, media: currentMediaNotice(), styles: styles)
+        if let untyped, Date().timeIntervalSince(untyped.since) < 8 {
+            let list = untyped.characters.map(String.init).joined(separator: " ")
+            notice = (notice.map { $0 + " │ " } ?? "") + "not typed (no key on the guest's US keyboard): \(list)"
+        }
+        drawInfo(on: canvas, y: area.maxY, notice: notice, media: currentMediaNotice(), stopped: stopped, styles: styles)
         hints.draw(on: canvas, x: 0, y: canvas.height - 1, width: canvas.width, styles: styles)
     }
 
@@ -177,12 +205,16 @@ final class ConsoleScreen: Panel {
             pane.draw(screen, on: canvas, x: frame.x + 1, y: frame.y + 1)
             return nil
         }
-        // Too small for the frame: the top-left of the guest screen, and a notice saying so.
+        // Too small for the frame: no frame, and the rows that fit follow the guest's cursor
+        // so the line being typed on stays in view; the notice says which rows show.
         let x = max((area.width - columns) / 2, 0)
-        pane.draw(screen, on: canvas, x: x, y: area.y)
-        let shown = (min(columns, area.width), min(rows, area.height))
-        guard shown != (columns, rows) else { return nil }
-        return "terminal too small: showing \(shown.0)x\(shown.1) of the guest's \(columns)x\(rows) screen"
+        let visible = min(rows, area.height)
+        let first = ConsolePane.firstVisibleRow(screen, visibleRows: visible)
+        pane.draw(screen, on: canvas, x: x, y: area.y, firstRow: first, maxRows: visible)
+        let shownColumns = min(columns, area.width)
+        guard (shownColumns, visible) != (columns, rows) else { return nil }
+        let columnsNote = shownColumns < columns ? ", columns 1-\(shownColumns) of \(columns)" : ""
+        return "rows \(first + 1)-\(first + visible) of \(rows)\(columnsNote) (window too small)"
     }
 
     private func drawSerial(on canvas: Canvas, in area: Rect, title: String, styles: ThemeStyles) {
@@ -218,9 +250,16 @@ final class ConsoleScreen: Panel {
     }
 
     /// The line under the console: state, uptime, speed, engine CPU, and any notice.
-    private func drawInfo(on canvas: Canvas, y: Int, notice: String?, media: VMSession.MediaNotice?, styles: ThemeStyles) {
+    /// "NAME stopped: REASON" wrapped to the width, at most four rows; empty while it runs.
+    private func stopMessage(width: Int) -> [String] {
+        guard case .stopped = session.state else { return [] }
+        return Array(TextWrap.lines("\(session.name) " + session.state.description, width: max(width - 2, 1)).prefix(4))
+    }
+
+    private func drawInfo(on canvas: Canvas, y: Int, notice: String?, media: VMSession.MediaNotice?, stopped: [String],
+                          styles: ThemeStyles) {
         let base = styles[.statusBar]
-        canvas.fill(Rect(x: 0, y: y, width: canvas.width, height: 1), style: base)
+        canvas.fill(Rect(x: 0, y: y, width: canvas.width, height: max(stopped.count, 1)), style: base)
         var error = styles.bold(.error)
         error.background = base.background
         let state = session.state
@@ -232,8 +271,8 @@ final class ConsoleScreen: Panel {
             x += canvas.text(" " + media.text + " │", x: x, y: y, style: media.isError ? error : styles.bold(.statusBar),
                              maxWidth: canvas.width - x)
         }
-        if case .stopped = state {
-            canvas.text(" \(session.name) " + state.description, x: x, y: y, style: error, maxWidth: canvas.width - x)
+        if !stopped.isEmpty {
+            for (i, line) in stopped.enumerated() { canvas.text(" " + line, x: i == 0 ? x : 0, y: y + i, style: error, maxWidth: canvas.width) }
         } else if x < canvas.width {
             x += canvas.text(" \(session.name) ", x: x, y: y, style: styles.bold(.statusBar), maxWidth: canvas.width - x)
             canvas.text(ConsoleScreen.summary(state: state, stats: session.stats), x: x, y: y, style: base,
@@ -257,7 +296,8 @@ final class ConsoleScreen: Panel {
             return StatusBar(hints: [("q", "back to the list"), ("t", view == .screen ? "COM1 output" : "screen")])
         }
         return StatusBar(hints: [
-            ("p", session.state == .paused ? "resume" : "pause"), ("r", "reset"), ("c", "Ctrl-Alt-Del"), ("o", "power off"), ("i", "CD"),
+            ("p", session.state == .paused ? "resume" : "pause"), ("r", "reset"), ("c", "Ctrl-Alt-Del"), ("]", "Ctrl-]"),
+            ("o", "power off"), ("i", "CD"),
             ("t", view == .screen ? "serial" : "screen"), ("q", "list"), ("Esc", "guest"),
         ])
     }

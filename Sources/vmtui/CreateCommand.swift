@@ -57,9 +57,12 @@ struct CreateCommand: ParsableCommand {
         draft.cpuCount = try VMConfig.parseCPUCount(cpus)
         if let diskInterface { draft.diskInterface = try VMConfig.DiskInterface.parse(diskInterface, field: "disk-interface") }
         draft.disk = try diskChoice()
+        if diskInterface != nil, draft.disk == .none {
+            throw CLIError(message: "--disk-interface needs a disk: add --disk SIZE or --disk PATH", code: 2)
+        }
         if let boot { draft.bootOrder = try VMConfig.parseBootOrder(boot) }
         draft.network = try VMConfig.parseNetwork(network)
-        draft.network.portForwards = try forward.map(VMConfig.parsePortForward)
+        draft.network.portForwards = try VMConfig.parsePortForwards(forward.joined(separator: ","))
         if !forward.isEmpty, draft.network.mode != .nat {
             throw CLIError(message: "--forward needs --network nat (port forwards are a NAT feature)", code: 2)
         }
@@ -80,10 +83,15 @@ struct CreateCommand: ParsableCommand {
         if !FileManager.default.fileExists(atPath: path), let size = ByteSize.parse(disk) {
             return .new(sizeBytes: size, format: explicitFormat ?? DiskImages.creator.preferredFormat)
         }
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            throw VMConfigError.invalid(file: nil, field: "disk", value: disk, problem: "is neither a size nor a readable image",
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw VMConfigError.invalid(file: nil, field: "disk", value: disk, problem: "is neither a size nor an existing image",
                                         allowed: "a size such as 8G, an existing image path, or none")
         }
-        return .existing(path: path, format: explicitFormat ?? VMDraft.guessFormat(path: path))
+        let format = try BootMedia.checkDiskImage(path)
+        if let explicitFormat, explicitFormat != format {
+            throw CLIError(message: "--disk-format \(explicitFormat.rawValue) does not match \(path), which is a \(format.rawValue) image "
+                           + "(vmtui disk info \(path)); leave --disk-format out for an existing image", code: 2)
+        }
+        return .existing(path: path, format: format)
     }
 }

@@ -56,10 +56,12 @@ struct ListCommand: ParsableCommand {
                 return [c.name, now?.state ?? "stopped", now?.pid.map { "\($0)" } ?? "", now?.uptimeSeconds.map(uptime) ?? "",
                         now?.cpuPercent.map { String(format: "%.0f%%", $0) } ?? "",
                         now?.residentBytes.map { "\($0 >> 20) MiB" } ?? "", c.modeShort, c.osLabel, "\(c.memoryMiB) MiB", c.networkSummary]
-            case let .broken(name, reason): return [name, "broken: \(reason)", "", "", "", "", "", "", "", ""]
+            case let .broken(name, _): return [name, "broken", "", "", "", "", "", "", "", ""]
             }
         }
         print(TextTable.render(header: ["NAME", "STATE", "PID", "UPTIME", "CPU", "RSS", "MODE", "OS", "MEMORY", "NETWORK"], rows: rows))
+        // Why a VM is broken goes under the table: a long reason in a column would widen it for every row.
+        for case let .broken(name, reason) in entries { print("\(name) is broken: \(reason)") }
     }
 
     /// Running VMs (CPU use over a quarter of a second) and those whose monitor reports how they ended.

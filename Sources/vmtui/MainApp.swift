@@ -26,17 +26,17 @@ struct MainApp {
         let terminal = try Terminal()
         let screen = MainScreen(library: library, processes: processes)
         screen.consolePane = ConsolePane(depth: terminal.depth, utf8: terminal.utf8)
-        if let selectedVM { screen.reload(selecting: selectedVM) }
         let app = Application(root: screen, styles: theme.resolved(for: terminal.depth))
-        app.liveVersion = { processes.version }
+        app.liveVersion = { processes.version &+ screen.watchLibrary() }
         if let warning { app.open(Dialog(title: "Theme", message: warning)) }
         if let advice = processes.run?.lingerAdvice { screen.show(advice) }
         if let problem = processes.runError { screen.show("VMs cannot start: \(problem)", isError: true) }
-        if startSelected, let selectedVM {
-            if screen.selectedEntry?.name == selectedVM {
+        if let selectedVM {
+            screen.reload(selecting: selectedVM)
+            if screen.selectedEntry?.name != selectedVM {
+                screen.show("No VM named \(selectedVM) to \(startSelected ? "start" : "select"): pick one from the list.", isError: true)
+            } else if startSelected {
                 _ = app.send(.char("s"))
-            } else {
-                screen.show("No VM named \(selectedVM) to start: pick one from the list.", isError: true)
             }
         }
         app.run(on: terminal)

@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 import TUI
 
 /// The library: VMs on the left, the selected VM's settings on the right, keys at the bottom.
@@ -28,6 +29,30 @@ final class MainScreen: Panel {
         entries = library.list()
         list.count = entries.count
         if let previous, let index = entries.firstIndex(where: { $0.name == previous }) { list.select(index) }
+    }
+
+    /// The library as last seen on disk (bundle names, config.json modification times) and when.
+    private var watched: (signature: [String: Int], at: Date)?
+    private var libraryVersion: UInt64 = 0
+
+    /// Notices VMs created, changed or deleted by another vmtui (the CLI) without `r`: looks at
+    /// most twice a second; the value changes when the list was re-read.
+    func watchLibrary() -> UInt64 {
+        let now = Date()
+        if let watched, now.timeIntervalSince(watched.at) < 0.5 { return libraryVersion }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: library.vmsDirectory.path)) ?? []
+        var signature: [String: Int] = [:]
+        for name in names where name.hasSuffix(".vmtui") {
+            var info = stat()
+            let found = stat(library.vmsDirectory.appendingPathComponent(name).appendingPathComponent("config.json").path, &info) == 0
+            signature[name] = found ? info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec : -1
+        }
+        if let watched, watched.signature != signature {
+            reload()
+            libraryVersion &+= 1
+        }
+        watched = (signature, now)
+        return libraryVersion
     }
 
     func show(_ message: String, isError: Bool = false) {
@@ -62,10 +87,20 @@ final class MainScreen: Panel {
         case (.char("e"), .vm(let config)), (.function(4), .vm(let config)):
             return .open(VMWizard.make(draft: VMDraft(editing: config), screen: self))
         case (.char("s"), .vm(let config)), (.function(5), .vm(let config)):
-            do { return .open(console(try processes.start(config.name))) } catch {
+            let session: VMClient
+            do { session = try processes.start(config) } catch {
                 show("\(error)", isError: true)
                 return .handled
             }
+            // A VM that cannot be built (an image in use, a missing BIOS) stops at once: say so
+            // here, with the reason in the State row, instead of opening an empty console.
+            let deadline = ContinuousClock.now + .seconds(3)
+            while session.state == .starting, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            if case .stopped(let stop) = session.state {
+                show("\(config.name) could not start: \(stop)", isError: true)
+                return .handled
+            }
+            return .open(console(session))
         case (.enter, .vm(let config)):
             guard let session = processes[config.name] else {
                 show("\(config.name) is not running: press s to start it.")
@@ -145,7 +180,9 @@ final class MainScreen: Panel {
 
     /// A VM's console; a CD changed there is written to the VM's config.
     private func console(_ session: any VMControl) -> ConsoleScreen {
-        ConsoleScreen(session: session, pane: consolePane) { [self] iso in
+        ConsoleScreen(session: session, pane: consolePane, currentISO: { [library] in
+            try? library.load(name: session.name, validating: false).bootISO
+        }) { [self] iso in
             var config = try library.load(name: session.name)
             config.bootISO = iso
             try library.save(config)
@@ -196,7 +233,7 @@ final class MainScreen: Panel {
     private func row(_ entry: VMLibrary.Entry, selected: Bool, width: Int) -> String {
         let marker = selected ? "▶ " : "  "
         let nameWidth = max(width - 20, 6)
-        let name = entry.name.count > nameWidth ? String(entry.name.prefix(nameWidth - 1)) + "…" : entry.name
+        let name = MainScreen.shortened(entry.name, to: nameWidth)
         func pad(_ text: String, _ n: Int) -> String { text.padding(toLength: n, withPad: " ", startingAt: 0) }
         switch entry {
         case let .vm(config):
@@ -208,17 +245,41 @@ final class MainScreen: Panel {
         }
     }
 
+    /// A name cut in the middle ("ubuntu-se…-server-2"), keeping its end: names that differ
+    /// only at the end (numbered copies) stay different in the list.
+    static func shortened(_ name: String, to width: Int) -> String {
+        guard name.count > width else { return name }
+        let tail = (width - 1) / 2
+        return String(name.prefix(width - 1 - tail)) + "…" + String(name.suffix(tail))
+    }
+
     /// Seven columns at most, for the list.
     private func stateWord(_ name: String) -> String {
         if processes[name]?.crash != nil { return "crashed" }
         switch processes[name]?.state {
-        case nil, .stopped(.poweredOff)?: return "stopped"
+        case nil, .stopped(.poweredOff)?, .stopped(.powerCut)?: return "stopped"
         case .starting?, .running?: return "running"
         case .paused?: return "paused"
         case .stopped(.tripleFault)?, .stopped(.resetLoop)?, .stopped(.unsupported)?: return "crashed"
         case .stopped(.hostError)?: return "error"
         case .stopped(.debugExit)?: return "exited"
         }
+    }
+
+    /// A running VM's settings with the saved changes it does not run with yet:
+    /// "Memory 16 MiB → 80 MiB at next start".
+    static func pendingRows(running: [(String, String)], saved: [(String, String)]) -> [(String, String)] {
+        let now = Dictionary(running.filter { !$0.0.isEmpty }, uniquingKeysWith: { first, _ in first })
+        let savedLabels = Set(saved.map(\.0))
+        var rows: [(String, String)] = [("Pending", "saved changes apply at the next start")]
+        for (label, value) in saved {
+            guard let current = now[label], current != value else { rows.append((label, value)); continue }
+            rows.append((label, "\(current) → \(value) at next start"))
+        }
+        for (label, value) in running where !label.isEmpty && !savedLabels.contains(label) {
+            rows.append((label, "\(value) → none at next start"))
+        }
+        return rows
     }
 
     private func drawDetail(on canvas: Canvas, in rect: Rect, styles: ThemeStyles) {
@@ -241,6 +302,9 @@ final class MainScreen: Panel {
             canvas.text(state, x: rect.maxX - state.count, y: rect.y, style: window)
             var y = rect.y + 1
             var rows = config.details(library: library) + [("Bundle", library.bundleURL(name: config.name).path)]
+            if let running = processes.runningConfig(config.name), running != config {
+                rows = Self.pendingRows(running: running.details(library: library), saved: rows)
+            }
             if let session {
                 let status = session.state.isActive ? ConsoleScreen.summary(state: session.state, stats: session.stats)
                     + "  (Enter: console)" : session.crash.map { "crashed: \($0)" } ?? "\(session.state)"

@@ -82,11 +82,11 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        let (vmConfig, baseDirectory) = try loadConfig()
         if interactive {
             try MainApp(library: VMLibrary(), themeName: nil, selectedVM: name, startSelected: true).run()
             return
         }
-        let (vmConfig, baseDirectory) = loadConfig()
         let machine: Machine
         do {
             machine = try Machine.assemble(config: vmConfig, baseDirectory: baseDirectory,
@@ -119,7 +119,7 @@ struct RunCommand: ParsableCommand {
         print(text)
         if let screenDump {
             do { try (text + "\n").write(toFile: screenDump, atomically: true, encoding: .utf8) } catch {
-                FileHandle.standardError.write(Data("vmtui: cannot write \(screenDump): \(error.localizedDescription)\n".utf8))
+                FileHandle.standardError.write(Data("vmtui: cannot write \(screenDump): \(FileErrorText.describe(error))\n".utf8))
             }
         }
         let status = outcome.exitStatus(waitedForText: !untilText.isEmpty)
@@ -132,19 +132,16 @@ struct RunCommand: ParsableCommand {
         throw ExitCode(status)
     }
 
-    /// The VM's config and bundle directory; with only --kernel, a 128 MiB PC without disks.
-    private func loadConfig() -> (VMConfig, String?) {
-        if name == nil, config == nil {
-            return (VMConfig(name: "kernel", osType: .other, bootOrder: [], network: VMConfig.Network(mode: .none)), nil)
+    /// The VM's config and bundle directory, validated as every other command loads it; with
+    /// only --kernel, a 128 MiB PC without disks.
+    private func loadConfig() throws -> (VMConfig, String?) {
+        let library = VMLibrary()
+        if let name { return (try library.load(name: name), library.bundleURL(name: name).path) }
+        if let config {
+            let url = URL(fileURLWithPath: config)
+            return (try library.load(configFile: url), url.deletingLastPathComponent().path)
         }
-        let configURL = config.map { URL(fileURLWithPath: $0) } ?? VMLibrary().configURL(name: name ?? "")
-        do {
-            return (try JSONDecoder().decode(VMConfig.self, from: Data(contentsOf: configURL)), configURL.deletingLastPathComponent().path)
-        } catch let error as DecodingError {
-            fail("\(configURL.path): not a valid VM config: \(error)")
-        } catch {
-            fail("cannot read \(configURL.path): \(error.localizedDescription)" + (config == nil ? " (see `vmtui list`)" : ""))
-        }
+        return (VMConfig(name: "kernel", osType: .other, bootOrder: [], network: VMConfig.Network(mode: .none)), nil)
     }
 
     private func fail(_ message: String) -> Never {

@@ -3,8 +3,11 @@ import Foundation
 
 /// Human-readable lines for `vmtui show` and the main screen's detail pane.
 extension VMConfig {
-    var modeLabel: String { mode == .emulate ? "Emulate (software CPU)" : "Virtualize (KVM)" }
-    var modeShort: String { mode == .emulate ? "EMU" : "KVM" }
+    var modeLabel: String {
+        mode == .emulate ? "Emulate (software CPU)" : NotYetAvailable.annotate("Virtualize (KVM)", NotYetAvailable.mode(mode))
+    }
+    /// What the VM runs on: a Virtualize VM shows EMU until KVM is wired in.
+    var modeShort: String { mode == .emulate || NotYetAvailable.mode(mode) != nil ? "EMU" : "KVM" }
     /// Five columns at most, for the library list.
     var osShort: String { osType == .windows ? "Win" : osLabel }
     var osLabel: String {
@@ -23,7 +26,8 @@ extension VMConfig {
             } else {
                 size += " (image missing)"
             }
-            return "\(disk.path)  \(disk.format.rawValue)  \(size)  \(disk.interface.rawValue)"
+            return "\(disk.path)  \(disk.format.rawValue)  \(size)  "
+                + NotYetAvailable.annotate(disk.interface.rawValue, NotYetAvailable.diskInterface(disk.interface))
         }
     }
 
@@ -33,13 +37,13 @@ extension VMConfig {
             ("Mode", modeLabel),
             ("OS", osLabel),
             ("Memory", "\(memoryMiB) MiB"),
-            ("CPUs", "\(cpuCount)"),
+            ("CPUs", NotYetAvailable.annotate("\(cpuCount)", NotYetAvailable.cpus(cpuCount))),
             ("ISO", bootISO ?? "none"),
         ]
         if let floppyImage { rows.append(("Floppy", floppyImage)) }
         for (index, line) in diskLines(library: library).enumerated() { rows.append((index == 0 ? "Disk" : "", line)) }
         rows.append(("Boot", bootOrder.map(\.rawValue).joined(separator: ", ")))
-        rows.append(("Network", networkSummary))
+        rows.append(("Network", NotYetAvailable.annotate(networkSummary, NotYetAvailable.network(network.mode))))
         if let bios = firmware.biosPath { rows.append(("BIOS", bios)) }
         if let vga = firmware.vgaBiosPath { rows.append(("VGA BIOS", vga)) }
         return rows

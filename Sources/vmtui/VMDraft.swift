@@ -51,15 +51,6 @@ struct VMDraft {
         if case .new = disk { disk = .new(sizeBytes: os.defaultDiskBytes, format: diskFormat) }
     }
 
-    /// Format of an existing image from its extension (the storage engine will probe contents).
-    static func guessFormat(path: String) -> VMConfig.DiskFormat {
-        switch (path as NSString).pathExtension.lowercased() {
-        case "qcow2", "qcow": .qcow2
-        case "vdi": .vdi
-        default: .raw
-        }
-    }
-
     func makeConfig(library: VMLibrary) -> VMConfig {
         var disks: [VMConfig.Disk]
         switch disk {
@@ -84,6 +75,14 @@ struct VMDraft {
         config.network = network
         config.bootOrder = bootOrder ?? VMConfig.BootDevice.allCases
         return config
+    }
+
+    /// Images in the VM's bundle that the edited config no longer uses: they are kept (the
+    /// user's data), and the wizard says so.
+    func detachedImages(library: VMLibrary) -> [String] {
+        guard let original else { return [] }
+        let kept = Set(makeConfig(library: library).disks.map(\.path))
+        return original.disks.map(\.path).filter { !$0.hasPrefix("/") && !kept.contains($0) }
     }
 
     /// Writes the VM: creates it (and its new disk image) or saves the edited config.

@@ -6,6 +6,8 @@ import Foundation
 /// A VM that stopped or died keeps its last state here until it runs again.
 final class VMProcesses {
     private(set) var byName: [String: VMClient] = [:]
+    /// The settings the VMs started from this screen run with: edits saved since apply at the next start.
+    private var startedWith: [String: VMConfig] = [:]
     /// nil when the run directory cannot be used; `runError` says why.
     let run: RunDirectory?
     let runError: String?
@@ -23,13 +25,20 @@ final class VMProcesses {
 
     subscript(name: String) -> VMClient? { byName[name] }
 
-    /// Starts NAME's VM process, or attaches to it when it already runs.
-    func start(_ name: String) throws -> VMClient {
+    /// Starts the VM's process, or attaches to it when it already runs.
+    func start(_ config: VMConfig) throws -> VMClient {
         guard let run else { throw CLIError(message: runError ?? "no run directory") }
-        if let client = byName[name], client.isConnected, client.state.isActive { return client }
-        let client = try VMLauncher.start(name, run: run).client
-        byName[name] = client
+        if let client = byName[config.name], client.isConnected, client.state.isActive { return client }
+        let (client, started) = try VMLauncher.start(config.name, run: run)
+        byName[config.name] = client
+        if started { startedWith[config.name] = config }
         return client
+    }
+
+    /// The settings a running VM started from this screen runs with; nil when not running or
+    /// started elsewhere.
+    func runningConfig(_ name: String) -> VMConfig? {
+        byName[name]?.state.isActive == true ? startedWith[name] : nil
     }
 
     var active: [VMClient] { byName.values.filter { $0.isConnected && $0.state.isActive } }

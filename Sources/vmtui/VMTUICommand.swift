@@ -53,6 +53,8 @@ struct VMTUICommand: ParsableCommand {
             try command.run()
         } catch let error as VMConfigError {
             CLIOutput.fail(error.description, code: error.exitCode)
+        } catch let error as FirmwareError {
+            CLIOutput.fail(error.description, code: 2)
         } catch let error as TerminalError {
             CLIOutput.fail(error.message, code: 1)
         } catch let error as CLIError {

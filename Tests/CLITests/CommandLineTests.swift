@@ -8,11 +8,13 @@ struct VMTUIProcess {
         return root.appendingPathComponent(".build/debug/vmtui")
     }()
 
-    let home = FileManager.default.temporaryDirectory.appendingPathComponent("vmtui-cli-\(UUID().uuidString)")
+    var home = FileManager.default.temporaryDirectory.appendingPathComponent("vmtui-cli-\(UUID().uuidString)")
 
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 
-    func run(_ arguments: String...) throws -> Result {
+    func run(_ arguments: String...) throws -> Result { try run(arguments) }
+
+    func run(_ arguments: [String]) throws -> Result {
         let process = Process()
         process.executableURL = VMTUIProcess.binary
         process.arguments = arguments
@@ -86,7 +88,11 @@ func listShowsBrokenVMsAndJSON() throws {
     try Data("{ nope".utf8).write(to: bundle.appendingPathComponent("config.json"))
     let list = try vmtui.run("list")
     #expect(list.status == 0)
-    #expect(list.stdout.contains("broken: not valid JSON"))
+    #expect(list.stdout.contains("broken is broken: not valid JSON"))
+    // The reason goes under the table, so a long one does not widen the STATE column.
+    let table = list.stdout.split(separator: "\n").prefix(3)
+    #expect(table.allSatisfy { $0.count < 60 }, "\(list.stdout)")
+    #expect(table.last?.hasPrefix("ok") == true && table.dropFirst().first?.hasPrefix("broken  ") == true, "\(list.stdout)")
     let json = try vmtui.run("list", "--json")
     let items = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
     #expect(items?.map { $0["state"] as? String } == ["broken", "stopped"])

@@ -50,3 +50,22 @@ import Testing
     #expect(throws: VMConfigError.self) { try BootMedia.checkISO(dir.appendingPathComponent("missing.iso").path) }
     do { try BootMedia.checkISO(bad) } catch { #expect("\(error)".contains("not an ISO 9660 image")) }
 }
+
+/// The wizard's forwards field and `set forwards=` take the same text: "none" (what the field's
+/// placeholder offers) is no forwards, and a host port used twice is refused right there.
+@Test func forwardListsTakeNoneAndRefuseARepeatedHostPort() throws {
+    #expect(try VMConfig.parsePortForwards("none").isEmpty)
+    #expect(try VMConfig.parsePortForwards(" ").isEmpty)
+    #expect(try VMConfig.parsePortForwards("tcp:2222:22, udp:2222:22").count == 2)
+    do {
+        _ = try VMConfig.parsePortForwards("tcp:2222:22, 8080:80, tcp:2222:23")
+        Issue.record("a repeated host port was accepted")
+    } catch {
+        #expect("\(error)" == "forward: tcp:2222:23 uses host port 2222 again; allowed each host port once per protocol")
+    }
+    var config = VMConfig(name: "f")
+    try config.apply(setting: "forwards=tcp:1:1,tcp:2:2")
+    try config.apply(setting: "forwards=none")
+    #expect(config.network.portForwards.isEmpty)
+    #expect(throws: VMConfigError.self) { try config.apply(setting: "forwards=tcp:1:1,tcp:1:2") }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `vmtui run --kernel`: usage errors, a file that is not a multiboot kernel, and the nasm
 /// kernel Tests/guests/multiboot-hello.asm booted headless with its COM1 output on stdout and
@@ -17,15 +18,11 @@ import Testing
         #expect(try vmtui.run("run", "--headless").stderr.contains("--kernel FILE"))
     }
 
-    @Test(.enabled(if: binaryBuilt, "needs .build/debug/vmtui (swift build)"))
+    @Test(.enabled(if: binaryBuilt, "needs .build/debug/vmtui (swift build)"),
+          .enabled(if: HostFiles.have(HostFiles.nasm, HostFiles.seabios, HostFiles.multibootROM),
+                   "needs nasm, seabios and QEMU's multiboot.bin (apt-get install nasm seabios qemu-system-data)"))
     func multibootKernelPrintsOnSerialAndExitsWithItsCode() throws {
-        let nasm = "/usr/bin/nasm"
-        guard FileManager.default.isExecutableFile(atPath: nasm),
-              FileManager.default.fileExists(atPath: "/usr/share/seabios/bios-256k.bin"),
-              FileManager.default.fileExists(atPath: "/usr/share/qemu/multiboot.bin") else {
-            print("SKIP run --kernel boot: needs nasm, seabios and qemu-system-data (apt-get install nasm seabios qemu-system-data)")
-            return
-        }
+        let nasm = HostFiles.nasm
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../guests/multiboot-hello.asm").standardizedFileURL.path
         let kernel = NSTemporaryDirectory() + "run-kernel-\(UUID().uuidString).bin"

@@ -36,7 +36,25 @@ func writeBroken(_ library: VMLibrary, name: String, json: String) throws {
     try data.write(to: library.configURL(name: "web"))
     #expect(throws: VMConfigError.self) { try library.load(name: "web") }
     do { _ = try library.load(name: "web") } catch {
-        #expect("\(error)" == "\(library.configURL(name: "web").path): memoryMiB: 0 is out of range; allowed 4…2048 (host RAM in MiB)")
+        #expect("\(error)" == "\(library.configURL(name: "web").path): memoryMiB: 0 is out of range; allowed 4…2048 MiB (this host's RAM)")
+    }
+}
+
+/// The engine's memory limit (MachineError.memoryRange) is the one validation enforces, even on
+/// a host with more RAM: a VM saved with more could never start.
+@Test func memoryAboveTheEnginesLimitIsRefusedOnABigHost() throws {
+    let home = FileManager.default.temporaryDirectory.appendingPathComponent("vmtui-test-\(UUID().uuidString)")
+    let library = VMLibrary(home: home, limits: HostLimits(memoryMiB: 65536, cpuCount: 2))
+    #expect(library.limits.memoryRange == 4...MachineError.memoryRange.upperBound)
+    var config = VMConfig(name: "big")
+    config.memoryMiB = MachineError.memoryRange.upperBound
+    try library.save(config)
+    config.memoryMiB = MachineError.memoryRange.upperBound + 1
+    do {
+        try library.save(config)
+        Issue.record("\(config.memoryMiB) MiB was accepted")
+    } catch {
+        #expect("\(error)" == "memoryMiB: \(config.memoryMiB) is out of range; allowed 4…\(MachineError.memoryRange.upperBound) MiB (the most vmtui's engine gives a VM)")
     }
 }
 

@@ -4,7 +4,8 @@ import Testing
 /// x87 errors in MS-DOS compatibility mode (CR0.NE = 0) on the assembled PC: the waiting
 /// instruction freezes with FERR# asserted, IRQ 13 reaches the guest through the PICs (INT 75h),
 /// and a write to port 0xF0 (IGNNE#) lets the handler's FPU instructions, or the frozen one, run.
-@Suite struct MachineFERRTests {
+@Suite(.enabled(if: GuestProgram.available, "needs nasm to assemble the guest (apt-get install nasm)"))
+struct MachineFERRTests {
     static let guest = """
     bits 16
     org 0x1000
@@ -112,10 +113,6 @@ import Testing
     """
 
     @Test func ferrRaisesIRQ13AndPortF0LetsTheHandlerRun() throws {
-        guard GuestProgram.available else {
-            print("SKIP: \(GuestProgram.nasm) is absent (apt-get install nasm)")
-            return
-        }
         let code = try GuestProgram.assemble(Self.guest)
         // Stand-in ROMs: the guest is loaded directly and never calls the BIOS.
         let firmware = Firmware(biosPath: "bios", bios: [UInt8](repeating: 0, count: 0x20000),

@@ -3,7 +3,8 @@ import Testing
 
 /// Self-checking nasm guests for protected mode as SeaBIOS and boot loaders use it. Each prints
 /// "PASS" on port 0xE9, or "FAIL" and a letter naming the failed check.
-@Suite struct ProtectedModeTests {
+@Suite(.enabled(if: GuestProgram.available, "needs nasm to assemble the guest (apt-get install nasm)"))
+struct ProtectedModeTests {
     /// Shared guest code: a GDT (flat 32-bit code/data, 16-bit code, ring-3 code/data, a TSS),
     /// the switch into 32-bit protected mode, and PASS/FAIL reporting.
     static let prelude = """
@@ -129,10 +130,6 @@ import Testing
     """
 
     static func expectPass(_ body: String, budget: Int = 5_000_000, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        guard GuestProgram.available else {
-            print("SKIP: \(GuestProgram.nasm) is absent (apt-get install nasm)")
-            return
-        }
         let outcome = try GuestProgram.run(prelude + body, budget: budget)
         #expect(outcome.output == "PASS", "guest said \(outcome.output.debugDescription), exit \(outcome.exit)\n\(outcome.cpu.registerDump)",
                 sourceLocation: sourceLocation)
@@ -552,7 +549,6 @@ import Testing
     }
 
     @Test func tripleFaultIsReportedNotFatal() throws {
-        guard GuestProgram.available else { return }
         let outcome = try GuestProgram.run(Self.prelude + """
             lidt [idtr]
             int3                                ; IDT limit 0: #GP, then #DF, then shutdown
@@ -567,5 +563,26 @@ import Testing
         }
         #expect(message.contains("0008:"))
         #expect(message.contains("#DF"))
+        #expect(!message.contains("triple fault"), "MachineStop says \"triple fault:\" before it: \(message)")
+        #expect(!message.contains("64-bit"))
+    }
+
+    /// A 64-bit guest (memtest86+ x64) reads EFER to enter long mode, which this CPU refuses
+    /// with #GP; with no IDT that ends in a triple fault whose message says why.
+    @Test func aGuestEnteringLongModeIsToldItNeedsVirtualize() throws {
+        let outcome = try GuestProgram.run(Self.prelude + """
+            lidt [idtr]
+            mov ecx, 0xC0000080                 ; EFER, as memtest86+ x64 does: read, set LME, write
+            rdmsr
+            jmp pass
+        idtr:
+            dw 0
+            dd 0
+        """)
+        guard case .tripleFault(let message) = outcome.exit else {
+            Issue.record("expected a triple fault, got \(outcome.exit)")
+            return
+        }
+        #expect(message.contains("64-bit guests need Virtualize mode"), "\(message)")
     }
 }

@@ -56,12 +56,11 @@ import Testing
         return nil
     }
 
-    @Test func allOpcodeFiles() throws {
+    // The vectors are not in git: they live in ../shared beside the project root.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: folder.path), "the 80286 vectors are absent (they live in ../shared beside the project root)"))
+    func allOpcodeFiles() throws {
         let fm = FileManager.default
-        guard let names = try? fm.contentsOfDirectory(atPath: Self.folder.path) else {
-            print("SKIP 80286 vectors: \(Self.folder.path) is absent (it lives beside the project root)")
-            return
-        }
+        let names = try fm.contentsOfDirectory(atPath: Self.folder.path)
         let files = names.filter { $0.hasSuffix(".json.gz") }.sorted()
         #expect(!files.isEmpty)
         let memory = try MemoryMap(ramSize: 0x120_0000)

@@ -46,11 +46,9 @@ final class SmokePorts: PortDevice {
 
     /// Boots Debian's SeaBIOS on the bare CPU until it stops; the CPU must never report an
     /// unimplemented feature or a triple fault, and SeaBIOS must get as far as its banner.
-    @Test func seabiosRunsOnTheInterpreter() throws {
-        guard let rom = FileManager.default.contents(atPath: Self.biosPath) else {
-            print("SKIP SeaBIOS smoke test: \(Self.biosPath) is absent (apt-get install seabios)")
-            return
-        }
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: biosPath), "needs Debian's SeaBIOS (apt-get install seabios)"))
+    func seabiosRunsOnTheInterpreter() throws {
+        let rom = try #require(FileManager.default.contents(atPath: Self.biosPath))
         let ramSize = 64 << 20
         let memory = try MemoryMap(ramSize: ramSize)
         let image = UnsafeMutableRawPointer.allocate(byteCount: rom.count, alignment: 4096)

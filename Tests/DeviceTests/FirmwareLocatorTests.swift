@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Engine
+import TestSupport
 
 @Suite struct FirmwareLocatorTests {
     @Test func missingBIOSNamesTheFileAndThePackage() {
@@ -31,11 +32,8 @@ import Testing
         #expect(FirmwareLocator().biosPath == FirmwareLocator.defaultBIOS)
     }
 
-    @Test func debianSeaBIOSLoads() throws {
-        guard FileManager.default.fileExists(atPath: FirmwareLocator.defaultBIOS) else {
-            print("SKIP: \(FirmwareLocator.defaultBIOS) absent (apt-get install seabios)")
-            return
-        }
+    @Test(.enabled(if: HostFiles.have(FirmwareLocator.defaultBIOS), "needs Debian's SeaBIOS (apt-get install seabios)"))
+    func debianSeaBIOSLoads() throws {
         let fw = try FirmwareLocator().load()
         #expect(fw.bios.count == 256 << 10)
         #expect(fw.vgaBios[0] == 0x55 && fw.vgaBios[1] == 0xAA)

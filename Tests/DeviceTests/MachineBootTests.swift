@@ -1,13 +1,13 @@
 import Foundation
 import Testing
 @testable import Engine
+import TestSupport
 
 /// The assembled PC booting Debian's SeaBIOS in-process, in deterministic time: the boot
 /// sector from Tests/guests/hello-boot.asm on a floppy image, checked on the VGA text screen,
 /// on COM1 and in the SeaBIOS log. The release-binary guest tests (Tests/scripts/
 /// platform-guests.sh) cover the rest through `vmtui run`.
 @Suite struct MachineBootTests {
-    static let nasm = "/usr/bin/nasm"
     static let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../guests/hello-boot.asm").standardizedFileURL.path
 
@@ -37,14 +37,12 @@ import Testing
                    log: machine.debugConsole.text, retired: machine.instructionsRetired, stop: machine.stopReason)
     }
 
-    static func floppyImage() throws -> String? {
-        guard FileManager.default.isExecutableFile(atPath: nasm),
-              FileManager.default.fileExists(atPath: FirmwareLocator.defaultBIOS) else { return nil }
+    static func floppyImage() throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmtui-boot-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let image = dir.appendingPathComponent("floppy.img").path
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: nasm)
+        process.executableURL = URL(fileURLWithPath: HostFiles.nasm)
         process.arguments = ["-f", "bin", "-DMEDIUM=floppy", "-i", URL(fileURLWithPath: source).deletingLastPathComponent().path + "/",
                              "-o", image, source]
         try process.run()
@@ -56,11 +54,9 @@ import Testing
         return image
     }
 
-    @Test func seabiosBootsAFloppyBootSectorDeterministically() throws {
-        guard let image = try Self.floppyImage() else {
-            print("SKIP MachineBootTests: needs nasm and /usr/share/seabios (apt-get install nasm seabios)")
-            return
-        }
+    @Test(.enabled(if: HostFiles.have(HostFiles.nasm, FirmwareLocator.defaultBIOS), "needs nasm and SeaBIOS (apt-get install nasm seabios)"))
+    func seabiosBootsAFloppyBootSectorDeterministically() throws {
+        let image = try Self.floppyImage()
         defer { try? FileManager.default.removeItem(atPath: (image as NSString).deletingLastPathComponent) }
         let first = try Self.boot(image)
         #expect(first.stop == nil)
@@ -80,11 +76,9 @@ import Testing
     }
 
     /// A stopped machine frees everything: guest RAM, devices, image files (and their locks).
-    @Test func aReleasedMachineFreesItsMemoryAndDevices() throws {
-        guard let firmware = try? FirmwareLocator().load() else {
-            print("SKIP aReleasedMachineFreesItsMemoryAndDevices: no SeaBIOS (apt-get install seabios)")
-            return
-        }
+    @Test(.enabled(if: HostFiles.have(FirmwareLocator.defaultBIOS), "needs SeaBIOS (apt-get install seabios)"))
+    func aReleasedMachineFreesItsMemoryAndDevices() throws {
+        let firmware = try FirmwareLocator().load()
         weak var memory: MemoryMap?
         weak var ports: PortMap?
         weak var hostBridge: I440FX?

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Engine
+import TestSupport
 
 /// `vmtui run --kernel`: parsing multiboot v1 kernels (a.out kludge and ELF32), the information
 /// block, bad input, and a nasm-built kernel (Tests/guests/multiboot-hello.asm) booted through
@@ -157,16 +158,12 @@ import Testing
 
     // MARK: Booting
 
-    @Test func nasmKernelBootsThroughSeaBIOSAndTheOptionROM() throws {
+    @Test(.enabled(if: HostFiles.have(HostFiles.nasm, FirmwareLocator.defaultBIOS, MultibootLoader.defaultOptionROM),
+                   "needs nasm, seabios and QEMU's multiboot.bin (apt-get install nasm seabios qemu-system-data)"))
+    func nasmKernelBootsThroughSeaBIOSAndTheOptionROM() throws {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../guests/multiboot-hello.asm").standardizedFileURL.path
-        let nasm = "/usr/bin/nasm"
-        guard FileManager.default.isExecutableFile(atPath: nasm),
-              FileManager.default.fileExists(atPath: FirmwareLocator.defaultBIOS),
-              FileManager.default.fileExists(atPath: MultibootLoader.defaultOptionROM) else {
-            print("SKIP multiboot boot test: needs nasm, seabios and \(MultibootLoader.defaultOptionROM) (apt-get install nasm seabios qemu-system-data)")
-            return
-        }
+        let nasm = HostFiles.nasm
         let kernelPath = NSTemporaryDirectory() + "multiboot-hello-\(getpid()).bin"
         defer { try? FileManager.default.removeItem(atPath: kernelPath) }
         let process = Process()

@@ -1,27 +1,20 @@
 import Foundation
 import Testing
 import Engine
+import TestSupport
 
 /// The session facade driven as the TUI drives it, from another thread: SeaBIOS boots the nasm
-/// test guests in Tests/guests (skipped with a message when seabios or nasm is absent).
+/// test guests in Tests/guests (the guest tests are skipped when seabios or nasm is absent).
 @Suite struct VMSessionTests {
-    static let bios = FirmwareLocator.defaultBIOS
+    static let guestsBuildable = HostFiles.have(HostFiles.seabios, HostFiles.nasm)
 
-    /// Assembles Tests/guests/NAME.asm into a 1.44 MB floppy image, or nil (with a SKIP line).
-    static func floppy(_ name: String) throws -> String? {
-        guard FileManager.default.fileExists(atPath: bios) else {
-            print("SKIP VMSession guest test: \(bios) is absent (apt-get install seabios)")
-            return nil
-        }
-        guard let nasm = ["/usr/bin/nasm", "/usr/local/bin/nasm"].first(where: FileManager.default.isExecutableFile) else {
-            print("SKIP VMSession guest test: nasm is absent (apt-get install nasm)")
-            return nil
-        }
+    /// Assembles Tests/guests/NAME.asm into a 1.44 MB floppy image.
+    static func floppy(_ name: String) throws -> String {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("guests/\(name).asm").path
         let image = FileManager.default.temporaryDirectory.appendingPathComponent("vmtui-\(name)-\(UUID().uuidString).img").path
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: nasm)
+        process.executableURL = URL(fileURLWithPath: HostFiles.nasm)
         process.arguments = ["-f", "bin", "-i", URL(fileURLWithPath: source).deletingLastPathComponent().path + "/", "-o", image, source]
         try process.run()
         process.waitUntilExit()
@@ -67,13 +60,10 @@ import Engine
         #expect(!session.state.isActive)
     }
 
-    @Test func changingTheCDReportsWhatHappened() throws {
-        let iso = "/usr/lib/memtest86+/memtest86+ia32.iso"
-        guard FileManager.default.fileExists(atPath: iso) else {
-            print("SKIP CD change: \(iso) is absent (apt-get install memtest86+)")
-            return
-        }
-        guard let image = try Self.floppy("echo") else { return }
+    @Test(.enabled(if: guestsBuildable && HostFiles.have(HostFiles.memtestISO), "needs seabios, nasm and memtest86+ (apt-get install seabios nasm memtest86+)"))
+    func changingTheCDReportsWhatHappened() throws {
+        let iso = HostFiles.memtestISO
+        let image = try Self.floppy("echo")
         defer { try? FileManager.default.removeItem(atPath: image) }
         let session = VMSession(config: Self.config(floppy: image, name: "cd"), baseDirectory: nil)
         defer { session.powerOff(); session.waitUntilStopped(timeout: .seconds(5)) }
@@ -89,8 +79,9 @@ import Engine
         #expect(session.state == .running)
     }
 
-    @Test func echoGuestTypesPausesAndPowersOff() throws {
-        guard let image = try Self.floppy("echo") else { return }
+    @Test(.enabled(if: guestsBuildable, "needs seabios and nasm (apt-get install seabios nasm)"))
+    func echoGuestTypesPausesAndPowersOff() throws {
+        let image = try Self.floppy("echo")
         defer { try? FileManager.default.removeItem(atPath: image) }
         let session = VMSession(config: Self.config(floppy: image, name: "echo"), baseDirectory: nil)
         defer { session.powerOff(); session.waitUntilStopped(timeout: .seconds(5)) }
@@ -126,12 +117,13 @@ import Engine
         // No ACPI OS listens in this guest, so the power button cuts the power at once.
         session.requestPowerOff()
         #expect(session.waitUntilStopped(timeout: .seconds(5)))
-        #expect(session.state == .stopped(.poweredOff))
+        #expect(session.state == .stopped(.powerCut), "no OS answered the button: vmtui cut the power")
         #expect(session.screen().screen.contains("via com1z"), "the last screen stays readable")
     }
 
-    @Test func acpiGuestShutsDownOnThePowerButton() throws {
-        guard let image = try Self.floppy("acpi-power-button") else { return }
+    @Test(.enabled(if: guestsBuildable, "needs seabios and nasm (apt-get install seabios nasm)"))
+    func acpiGuestShutsDownOnThePowerButton() throws {
+        let image = try Self.floppy("acpi-power-button")
         defer { try? FileManager.default.removeItem(atPath: image) }
         let session = VMSession(name: "acpi", powerButtonTimeout: .seconds(30)) {
             try Machine.assemble(config: Self.config(floppy: image, name: "acpi"), baseDirectory: nil)
@@ -144,8 +136,9 @@ import Engine
         #expect(session.screen().screen.contains("power button pressed: shutting down"))
     }
 
-    @Test func powerIsCutWhenTheGuestDoesNotReactInTime() throws {
-        guard let image = try Self.floppy("acpi-power-button") else { return }
+    @Test(.enabled(if: guestsBuildable, "needs seabios and nasm (apt-get install seabios nasm)"))
+    func powerIsCutWhenTheGuestDoesNotReactInTime() throws {
+        let image = try Self.floppy("acpi-power-button")
         defer { try? FileManager.default.removeItem(atPath: image) }
         let session = VMSession(name: "stuck", powerButtonTimeout: .milliseconds(300)) {
             try Machine.assemble(config: Self.config(floppy: image, name: "stuck"), baseDirectory: nil)
@@ -158,12 +151,13 @@ import Engine
         session.requestPowerOff()
         #expect(session.waitUntilStopped(timeout: .seconds(5)))
         #expect(ContinuousClock.now - pressed >= .milliseconds(300), "the guest gets its time first")
-        #expect(session.state == .stopped(.poweredOff))
+        #expect(session.state == .stopped(.powerCut))
         #expect(!session.screen().screen.contains("shutting down"))
     }
 
-    @Test func tripleFaultStopsTheSessionOnly() throws {
-        guard let image = try Self.floppy("triple-fault") else { return }
+    @Test(.enabled(if: guestsBuildable, "needs seabios and nasm (apt-get install seabios nasm)"))
+    func tripleFaultStopsTheSessionOnly() throws {
+        let image = try Self.floppy("triple-fault")
         defer { try? FileManager.default.removeItem(atPath: image) }
         let session = VMSession(config: Self.config(floppy: image, name: "fault"), baseDirectory: nil)
         #expect(session.waitUntilStopped(timeout: .seconds(90)))

@@ -58,7 +58,17 @@ func shippedThemeLoadsWithEveryRole(_ name: String) throws {
     let style = ThemeStyle(fg: .index(11), bg: .index(12))
     #expect(style.resolved(for: .colors16) == CellStyle(foreground: 11, background: 12))
     #expect(style.resolved(for: .colors8) == CellStyle(foreground: 3, background: 4, bold: true))
-    #expect(style.resolved(for: .monochrome) == CellStyle(foreground: -1, background: -1, bold: true, reverse: true))
+    #expect(style.resolved(for: .monochrome) == CellStyle(foreground: -1, background: -1, bold: true))
     let onBlue = ThemeStyle(fg: .index(7), bg: .index(4))
     #expect(onBlue.resolved(for: .monochrome) == CellStyle(foreground: -1, background: -1))
+}
+
+/// On a colourless terminal (vt100, xterm-mono) dialogs are not all reverse video: the focused
+/// button (the selection) is, inside a plain dialog, for every shipped theme.
+@Test(arguments: ["default", "dark", "light", "high-contrast", "monochrome"])
+func focusedButtonStandsOutWithoutColour(_ name: String) {
+    let styles = ThemeStore(directories: [shippedThemes]).load(name: name).theme.resolved(for: .monochrome)
+    #expect(styles[.selection].reverse && !styles[.dialog].reverse, "\(name)")
+    #expect(styles[.selection] != styles.bold(.dialog), "\(name)")
+    #expect(styles[.input].underline, "\(name)")
 }

@@ -7,7 +7,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VMTUI=${VMTUI:-$ROOT/.build/release/vmtui}
 [ -x "$VMTUI" ] || { echo "FAIL disk-boot: $VMTUI is missing (swift build -c release)"; exit 1; }
-command -v nasm >/dev/null || { echo "SKIP disk-boot: nasm is not installed (apt-get install nasm)"; exit 0; }
+command -v nasm >/dev/null || { echo "SKIP disk-boot: nasm is not installed (apt-get install nasm)"; exit 77; }
 export VMTUI_HOME=$(mktemp -d)
 work=$VMTUI_HOME/work
 mkdir -p "$work"

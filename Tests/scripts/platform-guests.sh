@@ -11,8 +11,8 @@ VMTUI=${VMTUI:-$ROOT/.build/release/vmtui}
 TEST_NAME=$(basename "$0" .sh)
 BIOS=/usr/share/seabios/bios-256k.bin
 
-command -v nasm >/dev/null || { echo "SKIP $TEST_NAME: nasm is not installed (apt-get install nasm)"; exit 0; }
-[ -f "$BIOS" ] || { echo "SKIP $TEST_NAME: $BIOS is missing (apt-get install seabios)"; exit 0; }
+command -v nasm >/dev/null || { echo "SKIP $TEST_NAME: nasm is not installed (apt-get install nasm)"; exit 77; }
+[ -f "$BIOS" ] || { echo "SKIP $TEST_NAME: $BIOS is missing (apt-get install seabios)"; exit 77; }
 [ -x "$VMTUI" ] || { echo "FAIL $TEST_NAME: $VMTUI is missing (swift build -c release)"; exit 1; }
 
 WORK=$(mktemp -d)

@@ -41,6 +41,12 @@ resize 80 24
 expect "Virtual machines"
 check test "$(screen | head -1 | wc -m)" -le 81
 expect "q Quit"
+# The help fits 80 columns: long lines wrap inside its frame instead of being cut.
+keys '?'
+expect "vmtui help"
+expect_re "^││ +once\) +││$"
+expect_re "^├│ ↑↓ PgUp PgDn scroll .*Esc/q close +│┤$"
+keys Escape
 resize 79 24
 expect "Terminal too small: 79x24"
 resize 80 23
@@ -56,11 +62,34 @@ keys Down Down e
 expect "Edit tiny ─ 1 of 7"
 keys Enter Enter Enter
 expect "4 of 7"
+expect "1 MiB  (4…"          # the config's value as it is, not clamped out of sight
+expect "out of range"
 keys Right Enter Enter Enter Enter
 expect "saved tiny"
 expect_re "tiny +Other stopped EMU"
-grep -q '"memoryMiB" : 68' "$VMTUI_HOME/VMs/tiny.vmtui/config.json" || fail "tiny not repaired: $(cat "$VMTUI_HOME/VMs/tiny.vmtui/config.json")"
+grep -q '"memoryMiB" : 65' "$VMTUI_HOME/VMs/tiny.vmtui/config.json" || fail "tiny not repaired: $(cat "$VMTUI_HOME/VMs/tiny.vmtui/config.json")"
 
+# The list notices VMs the CLI makes or deletes without r; long names that differ at the end
+# stay different; a list longer than the window says it goes on.
+"$VMTUI" create build-farm-worker-number-1 >/dev/null
+"$VMTUI" create build-farm-worker-number-2 >/dev/null
+expect "build…er-1" 5
+expect "build…er-2"
+"$VMTUI" delete build-farm-worker-number-2 --yes >/dev/null
+absent "build…er-2" 5
+for i in $(seq 10 30); do "$VMTUI" create "vm$i" --network none >/dev/null; done
+expect "vm12" 5
+expect_re "↓ *│" 5
+keys End
+expect_re "▶ web +Linux"
+expect_re "↑ *│"
+
+keys q
+exited 0
+
+# --select names a VM that is not there: said, not ignored.
+start 80 24 --select nosuch
+expect "No VM named nosuch to select"
 keys q
 exited 0
 pass

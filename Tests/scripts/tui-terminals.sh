@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Terminals that are not a modern xterm: no colours (the selection must still show), no UTF-8
-# locale (boxes in ASCII), and themes: a missing or bad one falls back to the default with a
+# Terminals that are not a modern xterm: no colours (the selection must still show), keys sent
+# as tmux sends them under any TERM, no UTF-8 locale (boxes in ASCII), and themes: a missing or bad one falls back to the default with a
 # message, a user theme overrides a shipped one.
 source "$(dirname "$0")/lib/tmux.bash"
 "$VMTUI" create alpha >/dev/null
@@ -9,8 +9,33 @@ source "$(dirname "$0")/lib/tmux.bash"
 TUI_ENV="TERM=vt100" start 80 24
 expect "▶ alpha"
 screen_sgr | grep -q $'\e\\[7m▶ alpha' || fail "selection is not reverse video on a colourless terminal"
+# A dialog is not all reverse video: its focused button is, so it shows which one Enter presses.
+keys d
+expect "Delete alpha?"
+screen_sgr | grep -F "[ Cancel ]" | grep -q $'\e\\[7m\\[ Cancel ]' || fail "the focused button is not reverse video"
+screen_sgr | grep -F "Delete alpha?" | grep -q $'\e\\[[0-9;]*7m' && fail "the dialog's text is reverse video"
+keys Escape
+absent "Delete alpha?"
 keys q
 exited 0
+
+# Home and End as tmux sends them (ESC [1~, ESC [4~), whatever TERM says: with TERM=xterm-256color
+# (whose terminfo expects ESC OH / ESC OF) they must still move the selection.
+"$VMTUI" create gamma >/dev/null
+for term in xterm-256color tmux-256color screen linux; do
+    TUI_ENV="TERM=$term" start 80 24
+    expect "▶ alpha"
+    keys End
+    expect "▶ gamma"
+    keys Home
+    expect "▶ alpha"
+    keys F1
+    expect "vmtui help"
+    keys Escape
+    absent "vmtui help"
+    keys q
+    exited 0
+done
 
 TUI_ENV="LANG=C LC_ALL=C" start 80 24
 expect "+ vmtui ---"

@@ -19,6 +19,30 @@ keys Escape
 expect "cancelled: nothing written"
 check test "$(bundles)" -eq 0
 
+# Tab that completes nothing keeps the focus, so typing goes on in the field; Tab goes round
+# Back, Next and Cancel; typing on a button goes back to the field.
+keys n Enter Enter
+expect "Boot from an ISO image?"
+keys /nonexistent/zz Tab
+expect "nothing matches \"zz\""
+keys x
+expect "/nonexistent/zzx"
+keys C-u Enter
+expect "How much memory and how many CPUs?"
+# Number fields: Ctrl-U clears, ↑ on the first field stays there, Tab from the last field is Back.
+keys C-u 300
+expect_re "Memory +300 MiB"
+keys Up 5
+expect_re "Memory +3005 MiB"
+keys BSpace Down Tab
+keys 2
+expect_re "CPUs +12 "
+keys BSpace Tab
+keys Enter
+expect "Boot from an ISO image?"
+keys Escape
+expect "cancelled: nothing written"
+
 # Create: Emulate, Linux, memtest ISO via Tab completion, 256 MiB, no disk, NAT with a forward.
 keys n
 expect "How should this VM run?"
@@ -39,6 +63,7 @@ keys BSpace BSpace BSpace BSpace BSpace 256 Enter
 expect "Which disk should it have?"
 keys Down Down Enter     # No disk
 expect "How should it reach the network?"
+expect "NAT: not available yet: runs with no network card"
 keys Tab tcp:2222:22 Enter
 expect "Name it and create it?"
 expect "Network  NAT  tcp 2222->22"
@@ -51,9 +76,18 @@ config web | grep -q '"bootISO" : "/usr/lib/memtest86+/memtest86+ia32.iso"' || f
 config web | grep -q '"hostPort" : 2222' || fail "port forward not stored"
 config web | grep -q '"osType" : "linux"' || fail "OS not stored"
 
-# A name that is taken is refused on the last step.
-keys n Enter Enter Enter Enter Down Down Enter Enter
+# A host port forwarded twice is refused on the network step itself; "none" (the field's
+# placeholder) means no forwards.
+keys n Enter Enter Enter Enter Down Down Enter
+expect "How should it reach the network?"
+keys Tab "tcp:8080:80, tcp:8080:81" Enter
+expect "uses host port 8080 again"
+expect "How should it reach the network?"
+keys C-u none Enter
 expect "Name it and create it?"
+expect_re "Network +NAT \(not available yet"
+
+# A name that is taken is refused on the last step.
 keys C-u web Enter
 expect "A VM named web already exists"
 keys Escape
@@ -89,6 +123,20 @@ check test "$(bundles)" -eq 1
 keys d Left Enter
 expect "deleted web"
 check test "$(bundles)" -eq 0
+
+# Edit -> Disk -> New image: the old image stays in the bundle, and the wizard says so.
+"$VMTUI" create withdisk --disk 1M --network none >/dev/null
+expect_re "▶ withdisk" 5
+keys e
+expect "Edit withdisk ─ 1 of 7"
+keys Enter Enter Enter Enter
+expect "Which disk should it have?"
+keys Down Enter Enter
+expect "Save these settings?"
+expect_re "Detached +disk0\.[a-z0-9]+ is no longer attached"
+keys Enter
+expect_re "saved withdisk; the old disk0\.[a-z0-9]+ stays in the VM's folder, unused"
+check test -f "$VMTUI_HOME/VMs/withdisk.vmtui/$(ls "$VMTUI_HOME/VMs/withdisk.vmtui" | grep '^disk0')"
 
 keys q
 exited 0

@@ -21,7 +21,7 @@ extension Interpreter {
                 if event.vector == 8 || faultChain.count > 8 {
                     faultChain.append(error.vector)
                     let chain = faultChain.map { "#\(Interpreter.exceptionName($0))" }.joined(separator: " -> ")
-                    return .tripleFault("triple fault at \(hex16(csAtFault)):\(hex32(eipAtFault)): \(chain) (shutdown)")
+                    return .tripleFault("\(chain) at \(hex16(csAtFault)):\(hex32(eipAtFault)) (shutdown)" + (longModeRefused ? Interpreter.longModeHint : ""))
                 }
                 // A fault while delivering a contributory fault or #PF is a double fault;
                 // after a benign event the new fault is simply delivered.

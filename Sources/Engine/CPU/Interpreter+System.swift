@@ -171,7 +171,9 @@ extension Interpreter {
         switch index {
         case 0x10: v = max(lastTSC, timeStampNow)
         case 0x8B, 0x17: v = msrs[index] ?? 0 // microcode signature, platform ID
-        default: throw Fault.gp()
+        default:
+            if index == Interpreter.eferMSR { longModeRefused = true }
+            throw Fault.gp()
         }
         gpr[0] = UInt32(truncatingIfNeeded: v)
         gpr[2] = UInt32(truncatingIfNeeded: v >> 32)
@@ -184,9 +186,18 @@ extension Interpreter {
         switch index {
         case 0x10: lastTSC = v
         case 0x8B: msrs[index] = v
-        default: throw Fault.gp()
+        default:
+            if index == Interpreter.eferMSR { longModeRefused = true }
+            throw Fault.gp()
         }
     }
+
+    /// EFER: only a guest heading for 64-bit long mode touches it (this CPU has no NX or SYSCALL).
+    static let eferMSR: UInt32 = 0xC000_0080
+
+    /// Why a guest that touched EFER stopped: it is a 64-bit guest.
+    static let longModeHint = "; the guest tried to enter 64-bit long mode (it accessed EFER), which this software CPU does not have: "
+        + "64-bit guests need Virtualize mode (KVM); in Emulate mode use a 32-bit build (e.g. memtest86+ia32.iso)"
 
     // MARK: CPUID
 

@@ -31,6 +31,8 @@ public final class Interpreter: CPUBackend {
     var lastA20: UInt32 = 0
     /// Model-specific registers the guest wrote that we accept (SYSENTER, TSC, ...).
     var msrs: [UInt32: UInt64] = [:]
+    /// The guest wrote EFER (refused: no long mode), so a triple fault can say why.
+    var longModeRefused = false
     var debugRegisters = [UInt32](repeating: 0, count: 8)
     /// DR0-DR3 enabled as instruction breakpoints, and as data breakpoints (bit i for DRi).
     var executionBreakpoints: UInt8 = 0
@@ -94,6 +96,7 @@ public final class Interpreter: CPUBackend {
         nmiPending = false
         faultChain = []
         msrs = [:]
+        longModeRefused = false
         debugRegisters = [UInt32](repeating: 0, count: 8)
         executionBreakpoints = 0
         dataBreakpoints = 0

@@ -2,7 +2,7 @@ import Foundation
 
 /// What this host can give a VM; validation and the wizard enforce these bounds.
 public struct HostLimits: Equatable, Sendable {
-    public static let minimumMemoryMiB = 4
+    public static let minimumMemoryMiB = MachineError.memoryRange.lowerBound
     public var memoryMiB: Int
     public var cpuCount: Int
 
@@ -18,6 +18,14 @@ public struct HostLimits: Equatable, Sendable {
                           cpuCount: max(info.activeProcessorCount, 1))
     }
 
-    public var memoryRange: ClosedRange<Int> { HostLimits.minimumMemoryMiB...memoryMiB }
+    /// The engine's limit (MachineError.memoryRange), and never more than host RAM.
+    public var memoryRange: ClosedRange<Int> {
+        HostLimits.minimumMemoryMiB...max(HostLimits.minimumMemoryMiB, min(memoryMiB, MachineError.memoryRange.upperBound))
+    }
+
+    /// Why memoryRange ends where it does, for error messages.
+    public var memoryLimitReason: String {
+        memoryRange.upperBound < memoryMiB ? "the most vmtui's engine gives a VM" : "this host's RAM"
+    }
     public var cpuRange: ClosedRange<Int> { 1...cpuCount }
 }

@@ -29,6 +29,19 @@ extension VMConfig {
         return PortForward(proto: proto, hostPort: host, guestPort: guest)
     }
 
+    /// The forwards field of the wizard and `set forwards=`: a comma list, or none (empty or
+    /// "none"), each host port once per protocol, as validate() requires of the config.
+    public static func parsePortForwards(_ text: String) throws -> [PortForward] {
+        let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if items.count == 1, items[0].lowercased() == "none" { return [] }
+        let forwards = try items.map(parsePortForward)
+        if let index = PortForward.firstRepeatedHostPort(in: forwards) {
+            throw VMConfigError.invalid(file: nil, field: "forward", value: items[index], problem: "uses host port \(forwards[index].hostPort) again",
+                                        allowed: "each host port once per protocol")
+        }
+        return forwards
+    }
+
     public static func parseBootOrder(_ text: String) throws -> [BootDevice] {
         let devices = try text.split(separator: ",").map { try BootDevice.parse(String($0), field: "boot") }
         guard !devices.isEmpty, Set(devices).count == devices.count else {

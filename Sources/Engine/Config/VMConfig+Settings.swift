@@ -41,12 +41,22 @@ extension VMConfig {
             network = try VMConfig.parseNetwork(value)
             if network.mode == .nat { network.portForwards = forwards }
         case "forwards":
-            network.portForwards = cleared ? [] : try value.split(separator: ",").map { try VMConfig.parsePortForward(String($0)) }
+            network.portForwards = try VMConfig.parsePortForwards(value)
         case "disk-interface":
             let interface = try DiskInterface.parse(value, field: key)
+            guard !disks.isEmpty else {
+                throw VMConfigError.invalid(file: nil, field: key, value: value, problem: "has no disk to apply to (this VM has none)",
+                                            allowed: "a disk first: the TUI's Edit → Disk, or vmtui create with --disk")
+            }
             for index in disks.indices { disks[index].interface = interface }
-        case "bios": firmware.biosPath = cleared || value == "default" ? nil : value
-        case "vgabios": firmware.vgaBiosPath = cleared || value == "default" ? nil : value
+        case "bios":
+            let reset = cleared || value == "default"
+            if !reset { try FirmwareLocator.check(biosPath: value) }
+            firmware.biosPath = reset ? nil : value
+        case "vgabios":
+            let reset = cleared || value == "default"
+            if !reset { try FirmwareLocator.check(vgaBiosPath: value) }
+            firmware.vgaBiosPath = reset ? nil : value
         default:
             throw VMConfigError.invalid(file: nil, field: "setting", value: String(key), problem: "is not a known key",
                                         allowed: VMConfig.settingKeys.map(\.key).joined(separator: ", "))

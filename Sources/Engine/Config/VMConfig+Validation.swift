@@ -12,7 +12,7 @@ extension VMConfig {
         }
         try VMName.validate(name)
         guard limits.memoryRange.contains(memoryMiB) else {
-            throw bad("memoryMiB", memoryMiB, "is out of range", "\(limits.memoryRange.lowerBound)…\(limits.memoryMiB) (host RAM in MiB)")
+            throw bad("memoryMiB", memoryMiB, "is out of range", "\(limits.memoryRange.lowerBound)…\(limits.memoryRange.upperBound) MiB (\(limits.memoryLimitReason))")
         }
         guard limits.cpuRange.contains(cpuCount) else {
             throw bad("cpuCount", cpuCount, "is out of range", "1…\(limits.cpuCount) (host CPUs)")
@@ -45,15 +45,15 @@ extension VMConfig {
         case .nat, .none:
             break
         }
-        var seen = Set<String>()
         for (index, forward) in network.portForwards.enumerated() {
             let field = "network.portForwards[\(index)]"
             for (key, port) in [("hostPort", forward.hostPort), ("guestPort", forward.guestPort)] where !(1...65535).contains(port) {
                 throw bad("\(field).\(key)", port, "is out of range", "1…65535")
             }
-            guard seen.insert("\(forward.proto.rawValue):\(forward.hostPort)").inserted else {
-                throw bad("\(field).hostPort", forward.hostPort, "is forwarded twice", "each host port once per protocol")
-            }
+        }
+        if let index = PortForward.firstRepeatedHostPort(in: network.portForwards) {
+            throw bad("network.portForwards[\(index)].hostPort", network.portForwards[index].hostPort, "is forwarded twice",
+                      "each host port once per protocol")
         }
     }
 }

@@ -51,6 +51,12 @@ public struct VMConfig: Codable, Equatable, Sendable {
             self.hostPort = hostPort
             self.guestPort = guestPort
         }
+
+        /// The index of the first forward whose protocol and host port an earlier one already uses.
+        public static func firstRepeatedHostPort(in forwards: [PortForward]) -> Int? {
+            var seen = Set<String>()
+            return forwards.firstIndex { !seen.insert("\($0.proto.rawValue):\($0.hostPort)").inserted }
+        }
     }
 
     public struct Network: Codable, Equatable, Sendable {

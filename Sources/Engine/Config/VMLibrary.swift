@@ -72,18 +72,26 @@ public struct VMLibrary: Sendable {
         let file = url.path
         guard exists(name: name) else { throw VMConfigError.notFound(name: name, bundle: bundleURL(name: name).path) }
         try VMName.validate(name)
+        let config = try load(configFile: url, validating: validating)
+        guard validating else { return config }
+        guard config.name == name else {
+            throw VMConfigError.invalid(file: file, field: "name", value: "\"\(config.name)\"",
+                                        problem: "does not match the bundle \(name).vmtui", allowed: "\"\(name)\"")
+        }
+        return config
+    }
+
+    /// Reads and validates a config.json anywhere (`vmtui run --config FILE`), as load(name:) does.
+    public func load(configFile url: URL, validating: Bool = true) throws -> VMConfig {
+        let file = url.path
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            let reason = FileManager.default.fileExists(atPath: file) ? "cannot be read" : "config.json is missing"
+            let reason = FileManager.default.fileExists(atPath: file) ? "cannot be read: \(FileErrorText.describe(error))" : "\(url.lastPathComponent) is missing"
             throw VMConfigError.malformed(file: file, reason: reason)
         }
         let config = try VMConfigDecoding.decode(data, file: file)
         guard validating else { return config }
         do { try config.validate(limits: limits) } catch let error as VMConfigError { throw error.located(in: file) }
-        guard config.name == name else {
-            throw VMConfigError.invalid(file: file, field: "name", value: "\"\(config.name)\"",
-                                        problem: "does not match the bundle \(name).vmtui", allowed: "\"\(name)\"")
-        }
         return config
     }
 
@@ -92,7 +100,7 @@ public struct VMLibrary: Sendable {
         try config.validate(limits: limits)
         let bundle = bundleURL(name: config.name)
         do { try FileManager.default.createDirectory(at: bundle, withIntermediateDirectories: true) } catch {
-            throw VMConfigError.io(path: bundle.path, reason: "cannot create the VM folder: \(error.localizedDescription)")
+            throw VMLibrary.cannotCreate(bundle, error)
         }
         try AtomicFile.write(VMConfigDecoding.encode(config), to: configURL(name: config.name))
     }
@@ -103,21 +111,22 @@ public struct VMLibrary: Sendable {
         try config.validate(limits: limits)
         let bundle = bundleURL(name: config.name)
         guard !exists(name: config.name) else { throw VMConfigError.alreadyExists(name: config.name, bundle: bundle.path) }
-        for (index, disk) in config.disks.enumerated() where disk.sizeBytes == nil {
-            let url = imageURL(of: disk, vm: config.name)
-            guard FileManager.default.isReadableFile(atPath: url.path) else {
-                throw VMConfigError.invalid(file: nil, field: "disks[\(index)].path", value: url.path,
-                                            problem: "is not a readable image", allowed: "an existing disk image")
-            }
+        try checkExistingImages(of: config, except: [])
+        do { try FileManager.default.createDirectory(at: bundle, withIntermediateDirectories: true) } catch {
+            throw VMLibrary.cannotCreate(bundle, error)
         }
         do {
-            try FileManager.default.createDirectory(at: bundle, withIntermediateDirectories: true)
             _ = try createMissingImages(of: config, with: diskCreator)
             try save(config)
         } catch {
             try? FileManager.default.removeItem(at: bundle)
             throw error
         }
+    }
+
+    private static func cannotCreate(_ bundle: URL, _ error: any Error) -> VMConfigError {
+        .io(path: bundle.path, reason: "cannot create the VM folder: \(FileErrorText.describe(error)); "
+            + "set VMTUI_HOME to a folder you can write (the VMs go in its VMs/ folder)")
     }
 
     /// Saves an existing VM's changed config, creating the images of disks added to it (a disk
@@ -129,12 +138,25 @@ public struct VMLibrary: Sendable {
             throw VMConfigError.notFound(name: config.name, bundle: bundleURL(name: config.name).path)
         }
         let known = Set((try? load(name: config.name, validating: false))?.disks.map(\.path) ?? [])
+        try checkExistingImages(of: config, except: known)
         var added = config
         added.disks.removeAll { known.contains($0.path) }
         let created = try createMissingImages(of: added, with: diskCreator)
         do { try save(config) } catch {
             for url in created { try? FileManager.default.removeItem(at: url) }
             throw error
+        }
+    }
+
+    /// The existing images a config brings in (all but the paths in `known`) must open as
+    /// `vmtui disk info` opens them and be the format the config says, or the VM could not start.
+    private func checkExistingImages(of config: VMConfig, except known: Set<String>) throws {
+        for (index, disk) in config.disks.enumerated() where disk.sizeBytes == nil && !known.contains(disk.path) {
+            let format = try BootMedia.checkDiskImage(imageURL(of: disk, vm: config.name).path, field: "disks[\(index)].path")
+            guard format == disk.format else {
+                throw VMConfigError.invalid(file: nil, field: "disks[\(index)].format", value: disk.format.rawValue,
+                                            problem: "does not match the image, which is \(format.rawValue)", allowed: format.rawValue)
+            }
         }
     }
 
@@ -164,7 +186,7 @@ public struct VMLibrary: Sendable {
                                    reason: "\(name) is running: stop it first (vmtui stop \(name), or Ctrl-] o in its console)")
         }
         do { try FileManager.default.removeItem(at: bundleURL(name: name)) } catch {
-            throw VMConfigError.io(path: bundleURL(name: name).path, reason: "cannot delete: \(error.localizedDescription)")
+            throw VMConfigError.io(path: bundleURL(name: name).path, reason: "cannot delete: \(FileErrorText.describe(error))")
         }
     }
 

@@ -18,7 +18,8 @@
 ///                switch + string mode).
 /// VM to client:  0x82 state (UInt8: 0 starting, 1 running, 2 paused, 3 stopped + the stop:
 ///                UInt8 kind 0 powered off, 1 triple fault + string, 2 reset loop + UInt32 count,
-///                3 unsupported + string, 4 host error + string, 5 debug exit + Int64 code)
+///                3 unsupported + string, 4 host error + string, 5 debug exit + Int64 code,
+///                6 power cut)
 ///                0x83 stats (uptime ns UInt64, instructions UInt64, MIPS Double, CPU % Double)
 ///                0x84 screen (see `ScreenUpdate`: only rows whose cells changed, plus cursor)
 ///                0x85 serial (COM1 output as a dumb terminal shows it: text, CR, LF)
@@ -144,6 +145,7 @@ public enum ControlMessage: Equatable, Sendable {
             case .unsupported(let what): w.u8(3); w.string(what)
             case .hostError(let what): w.u8(4); w.string(what)
             case .debugExit(let code): w.u8(5); w.i64(Int64(code))
+            case .powerCut: w.u8(6)
             }
         }
     }
@@ -216,6 +218,7 @@ public enum ControlMessage: Equatable, Sendable {
             case 3: return .stopped(.unsupported(try r.string()))
             case 4: return .stopped(.hostError(try r.string()))
             case 5: return .stopped(.debugExit(Int32(truncatingIfNeeded: try r.i64())))
+            case 6: return .stopped(.powerCut)
             case let kind: throw ControlProtocolError.malformed("unknown stop kind \(kind)")
             }
         case let kind: throw ControlProtocolError.malformed("unknown state \(kind)")

@@ -3,6 +3,7 @@ public enum FirmwareError: Error, CustomStringConvertible, Equatable {
     case missing(path: String, what: String)
     case unreadable(path: String, reason: String)
     case badSize(path: String, size: Int, allowed: String)
+    case notFirmware(path: String, problem: String, allowed: String)
 
     public var description: String {
         switch self {
@@ -12,6 +13,8 @@ public enum FirmwareError: Error, CustomStringConvertible, Equatable {
             return "cannot read firmware file \(path): \(reason)"
         case .badSize(let path, let size, let allowed):
             return "\(path) is \(size) bytes, which is not a usable image: \(allowed)"
+        case .notFirmware(let path, let problem, let allowed):
+            return "\(path) \(problem); use \(allowed)"
         }
     }
 }

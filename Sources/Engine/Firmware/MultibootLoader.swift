@@ -40,7 +40,7 @@ public struct MultibootLoader: Sendable {
     public init(path: String, append: String = "") throws(MultibootError) {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
+            throw .unreadable(path: path, reason: FileErrorText.describe(error))
         }
         try self.init(file: [UInt8](data), path: path, append: append)
     }

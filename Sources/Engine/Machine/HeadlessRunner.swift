@@ -1,7 +1,7 @@
 import Foundation
 
-/// Runs a machine without a display until a condition: text on the VGA screen, a timeout,
-/// the guest stopping, or Ctrl-C. The primitive `vmtui run --headless` and guest tests use.
+/// Runs a machine without a display until a condition: text on the VGA screen or COM1, a
+/// timeout, the guest stopping, or Ctrl-C. The primitive `vmtui run --headless` and guest tests use.
 public final class HeadlessRunner {
     public struct Options: Sendable {
         public var untilText: [String] = []
@@ -27,7 +27,7 @@ public final class HeadlessRunner {
             case .matched: return 0
             case .timedOut: return 1
             case .interrupted: return 130
-            case .stopped(.poweredOff): return waitedForText ? 1 : 0
+            case .stopped(.poweredOff), .stopped(.powerCut): return waitedForText ? 1 : 0
             case .stopped(.debugExit(let code)): return code
             case .stopped: return 1
             }
@@ -40,6 +40,8 @@ public final class HeadlessRunner {
     private var debugcon: FileHandle?
     private var terminal: TerminalRawMode?
     private var typed = false
+    /// The latest COM1 output, which --until-text and --type-after watch as well as the screen.
+    private let serialTail = SerialTail()
 
     public init(machine: Machine, options: Options) throws {
         self.machine = machine
@@ -52,8 +54,14 @@ public final class HeadlessRunner {
             debugcon = handle
             machine.debugConsole.sink = { byte in handle.write(Data([byte])) }
         }
+        let toStdout = options.serialStdio
+        let tail = serialTail
+        tail.keep = max(4096, 2 * (options.untilText + [options.typeAfter ?? ""]).map(\.utf8.count).max()!)
+        machine.com1.onTransmit = { byte in
+            tail.append(byte)
+            if toStdout { FileHandle.standardOutput.write(Data([byte])) }
+        }
         if options.serialStdio {
-            machine.com1.onTransmit = { byte in FileHandle.standardOutput.write(Data([byte])) }
             terminal = TerminalRawMode()
             startStdinReader()
         }
@@ -88,8 +96,10 @@ public final class HeadlessRunner {
                 return finish(.interrupted)
             }
             let screen = machine.screen()
-            if let trigger = options.typeAfter, !typed, screen.contains(trigger) { typeKeys() }
-            if let text = options.untilText.first(where: { screen.contains($0) }) { return finish(.matched(text)) }
+            let serial = serialTail.text
+            let shows = { (text: String) in screen.contains(text) || serial.contains(text) }
+            if let trigger = options.typeAfter, !typed, shows(trigger) { typeKeys() }
+            if let text = options.untilText.first(where: shows) { return finish(.matched(text)) }
             if let limit = options.timeoutSeconds, Double(now &- start) / 1e9 >= limit { return finish(.timedOut) }
         }
     }
@@ -108,7 +118,7 @@ public final class HeadlessRunner {
     /// The report printed when the machine stopped on its own or timed out.
     public func report(_ outcome: Outcome) -> String {
         switch outcome {
-        case .matched(let text): return "found \"\(text)\" on the screen"
+        case .matched(let text): return "found \"\(text)\" on the screen or COM1"
         case .timedOut: return "timed out after \(options.timeoutSeconds ?? 0) s" + (options.untilText.isEmpty ? "" : " waiting for " + options.untilText.map { "\"\($0)\"" }.joined(separator: " or "))
         case .interrupted: return "interrupted: powered off"
         case .stopped(let stop): return "machine stopped: \(stop)"

@@ -253,7 +253,9 @@ public final class Machine {
             .disk: "/pci@i0cf8/ide@1,1/drive@0/disk@0",
             .cdrom: "/pci@i0cf8/ide@1,1/drive@1/disk@0",
         ]
-        let bootorder = config.bootOrder.compactMap { paths[$0] }.joined(separator: "\n")
+        // HALT ends the list: SeaBIOS boots only the devices listed (QEMU's -boot strict=on), so
+        // boot=disk never falls back to the CD or the floppy.
+        let bootorder = (config.bootOrder.compactMap { paths[$0] } + ["HALT"]).joined(separator: "\n")
         fwCfg.addFile("bootorder", Array(bootorder.utf8) + [0])
         fwCfg.addFile("etc/boot-fail-wait", FwCfg.le32(0xFFFF_FFFF)) // never retry, as QEMU
         fwCfg.setItem(0x05, [1, 0]) // NB_CPUS
@@ -295,9 +297,9 @@ public final class Machine {
         idle = false
     }
 
-    /// Stops the machine for good (the user's power button, Ctrl-C).
+    /// Cuts the power for good (a forced power-off, Ctrl-C); the guest gets no say.
     public func powerOff() {
-        if stopReason == nil { stopReason = .poweredOff }
+        if stopReason == nil { stopReason = .powerCut }
     }
 
     public func screen() -> TextScreen { vga.screen() }

@@ -21,7 +21,7 @@ public enum VMState: Equatable, Sendable, CustomStringConvertible {
         case .starting: return "starting"
         case .running: return "running"
         case .paused: return "paused"
-        case .stopped(.poweredOff): return "powered off"
+        case .stopped(.poweredOff), .stopped(.powerCut): return "powered off"
         case .stopped(.tripleFault): return "triple fault"
         case .stopped(.resetLoop): return "reset loop"
         case .stopped(.unsupported): return "unsupported"

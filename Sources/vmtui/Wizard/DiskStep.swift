@@ -14,6 +14,7 @@ final class DiskStep: WizardStep {
     let format: ChoiceField
     let formatNote: TextBlock
     let interface: ChoiceField
+    let interfaceNote: TextBlock
     let path: TextField
     let form: Form
 
@@ -37,8 +38,9 @@ final class DiskStep: WizardStep {
             ? "Only raw (sparse) images can be made until the qcow2/VDI writer lands." : "")
         interface = ChoiceField(label: "Interface", options: VMConfig.DiskInterface.allCases.map { ChoiceOption($0.rawValue) },
                                 horizontal: true)
+        interfaceNote = TextBlock(text: "")
         path = TextField(label: "Image", placeholder: "path to a .qcow2, .vdi or raw image") { PathCompleter.complete($0) }
-        form = Form(fields: [kind, TextBlock(text: " "), size, format, formatNote, interface, path])
+        form = Form(fields: [kind, TextBlock(text: " "), size, format, formatNote, interface, interfaceNote, path])
     }
 
     func enter() {
@@ -67,6 +69,9 @@ final class DiskStep: WizardStep {
         formatNote.isHidden = current != .new
         path.isHidden = current != .existing
         interface.isHidden = current == .none
+        let chosen = VMConfig.DiskInterface.allCases[interface.selected]
+        interfaceNote.text = NotYetAvailable.diskInterface(chosen).map { "\(chosen.rawValue): \($0)" } ?? ""
+        interfaceNote.isHidden = interface.isHidden || interfaceNote.text.isEmpty
     }
 
     func commit() -> String? {
@@ -80,11 +85,12 @@ final class DiskStep: WizardStep {
             }
             model.draft.disk = .new(sizeBytes: bytes, format: model.diskFormats[format.selected])
         case .existing:
-            let absolute = PathArgument.absolute(path.text.trimmingCharacters(in: .whitespaces))
-            guard !path.text.isEmpty, FileManager.default.isReadableFile(atPath: absolute) else {
-                return "Image \"\(path.text)\" is not a readable file; give the path of an existing disk image."
+            let text = path.text.trimmingCharacters(in: .whitespaces)
+            guard !text.isEmpty else { return "Give the path of an existing disk image." }
+            let absolute = PathArgument.absolute(text)
+            do { model.draft.disk = .existing(path: absolute, format: try BootMedia.checkDiskImage(absolute, field: "Image")) } catch {
+                return "\(error)"
             }
-            model.draft.disk = .existing(path: absolute, format: VMDraft.guessFormat(path: absolute))
         }
         return nil
     }

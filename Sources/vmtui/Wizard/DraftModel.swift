@@ -10,9 +10,13 @@ final class DraftModel {
     /// The OS whose defaults were last applied, so going back and changing it re-applies them.
     var defaultsAppliedFor: VMConfig.OSType?
 
-    init(draft: VMDraft, library: VMLibrary) {
+    /// Editing a VM that is running: saved changes apply at its next start.
+    let isRunning: Bool
+
+    init(draft: VMDraft, library: VMLibrary, isRunning: Bool = false) {
         self.draft = draft
         self.library = library
+        self.isRunning = isRunning
         kvm = KVMAvailability.probe()
         bridges = HostBridges.list()
         diskFormats = DiskImages.creator.supportedFormats

@@ -13,7 +13,7 @@ final class ModeStep: WizardStep {
         self.model = model
         choice = ChoiceField(label: "Run by", options: [
             ChoiceOption("Emulate", "software CPU: runs on any host, slower"),
-            ChoiceOption("Virtualize", "KVM (not wired in yet: runs emulated)"),
+            ChoiceOption("Virtualize", NotYetAvailable.annotate("KVM", NotYetAvailable.mode(.virtualize))),
         ], selected: model.draft.mode == .emulate ? 0 : 1)
         kvmNote = TextBlock(text: model.kvm.explanation, role: model.kvm.isAvailable ? nil : .error)
         form = Form(fields: [choice, TextBlock(text: " "), kvmNote])

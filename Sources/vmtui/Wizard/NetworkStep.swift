@@ -11,6 +11,8 @@ final class NetworkStep: WizardStep {
     let bridgeNote: TextBlock
     let forwards: TextField
     let forwardsNote: TextBlock
+    /// What the chosen mode runs as until the network card lands.
+    let availability: TextBlock
     let form: Form
 
     static let modes: [VMConfig.Network.Mode] = [.nat, .bridge, .none]
@@ -18,7 +20,7 @@ final class NetworkStep: WizardStep {
     init(_ model: DraftModel) {
         self.model = model
         mode = ChoiceField(label: "Network", options: [
-            ChoiceOption("NAT", "private network through the host; works anywhere"),
+            ChoiceOption("NAT", "private network through the host"),
             ChoiceOption("Bridge", "on the host's LAN (needs CAP_NET_ADMIN)"),
             ChoiceOption("None", "no network card"),
         ])
@@ -29,7 +31,8 @@ final class NetworkStep: WizardStep {
             : "Host bridges: \(bridges.joined(separator: ", ")) (Tab completes).")
         forwards = TextField(label: "Forwards", placeholder: "none, or e.g. tcp:2222:22, udp:5353:53")
         forwardsNote = TextBlock(text: "Host port -> guest port; connect to 127.0.0.1:HOST on this machine.")
-        form = Form(fields: [mode, TextBlock(text: " "), bridge, bridgeNote, forwards, forwardsNote])
+        availability = TextBlock(text: " ")
+        form = Form(fields: [mode, availability, bridge, bridgeNote, forwards, forwardsNote])
     }
 
     func enter() {
@@ -41,6 +44,7 @@ final class NetworkStep: WizardStep {
 
     func update() {
         let current = NetworkStep.modes[mode.selected]
+        availability.text = NotYetAvailable.network(current).map { "\(current == .nat ? "NAT" : "Bridge"): \($0)" } ?? " "
         bridge.isHidden = current != .bridge
         bridgeNote.isHidden = current != .bridge
         forwards.isHidden = current != .nat
@@ -55,9 +59,7 @@ final class NetworkStep: WizardStep {
         }
         network.bridgeInterface = name.isEmpty ? nil : name
         do {
-            network.portForwards = try forwards.text.split(separator: ",")
-                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                .map(VMConfig.parsePortForward)
+            network.portForwards = try VMConfig.parsePortForwards(forwards.text)
         } catch {
             return "\(error)"
         }

@@ -16,17 +16,21 @@ final class ResourcesStep: WizardStep {
         cpus = NumberField(label: "CPUs", value: model.draft.cpuCount, range: limits.cpuRange)
         form = Form(fields: [
             memory, cpus, TextBlock(text: " "),
-            TextBlock(text: "This host has \(limits.memoryMiB) MiB of RAM and \(limits.cpuCount) CPUs. Type a number, "
-                      + "or ←→ to step."),
+            TextBlock(text: "Memory: up to \(limits.memoryRange.upperBound) MiB (\(limits.memoryLimitReason)). "
+                      + "This host has \(limits.cpuCount) CPUs" + (NotYetAvailable.cpus(2).map { "; several CPUs: \($0)" } ?? "")
+                      + ". Type a number, or ←→ to step."),
         ])
     }
 
-    func enter() { memory.set(model.draft.memoryMiB) }
+    func enter() {
+        memory.show(model.draft.memoryMiB)
+        cpus.show(model.draft.cpuCount)
+    }
     func update() {}
 
     func commit() -> String? {
         guard let mib = memory.value, memory.isInRange else {
-            return "Memory must be \(memory.range.lowerBound)…\(memory.range.upperBound) MiB on this host."
+            return "Memory must be \(memory.range.lowerBound)…\(memory.range.upperBound) MiB (\(model.limits.memoryLimitReason))."
         }
         guard let count = cpus.value, cpus.isInRange else {
             return "CPUs must be \(cpus.range.lowerBound)…\(cpus.range.upperBound) on this host."

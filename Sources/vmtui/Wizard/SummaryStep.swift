@@ -19,7 +19,10 @@ final class SummaryStep: WizardStep {
         form = Form(fields: fields)
     }
 
-    var heading: String { model.isEditing ? "Save these settings?" : "Name it and create it?" }
+    var heading: String {
+        guard model.isEditing else { return "Name it and create it?" }
+        return model.isRunning ? "Save these settings for \(model.draft.name)'s next start?" : "Save these settings?"
+    }
 
     /// "linux", "linux-2", ... : the first name not taken.
     static func freeName(for model: DraftModel) -> String {
@@ -37,7 +40,11 @@ final class SummaryStep: WizardStep {
             name.text = suggestedName
         }
         let config = model.draft.makeConfig(library: model.library)
-        summary.text = config.details(library: model.library).map { label, value in
+        var rows = config.details(library: model.library)
+        for image in model.draft.detachedImages(library: model.library) {
+            rows.append(("Detached", "\(image) is no longer attached; it stays in the VM's folder (delete it there to free its space)"))
+        }
+        summary.text = rows.map { label, value in
             label.padding(toLength: 9, withPad: " ", startingAt: 0) + value
         }.joined(separator: "\n")
     }

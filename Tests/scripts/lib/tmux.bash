@@ -12,7 +12,7 @@ STARTS=0
 TEST_NAME=$(basename "$0" .sh)
 FAILED=0
 
-if ! command -v tmux >/dev/null; then echo "SKIP $TEST_NAME: tmux is not installed (apt-get install tmux)"; exit 0; fi
+if ! command -v tmux >/dev/null; then echo "SKIP $TEST_NAME: tmux is not installed (apt-get install tmux)"; exit 77; fi
 if [ ! -x "$VMTUI" ]; then echo "FAIL $TEST_NAME: $VMTUI is missing (swift build -c release)"; exit 1; fi
 
 # The VM processes (and their monitors) this test left running, cut off hard.

@@ -1,0 +1,23 @@
+import Engine
+
+/// What the wizard, the list and `show` offer that the engine does not run yet, and what runs
+/// instead, said where the choice is made. Each answer becomes nil when its part lands (the
+/// NIC, SMP, the AHCI and virtio-blk controllers, the KVM backend).
+enum NotYetAvailable {
+    static func mode(_ mode: VMConfig.Mode) -> String? {
+        mode == .virtualize ? "not available yet: runs as Emulate (software CPU)" : nil
+    }
+
+    static func network(_ mode: VMConfig.Network.Mode) -> String? {
+        mode == .none ? nil : "not available yet: runs with no network card"
+    }
+
+    static func cpus(_ count: Int) -> String? { count > 1 ? "not available yet: runs as 1 CPU" : nil }
+
+    static func diskInterface(_ interface: VMConfig.DiskInterface) -> String? {
+        interface == .ide ? nil : "not available yet: runs as IDE"
+    }
+
+    /// "VALUE (NOTE)", or VALUE alone when it is real.
+    static func annotate(_ value: String, _ note: String?) -> String { note.map { "\(value) (\($0))" } ?? value }
+}
