@@ -31,7 +31,7 @@ no_text "abcX"
 
 # Ctrl-] takes the keyboard: keys typed while paused reach the guest after resume.
 keys C-]
-expect "p pause  r reset  c Ctrl-Alt-Del  o power off  i CD  t serial  q list  Esc guest"
+expect "p pause  r reset  c Ctrl-Alt-Del  ] Ctrl-]  o power off  i CD  t serial  q list  Esc guest"
 expect "echo ─ keyboard: vmtui"
 keys p
 expect_re "echo paused  up"
