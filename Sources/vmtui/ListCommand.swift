@@ -49,17 +49,26 @@ struct ListCommand: ParsableCommand {
             print("no VMs yet in \(library.vmsDirectory.path); create one with `vmtui create NAME` or in `vmtui`")
             return
         }
+        // The process columns only while some VM runs: a library at rest keeps a narrow table.
+        let running = live.values.contains { $0.pid != nil }
         let rows = entries.map { entry -> [String] in
             switch entry {
             case let .vm(c):
                 let now = live[c.name]
-                return [c.name, now?.state ?? "stopped", now?.pid.map { "\($0)" } ?? "", now?.uptimeSeconds.map(uptime) ?? "",
-                        now?.cpuPercent.map { String(format: "%.0f%%", $0) } ?? "",
-                        now?.residentBytes.map { "\($0 >> 20) MiB" } ?? "", c.modeShort, c.osLabel, "\(c.memoryMiB) MiB", c.networkSummary]
-            case let .broken(name, _): return [name, "broken", "", "", "", "", "", "", "", ""]
+                var process: [String] = []
+                if running {
+                    let pid: String = now?.pid.map { "\($0)" } ?? ""
+                    let up: String = now?.uptimeSeconds.map(uptime) ?? ""
+                    let cpu: String = now?.cpuPercent.map { String(format: "%.0f%%", $0) } ?? ""
+                    let rss: String = now?.residentBytes.map { "\($0 >> 20) MiB" } ?? ""
+                    process = [pid, up, cpu, rss]
+                }
+                return [c.name, now?.state ?? "stopped"] + process + [c.modeShort, c.osLabel, "\(c.memoryMiB) MiB", c.networkSummary]
+            case let .broken(name, _): return [name, "broken"] + Array(repeating: "", count: running ? 8 : 4)
             }
         }
-        print(TextTable.render(header: ["NAME", "STATE", "PID", "UPTIME", "CPU", "RSS", "MODE", "OS", "MEMORY", "NETWORK"], rows: rows))
+        let header = ["NAME", "STATE"] + (running ? ["PID", "UPTIME", "CPU", "RSS"] : []) + ["MODE", "OS", "MEMORY", "NETWORK"]
+        print(TextTable.render(header: header, rows: rows))
         // Why a VM is broken goes under the table: a long reason in a column would widen it for every row.
         for case let .broken(name, reason) in entries { print("\(name) is broken: \(reason)") }
     }

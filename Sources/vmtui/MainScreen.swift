@@ -88,7 +88,7 @@ final class MainScreen: Panel {
             return .open(VMWizard.make(draft: VMDraft(editing: config), screen: self))
         case (.char("s"), .vm(let config)), (.function(5), .vm(let config)):
             let session: VMClient
-            do { session = try processes.start(config.name) } catch {
+            do { session = try processes.start(config) } catch {
                 show("\(error)", isError: true)
                 return .handled
             }

@@ -10,6 +10,9 @@ enum VMLauncher {
     /// The client of NAME's VM process and whether this call started it.
     static func start(_ name: String, run: RunDirectory) throws -> (client: VMClient, started: Bool) {
         if let client = try? VMClient(name: name, run: run) { return (client, false) }
+        // A VM that just stopped still holds its locks for a moment: wait for its monitor to see it end.
+        let settled = Date().addingTimeInterval(3)
+        while access(run.pidFile(name), F_OK) == 0, Date() < settled { Thread.sleep(forTimeInterval: 0.01) }
         // What a previous run's monitor left (it may still be lingering) is not about this one.
         unlink(run.statusFile(name))
         unlink(run.stopFile(name))
@@ -36,7 +39,7 @@ enum VMLauncher {
                 throw VMConfigError.notFound(name: name, bundle: VMLibrary().bundleURL(name: name).path)
             }
             if access(run.socket(name), F_OK) != 0 {
-                let ended = run.status(name).map { ": it \($0.crash.map { "crashed (\($0))" } ?? "stopped: \($0.state)")" } ?? ""
+                let ended = run.status(name).map { ": it \($0.crash.map { "crashed (\($0))" } ?? "\($0.state)")" } ?? ""
                 throw CLIError(message: "\(name) is not running\(ended); start it with `vmtui start \(name)`")
             }
             throw CLIError(message: "\(error)")

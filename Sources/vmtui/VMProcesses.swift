@@ -23,12 +23,12 @@ final class VMProcesses {
 
     subscript(name: String) -> VMClient? { byName[name] }
 
-    /// Starts NAME's VM process, or attaches to it when it already runs.
-    func start(_ name: String) throws -> VMClient {
+    /// Starts the VM's process, or attaches to it when it already runs.
+    func start(_ config: VMConfig) throws -> VMClient {
         guard let run else { throw CLIError(message: runError ?? "no run directory") }
-        if let client = byName[name], client.isConnected, client.state.isActive { return client }
-        let client = try VMLauncher.start(name, run: run).client
-        byName[name] = client
+        if let client = byName[config.name], client.isConnected, client.state.isActive { return client }
+        let client = try VMLauncher.start(config.name, run: run).client
+        byName[config.name] = client
         return client
     }
 

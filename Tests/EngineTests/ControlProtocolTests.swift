@@ -13,7 +13,7 @@ import Testing
         .welcome(.init(name: "web", powerButtonSeconds: 10, warnings: ["no KVM", ""])),
         .state(.starting), .state(.running), .state(.paused), .state(.stopped(.poweredOff)),
         .state(.stopped(.tripleFault("at 0008:1234"))), .state(.stopped(.resetLoop(count: 5))),
-        .state(.stopped(.unsupported("SSE"))), .state(.stopped(.hostError("disk gone"))), .state(.stopped(.debugExit(-3))),
+        .state(.stopped(.unsupported("SSE"))), .state(.stopped(.hostError("disk gone"))), .state(.stopped(.debugExit(-3))), .state(.stopped(.powerCut)),
         .stats({ var s = VMStats(); s.uptimeNanoseconds = 123; s.instructionsRetired = 1 << 40; s.mips = 212.5; s.cpuPercent = 99; return s }()),
         .screen(ScreenUpdate.between(nil, TextScreen(columns: 40, rows: 25))!),
         .serialOutput(Array("login: ".utf8)), .notice(.init(kind: .media, isError: true, text: "not an ISO")),
@@ -86,7 +86,7 @@ import Testing
     @Test func serialUpdatesRebuildTheScrollback() {
         var vm = SerialScrollback(maxLines: 50)
         var client = SerialScrollback(maxLines: 50)
-        var tail = SerialTail()
+        var tail = SerialFeed()
         let chunks = ["boot", "ing...\r\n", "login: ", "root\r\n# ", "ls\r\nbin  etc\r\n# ", "abc\u{8}\u{8}XY", "\r12345",
                       String(repeating: "line\r\n", count: 80), "\u{1B}[1mbold\u{1B}[0m\ttab", ""]
         for chunk in chunks {

@@ -144,8 +144,8 @@ check listed echo2 running
 if "$VMTUI" delete echo2 --yes 2>"$VMTUI_HOME/err"; then fail "deleted a running VM"; fi
 grep -q "echo2 is running: stop it first" "$VMTUI_HOME/err" || fail "delete message: $(cat "$VMTUI_HOME/err")"
 [ -d "$VMTUI_HOME/VMs/echo2.vmtui" ] || fail "the running VM's bundle is gone"
-"$VMTUI" stop echo2 | grep -q "stopped echo2: stopped: the guest powered off" || fail "stop echo2"
-"$VMTUI" stop echo --force | grep -q "stopped echo: stopped: the guest powered off" || fail "stop --force echo"
+"$VMTUI" stop echo2 | grep -q "stopped echo2: stopped: the power was cut" || fail "stop echo2"
+"$VMTUI" stop echo --force | grep -q "stopped echo: stopped: the power was cut (forced power-off)" || fail "stop --force echo"
 check listed echo2 "stopped: powered off"
 "$VMTUI" delete echo2 --yes >/dev/null || fail "delete after stop"
 pass

@@ -18,7 +18,8 @@
 ///                switch + string mode).
 /// VM to client:  0x82 state (UInt8: 0 starting, 1 running, 2 paused, 3 stopped + the stop:
 ///                UInt8 kind 0 powered off, 1 triple fault + string, 2 reset loop + UInt32 count,
-///                3 unsupported + string, 4 host error + string, 5 debug exit + Int64 code)
+///                3 unsupported + string, 4 host error + string, 5 debug exit + Int64 code,
+///                6 power cut)
 ///                0x83 stats (uptime ns UInt64, instructions UInt64, MIPS Double, CPU % Double)
 ///                0x84 screen (see `ScreenUpdate`: only rows whose cells changed, plus cursor)
 ///                0x85 serial (COM1 output as a dumb terminal shows it: text, CR, LF)

@@ -126,7 +126,7 @@ public final class VMServer: Sendable {
         var screenVersion: UInt64 = .max
         var screenSent: UInt64 = 0
         var serialVersion: UInt64 = .max
-        var serial = SerialTail()
+        var serial = SerialFeed()
         var notice: VMSession.MediaNotice?
 
         init(notice: VMSession.MediaNotice?) { self.notice = notice }

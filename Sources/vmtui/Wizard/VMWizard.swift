@@ -4,7 +4,7 @@ import TUI
 /// The seven-step wizard for a new VM, and the same steps for editing one.
 enum VMWizard {
     static func make(draft: VMDraft, screen: MainScreen) -> Wizard {
-        let running = draft.original.map { screen.processes.runningConfig($0.name) != nil } ?? false
+        let running = draft.original.map { screen.processes[$0.name]?.state.isActive == true } ?? false
         let model = DraftModel(draft: draft, library: screen.library, isRunning: running)
         let steps: [any WizardStep] = [
             ModeStep(model), OSStep(model), ISOStep(model), ResourcesStep(model),

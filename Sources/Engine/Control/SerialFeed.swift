@@ -1,7 +1,7 @@
 /// Turns a COM1 scrollback's changes into bytes that rebuild it on the client (and read right on
 /// a terminal): what was added to the line last sent, or CR and the line again when it was
 /// overwritten, then LF and each new line. Lines only grow or change in place, never shrink.
-struct SerialTail {
+struct SerialFeed {
     /// `totalLines` when last sent, and the last line as it was then.
     private var sentTotal = 0
     private var sentLast: [UInt8] = []
@@ -12,7 +12,7 @@ struct SerialTail {
         let total = scrollback.totalLines
         let first = sentTotal == 0
         if !first, total == sentTotal, Array(scrollback.tail(1).first?.utf8 ?? "".utf8) == sentLast { return [] }
-        let count = first ? min(scrollback.lineCount, SerialTail.initialLines) : min(total - sentTotal + 1, scrollback.lineCount)
+        let count = first ? min(scrollback.lineCount, SerialFeed.initialLines) : min(total - sentTotal + 1, scrollback.lineCount)
         let lines = scrollback.tail(count).map { Array($0.utf8) }
         var out: [UInt8] = []
         for (i, line) in lines.enumerated() {
