@@ -105,7 +105,7 @@ public final class Machine {
         systemControl = SystemControlPortA(memory: memory)
         coprocessorError = CoprocessorErrorLatch(irq13: IRQLine(irq: 13, controller: pic))
         vcpus = [try vcpuFactory(VCPUEnvironment(index: 0, memory: memory, ports: ports, clock: clock, timeMode: timeMode,
-                                                 interrupts: pic, coprocessorError: coprocessorError))]
+                                                 interrupts: pic, coprocessorError: coprocessorError, lock: lock))]
 
         wire()
         wireTime()
