@@ -37,9 +37,11 @@ private final class TinyGuest {
     let ports = PortMap()
     let portDevice = PortRecorder()
     let mmioDevice = MMIORecorder()
-    let lock = NSLock()
+    let lock = MachineLock()
     let vm: KVMVirtualMachine
     let vcpu: KVMVCPU
+    /// Where the x87 error latch would send IRQ 13 (a property: lines hold their router unowned).
+    let irqs = InterruptRouter()
 
     init(code: [UInt8], data: [UInt8] = []) throws {
         let memory = try MemoryMap(ramSize: 1 << 20)
@@ -50,10 +52,10 @@ private final class TinyGuest {
         ports.register(portDevice, ports: 0x510...0x510)
         vm = try KVMVirtualMachine(system: KVMSystem(allowParavirtual: true))
         try vm.attach(memory)
-        let pic = PIC8259Pair()
         let environment = VCPUEnvironment(index: 0, memory: memory, ports: ports, clock: HostClock(), timeMode: .realtime,
-                                          interrupts: pic, coprocessorError: CoprocessorErrorLatch(irq13: IRQLine(irq: 13, controller: pic)))
-        vcpu = try KVMVCPU(vm: vm, environment: environment, deviceLock: lock)
+                                          interrupts: PIC8259Pair(), coprocessorError: CoprocessorErrorLatch(irq13: irqs.line(13)),
+                                          lock: lock)
+        vcpu = try KVMVCPU(vm: vm, environment: environment)
         var r = vcpu.registers
         r.segments[1] = VCPUSegment(selector: 0, base: 0, limit: 0xFFFF, attributes: 0x9B)
         r.rip = 0x1000
@@ -66,8 +68,11 @@ private final class TinyGuest {
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var exit: VCPUExit?
         nonisolated(unsafe) let vcpu = self.vcpu
+        nonisolated(unsafe) let lock = self.lock
         Thread.detachNewThread {
+            lock.lock() // run is called with the machine lock, as Machine.runSlice does
             exit = vcpu.run(until: deadline)
+            lock.unlock()
             done.signal()
         }
         let start = Date()
@@ -78,10 +83,7 @@ private final class TinyGuest {
                 _ = done.wait(timeout: .now() + 5)
                 return nil
             }
-            lock.lock()
-            let kick = ready()
-            lock.unlock()
-            if kick { vcpu.kick() }
+            if lock.withLock(ready) { vcpu.kick() }
         }
         return exit
     }

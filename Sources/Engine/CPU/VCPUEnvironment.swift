@@ -10,9 +10,12 @@ public struct VCPUEnvironment {
     public let timeMode: Machine.TimeMode
     public let interrupts: InterruptAcknowledge
     public let coprocessorError: CoprocessorErrorLatch
+    /// The machine lock `run(until:)` is called with: a backend that waits in the kernel
+    /// (KVM_RUN) releases it around that wait (MachineLock says why).
+    public let lock: MachineLock
 
     public init(index: Int, memory: MemoryMap, ports: PortMap, clock: MachineClock, timeMode: Machine.TimeMode,
-                interrupts: InterruptAcknowledge, coprocessorError: CoprocessorErrorLatch) {
+                interrupts: InterruptAcknowledge, coprocessorError: CoprocessorErrorLatch, lock: MachineLock) {
         self.index = index
         self.memory = memory
         self.ports = ports
@@ -20,5 +23,6 @@ public struct VCPUEnvironment {
         self.timeMode = timeMode
         self.interrupts = interrupts
         self.coprocessorError = coprocessorError
+        self.lock = lock
     }
 }

@@ -6,8 +6,8 @@ import Synchronization
 private let kickHandlerInstalled: Bool = ckvm_install_kick_handler() == 0
 
 /// One virtual CPU run by KVM (Virtualize). KVM_RUN on the mmapped `kvm_run`; port and MMIO
-/// exits go to the same `PortMap` and `MemoryMap` the interpreter uses, under `deviceLock`
-/// (the machine's lock, shared by every vCPU thread and the I/O thread). The PIC reaches the
+/// exits go to the same `PortMap` and `MemoryMap` the interpreter uses, with the machine lock
+/// held: `run` is called with it and lets go of it only inside KVM_RUN. The PIC reaches the
 /// in-kernel local APIC's LINT0 as ExtINT: its vector is injected with KVM_INTERRUPT when
 /// `kvm_run` says the guest can take it, else an interrupt window is requested.
 public final class KVMVCPU: VCPU {
@@ -20,8 +20,8 @@ public final class KVMVCPU: VCPU {
     let clock: MachineClock
     /// The PIC's INTA side.
     let interrupts: InterruptAcknowledge
-    /// Held around device accesses and INTA; one lock for all vCPUs and the host I/O side.
-    let deviceLock: NSLock
+    /// The machine lock: held by the caller of `run`, released around KVM_RUN (MachineLock's rule).
+    let lock: MachineLock
     /// CPUID leaf 1 EAX (family, model, stepping): EDX holds it after a reset.
     let signature: UInt32
     /// The local APIC as KVM created it (its power-on state), put back by every reset.
@@ -37,7 +37,7 @@ public final class KVMVCPU: VCPU {
     private var deadlineTimer: timer_t?
 
     /// vCPU `environment.index` of `vm`, on the environment's buses and interrupt controller.
-    public init(vm: KVMVirtualMachine, environment: VCPUEnvironment, deviceLock: NSLock) throws {
+    public init(vm: KVMVirtualMachine, environment: VCPUEnvironment) throws {
         guard kickHandlerInstalled else { throw KVMError.failed("sigaction for the vCPU kick signal") }
         self.vm = vm
         index = environment.index
@@ -45,7 +45,7 @@ public final class KVMVCPU: VCPU {
         memory = environment.memory
         clock = environment.clock
         interrupts = environment.interrupts
-        self.deviceLock = deviceLock
+        lock = environment.lock
         let cpuid = vm.system.supportedCPUID
         signature = cpuid.first { $0.function == 1 }?.eax ?? 0
         let vcpu = ckvm_ioctl_value(vm.fd, ckvm_create_vcpu(), UInt(environment.index))
@@ -100,7 +100,10 @@ public final class KVMVCPU: VCPU {
                 return .kicked
             }
             offerInterrupt()
-            if ckvm_ioctl_value(fd, ckvm_run(), 0) < 0 {
+            lock.unlock()
+            let result = ckvm_ioctl_value(fd, ckvm_run(), 0)
+            lock.lock()
+            if result < 0 {
                 guard errno == EINTR || errno == EAGAIN else {
                     return .internalError(KVMError.failed("KVM_RUN").description, registers: registers)
                 }
@@ -178,8 +181,6 @@ public final class KVMVCPU: VCPU {
         let io = kvmRun.pointee.io
         let data = UnsafeMutableRawPointer(kvmRun) + Int(io.data_offset)
         let size = Int(io.size)
-        deviceLock.lock()
-        defer { deviceLock.unlock() }
         for i in 0..<Int(io.count) {
             let item = data + i * size
             if io.direction == UInt8(KVM_EXIT_IO_OUT) {
@@ -196,8 +197,6 @@ public final class KVMVCPU: VCPU {
         let address = kvmRun.pointee.mmio.phys_addr
         let length = Int(kvmRun.pointee.mmio.len)
         let write = kvmRun.pointee.mmio.is_write != 0
-        deviceLock.lock()
-        defer { deviceLock.unlock() }
         withUnsafeMutableBytes(of: &kvmRun.pointee.mmio.data) { data in
             let base = data.baseAddress!
             for offset in stride(from: 0, to: length, by: 4) {
@@ -219,8 +218,6 @@ public final class KVMVCPU: VCPU {
     /// Before entering: hand the PIC's interrupt to KVM if the guest can take it now (INTA only
     /// then, so the vector is not lost), else ask KVM to exit when it can.
     private func offerInterrupt() {
-        deviceLock.lock()
-        defer { deviceLock.unlock() }
         guard interrupts.interruptPending else {
             kvmRun.pointee.request_interrupt_window = 0
             return

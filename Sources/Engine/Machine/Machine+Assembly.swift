@@ -12,18 +12,17 @@ extension Machine {
                            vcpuFactory: vcpuFactory(mode: config.mode, timeMode: timeMode))
     }
 
-    /// Virtualize: one KVM VM whose memory slots follow the machine's memory, its vCPUs sharing
-    /// one device lock. Deterministic time counts instructions, which only the interpreter can.
+    /// Virtualize: one KVM VM whose memory slots follow the machine's memory, its vCPUs under the
+    /// machine lock. Deterministic time counts instructions, which only the interpreter can.
     static func vcpuFactory(mode: VMConfig.Mode, timeMode: TimeMode) throws -> VCPUFactory {
         guard mode == .virtualize else { return { Interpreter(environment: $0) } }
         guard timeMode == .realtime else {
             throw KVMError("Virtualize runs in real time: --deterministic needs the software CPU (--mode emulate)")
         }
         let vm = try KVMVirtualMachine(system: KVMSystem())
-        let deviceLock = NSLock()
         return { environment in
             if environment.index == 0 { try vm.attach(environment.memory) }
-            return try KVMVCPU(vm: vm, environment: environment, deviceLock: deviceLock)
+            return try KVMVCPU(vm: vm, environment: environment)
         }
     }
 }

@@ -108,7 +108,7 @@ public final class Machine {
         systemControl = SystemControlPortA(memory: memory)
         coprocessorError = CoprocessorErrorLatch(irq13: interrupts.line(13))
         vcpus = [try vcpuFactory(VCPUEnvironment(index: 0, memory: memory, ports: ports, clock: clock, timeMode: timeMode,
-                                                 interrupts: pic, coprocessorError: coprocessorError))]
+                                                 interrupts: pic, coprocessorError: coprocessorError, lock: lock))]
 
         wire()
         wireTime()
