@@ -2,15 +2,20 @@ import Foundation
 @testable import Engine
 
 /// An AHCI controller on 16 MiB of guest RAM, driven through ABAR as a guest driver would:
-/// port 0's command list, FIS receive area and command tables in RAM, IRQ 11 recorded.
+/// port 0's command list, FIS receive area and command tables in RAM, on a PCI bus in slot 4
+/// (INTA# to PIRQD) with its GSI recorded.
 final class AHCIRig {
     static let abar: UInt32 = 0xFEBF_0000
+    static let slot = 4
+    static let interruptLine = InterruptRouter.pirqBase + PCIBus.pirq(slot: slot, pin: 1)
     static let commandList: UInt64 = 0x10000
     static let fisArea: UInt64 = 0x11000
     static func table(_ slot: Int) -> UInt64 { 0x12000 + UInt64(slot) * 0x400 }
 
     let memory: MemoryMap
+    let ports = PortMap()
     let irqs = IRQRecorder()
+    let bus: PCIBus
     let ahci: AHCI
     var stops: [DiskControllerStop] = []
 
@@ -20,7 +25,9 @@ final class AHCIRig {
 
     init(device: AHCIPort.Device?) throws {
         memory = try MemoryMap(ramSize: 16 << 20)
-        ahci = AHCI(memory: memory, irq: irqs.line(11))
+        ahci = AHCI(memory: memory)
+        bus = PCIBus(memory: memory, ports: ports, interrupts: irqs.router)
+        bus.attach(ahci, device: Self.slot)
         ahci.attach(device, port: 0)
         ahci.reset()
         ahci.onStop = { [unowned self] in stops.append($0) }

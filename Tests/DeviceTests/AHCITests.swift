@@ -5,7 +5,7 @@ import Testing
 /// The AHCI controller driven through ABAR with command lists in guest RAM, no CPU, and a raw
 /// image in a scratch directory (or an in-memory disk where flushes are counted).
 @Suite struct AHCITests {
-    static let interruptLine = 11
+    static let interruptLine = AHCIRig.interruptLine
     let scratch: String
     let image: any DiskImageFile
     let rig: AHCIRig
@@ -257,5 +257,36 @@ import Testing
         #expect(rig.port(0x10) & 1 != 0)
         #expect(rig.hba(0x08) == 0)
         #expect(!rig.irqs.levels[Self.interruptLine])
+    }
+
+    /// With MSI enabled (found by walking the capability list, as a guest does) a completion
+    /// sends one message and INTA# stays low; clearing PxIS then IS sends nothing more, a port
+    /// still pending when IS is cleared sends again, and disabling MSI hands back to INTA#.
+    @Test func completionsByMSIWhenEnabled() {
+        defer { cleanUp() }
+        let msis = MSIRecorder()
+        rig.bus.msiSink = msis
+        #expect(rig.ahci.configRead(0x06, width: 2) & 0x10 != 0) // capability list
+        let cap = Int(rig.ahci.configRead(0x34, width: 1))
+        #expect(rig.ahci.configRead(cap, width: 1) == 0x05) // MSI
+        rig.ahci.configWrite(cap + 4, width: 4, value: 0xFEE0_0000)
+        rig.ahci.configWrite(cap + 8, width: 4, value: 0)
+        rig.ahci.configWrite(cap + 0x0C, width: 2, value: 0x0041)
+        rig.ahci.configWrite(cap + 2, width: 2, value: 0x0001)
+        let message = MSIMessage(address: 0xFEE0_0000, data: 0x41)
+        rig.startPort()
+        rig.issue(AHCIRig.fis(0xEF))
+        #expect(msis.messages == [message])
+        #expect(!rig.irqs.levels[Self.interruptLine])
+        rig.setPort(0x10, 0xFFFF_FFFF)
+        rig.setHBA(0x08, 1)
+        #expect(msis.messages.count == 1)
+        rig.issue(slot: 1, AHCIRig.fis(0xEF))
+        #expect(msis.messages == [message, message])
+        rig.setHBA(0x08, 1) // PxIS not cleared: the port is still pending
+        #expect(msis.messages.count == 3)
+        rig.ahci.configWrite(cap + 2, width: 2, value: 0)
+        #expect(rig.irqs.levels[Self.interruptLine])
+        #expect(msis.messages.count == 3)
     }
 }

@@ -8,11 +8,14 @@ import Testing
     let memory: MemoryMap
     let ports = PortMap()
     let irqs = IRQRecorder()
+    let bus: PCIBus
     let clock = ManualClock()
     let backend = RecordingBackend()
     let nic: E1000
     static let mac: [UInt8] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]
-    static let irq = 11
+    /// INTA# of slot 3 reaches PIRQC.
+    static let slot = 3
+    static let irq = InterruptRouter.pirqBase + PCIBus.pirq(slot: slot, pin: 1)
 
     final class RecordingBackend: NetBackend {
         var frames: [[UInt8]] = []
@@ -26,7 +29,9 @@ import Testing
     init() throws {
         memory = try MemoryMap(ramSize: 16 << 20)
         memory.mapRAM(from: 0, size: 16 << 20)
-        nic = E1000(mac: E1000Tests.mac, memory: memory, ports: ports, irq: irqs.line(E1000Tests.irq), clock: clock)
+        nic = E1000(mac: E1000Tests.mac, memory: memory, clock: clock)
+        bus = PCIBus(memory: memory, ports: ports, interrupts: irqs.router)
+        bus.attach(nic, device: E1000Tests.slot)
         nic.backend = backend
         nic.configWrite(0x04, width: 2, value: 0x07) // I/O, memory, bus master
     }

@@ -2,9 +2,12 @@ import Foundation
 @testable import Engine
 
 /// A virtio-blk device on 16 MiB of guest RAM, driven through its BAR as Linux's virtio_pci
-/// and virtio_blk would: status handshake, one queue of 16 entries in RAM, IRQ 10 recorded.
+/// and virtio_blk would: status handshake, one queue of 16 entries in RAM, on a PCI bus in
+/// slot 5 (INTA# to PIRQA) with its GSI recorded.
 final class VirtioBlockRig {
     static let bar: UInt32 = 0xFE00_0000
+    static let slot = 5
+    static let interruptLine = InterruptRouter.pirqBase + PCIBus.pirq(slot: slot, pin: 1)
     static let descriptors: UInt64 = 0x20000
     static let driverRing: UInt64 = 0x21000
     static let deviceRing: UInt64 = 0x22000
@@ -12,7 +15,9 @@ final class VirtioBlockRig {
     static let common = 0x0000, isr = 0x1000, deviceConfig = 0x2000, notify = 0x3000
 
     let memory: MemoryMap
+    let ports = PortMap()
     let irqs = IRQRecorder()
+    let bus: PCIBus
     let block: VirtioBlock
     var stops: [DiskControllerStop] = []
     private var nextDescriptor: UInt16 = 0
@@ -20,7 +25,9 @@ final class VirtioBlockRig {
 
     init(disk: BlockDevice) throws {
         memory = try MemoryMap(ramSize: 16 << 20)
-        block = VirtioBlock(disk: disk, memory: memory, irq: irqs.line(10))
+        block = VirtioBlock(disk: disk, memory: memory)
+        bus = PCIBus(memory: memory, ports: ports, interrupts: irqs.router)
+        bus.attach(block.transport, device: Self.slot)
         block.onStop = { [unowned self] in stops.append($0) }
         block.transport.reset()
         block.transport.configWrite(0x10 + 4 * VirtioPCITransport.barIndex, width: 4, value: Self.bar)

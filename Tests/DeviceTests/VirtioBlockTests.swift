@@ -5,7 +5,7 @@ import Testing
 /// virtio-blk driven through its PCI capabilities and BAR with a split virtqueue in RAM: no
 /// CPU, a raw image in a scratch directory (an in-memory disk where flushes are counted).
 @Suite struct VirtioBlockTests {
-    static let line = 10
+    static let line = VirtioBlockRig.interruptLine
     let scratch: String
     let image: any DiskImageFile
     let rig: VirtioBlockRig

@@ -1,11 +1,11 @@
 /// An ICH9-class AHCI SATA controller (8086:2922, class 01.06.01, as QEMU's ich9-ahci): the
 /// HBA registers behind ABAR (BAR5, 4 KiB of memory) and up to six ports, each with its
 /// command list and FIS receive area in guest memory (`AHCIPort`). Commands run to completion
-/// when the guest issues them; interrupts go out on one level-triggered INTx line.
+/// when the guest issues them; interrupts go out on INTA#, or as an MSI once the guest enables
+/// the MSI capability (as QEMU's ich9-ahci, which offers one vector).
 ///
-/// Registers are offset-based (`read(offset:width:)`, `write(offset:width:value:)`); the
-/// MMIODevice conformance only subtracts the BAR base, so moving BAR mapping to one central
-/// place needs no change here.
+/// Registers are offset-based (`read(offset:width:)`, `write(offset:width:value:)`); the PCI
+/// bus maps ABAR and hands the MMIODevice conformance offsets into it.
 public final class AHCI: PCIFunction, MMIODevice {
     public static let barIndex = 5
     public static let barSize = 0x1000
@@ -22,25 +22,26 @@ public final class AHCI: PCIFunction, MMIODevice {
     /// Told when a port stops on a full host disk or a failed fsync; `retry()` resumes.
     public var onStop: ((DiskControllerStop) -> Void)?
 
-    private var config = PCIConfigSpace(vendor: 0x8086, device: 0x2922, revision: 0x02,
-                                        classCode: 0x01_06_01, interruptPin: 1)
-    /// Unowned: the memory map holds this device (its MMIO window), so a strong reference back
-    /// would keep the controller and its open, locked images alive after the machine is gone.
+    public let config = PCIConfigSpace(vendor: 0x8086, device: 0x2922, revision: 0x02,
+                                       classCode: 0x01_06_01, interruptPin: 1)
+    let msi: PCIMSI
+    /// Unowned: the machine owns the memory map and outlives the controller, whose open,
+    /// locked images must not be kept alive by it.
     unowned let memory: MemoryMap
-    private let irq: IRQLine
     private var interruptEnable = false
     private var interruptStatus: UInt32 = 0
+    /// Whether the controller was interrupting at the last update (the MSI edge).
+    private var interrupting = false
     private var biosHandoff: UInt32 = 0
-    private var mappedBase: UInt32?
 
-    public init(memory: MemoryMap, irq: IRQLine, portCount: Int = 6) {
+    public init(memory: MemoryMap, portCount: Int = 6) {
         precondition((1...32).contains(portCount))
         self.memory = memory
-        self.irq = irq
         var made: [AHCIPort] = []
         for index in 0..<portCount { made.append(AHCIPort(index: index)) }
         ports = made
-        config.defineBAR(AHCI.barIndex, size: UInt32(AHCI.barSize), io: false)
+        msi = config.addMSI(vectors: 1, is64Bit: true)
+        config.defineMemoryBAR(AHCI.barIndex, size: UInt64(AHCI.barSize), handler: self)
         for port in ports { port.controller = self }
     }
 
@@ -49,11 +50,9 @@ public final class AHCI: PCIFunction, MMIODevice {
         ports[port].device = device
     }
 
-    /// Power-on or machine reset: PCI command and BAR cleared, HBA reset.
+    /// Power-on or machine reset: PCI header (command, BAR, MSI) reset, HBA reset.
     public func reset() {
-        config.set16(0x04, 0)
-        config.set32(0x10 + 4 * AHCI.barIndex, 0)
-        updateMapping()
+        config.resetHeader()
         resetHBA()
     }
 
@@ -73,33 +72,19 @@ public final class AHCI: PCIFunction, MMIODevice {
 
     // MARK: PCI
 
-    public func configRead(_ offset: Int, width: Int) -> UInt32 { config.read(offset, width: width) }
-
+    /// The guest turning MSI on or off moves a pending interrupt between INTA# and messages.
     public func configWrite(_ offset: Int, width: Int, value: UInt32) {
         config.write(offset, width: width, value: value)
-        updateMapping()
+        if (msi.offset..<msi.offset + 4).overlaps(offset..<offset + width) { updateInterrupt() }
     }
 
     /// Whether the guest let the controller master the bus (DMA).
     var busMasterEnabled: Bool { config.busMasterEnabled }
 
-    private func updateMapping() {
-        let base = config.bar(AHCI.barIndex)
-        let wanted: UInt32? = config.memoryEnabled && base != 0 ? base : nil
-        guard wanted != mappedBase else { return }
-        if let old = mappedBase { memory.unmap(from: old, size: AHCI.barSize) }
-        if let new = wanted { memory.mapMMIO(from: new, size: AHCI.barSize, device: self) }
-        mappedBase = wanted
-    }
-
-    public func mmioRead(_ address: UInt32, width: Int) -> UInt32 {
-        guard let base = mappedBase else { return PortMap.allOnes(width) }
-        return read(offset: Int(address &- base), width: width)
-    }
+    public func mmioRead(_ address: UInt32, width: Int) -> UInt32 { read(offset: Int(address), width: width) }
 
     public func mmioWrite(_ address: UInt32, width: Int, value: UInt32) {
-        guard let base = mappedBase else { return }
-        write(offset: Int(address &- base), width: width, value: value)
+        write(offset: Int(address), width: width, value: value)
     }
 
     // MARK: Registers
@@ -165,10 +150,21 @@ public final class AHCI: PCIFunction, MMIODevice {
     }
 
     /// A port's PxIS or PxIE changed: its IS bit is set while it has an enabled status bit (and
-    /// stays set until the guest clears it), and the line follows GHC.IE and IS.
+    /// stays set until the guest clears it), and the interrupt follows GHC.IE and IS. With MSI
+    /// enabled a message goes out when the controller starts interrupting or an IS bit is set
+    /// anew (a port still pending after the guest cleared its IS bit), so no event is lost
+    /// between the guest's reads of PxIS and its write to IS.
     func updateInterrupt() {
+        let before = interruptStatus
         for port in ports where port.interruptPending { interruptStatus |= 1 << UInt32(port.index) }
-        irq.set(interruptEnable && interruptStatus != 0)
+        let wasInterrupting = interrupting
+        interrupting = interruptEnable && interruptStatus != 0
+        if msi.enabled {
+            config.setINTx(false)
+            if interrupting && (!wasInterrupting || interruptStatus & ~before != 0) { msi.notify() }
+        } else {
+            config.setINTx(interrupting)
+        }
     }
 
     func stopped(_ reason: DiskControllerStop) { onStop?(reason) }

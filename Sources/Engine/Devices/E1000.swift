@@ -2,8 +2,8 @@
 /// BAR0 128 KiB of registers, BAR1 64 bytes of I/O (IOADDR/IODATA window onto the same
 /// registers), INTA#. Registers are one array indexed by offset/4 with side effects where the
 /// hardware has them (read-to-clear ICR and statistics, self-clearing CTRL.RST, EEPROM, MDIC).
-/// Descriptors and buffers move through the DMA API only; interrupts are a level on `irq`,
-/// moderated by ITR on the machine clock. Frames leave through `backend` (E1000+Transmit) and
+/// Descriptors and buffers move through the DMA API only; interrupts are a level on INTA#
+/// (`config.setINTx`), moderated by ITR on the machine clock. Frames leave through `backend` (E1000+Transmit) and
 /// arrive through `receive(_:)` (E1000+Receive).
 ///
 /// Locking: every entry point (register access, `receive`, `setLink`, `fire`) runs under the
@@ -40,12 +40,10 @@ public final class E1000: PCIFunction, MMIODevice, PortDevice, TimedDevice {
     static let ctrlPHYRST: UInt32 = 1 << 31
     static let statusLU: UInt32 = 1 << 1
 
-    var config = PCIConfigSpace(vendor: E1000.vendorID, device: E1000.deviceID, revision: 0x03,
-                                classCode: 0x02_00_00, interruptPin: 1)
-    /// Unowned: the memory and port maps hold this device, so strong references would be a cycle.
+    public let config = PCIConfigSpace(vendor: E1000.vendorID, device: E1000.deviceID, revision: 0x03,
+                                       classCode: 0x02_00_00, interruptPin: 1)
+    /// Unowned: the machine owns the memory map and outlives the device.
     unowned let memory: MemoryMap
-    private unowned let ports: PortMap
-    private let irq: IRQLine
     private let clock: MachineClock
     public let mac: [UInt8]
     /// Where transmitted frames go; nil drops them (no backend attached yet).
@@ -55,8 +53,6 @@ public final class E1000: PCIFunction, MMIODevice, PortDevice, TimedDevice {
     private var eeprom: E1000EEPROM
     private var phy = E1000PHY(linkUp: true)
     private var ioAddress: UInt32 = 0
-    private(set) var mmioBase: UInt32?
-    private(set) var ioBase: UInt16?
     /// The cable: whether the backend can carry frames.
     private var carrier = true
     private var irqLevel = false
@@ -66,17 +62,15 @@ public final class E1000: PCIFunction, MMIODevice, PortDevice, TimedDevice {
     /// The transmit packet being gathered from descriptors up to EOP.
     var tx = E1000TransmitState()
 
-    public init(mac: [UInt8], memory: MemoryMap, ports: PortMap, irq: IRQLine, clock: MachineClock) {
+    public init(mac: [UInt8], memory: MemoryMap, clock: MachineClock) {
         precondition(mac.count == 6, "a MAC address is 6 bytes")
         self.mac = mac
         self.memory = memory
-        self.ports = ports
-        self.irq = irq
         self.clock = clock
         eeprom = E1000EEPROM(mac: mac, deviceID: E1000.deviceID, vendorID: E1000.vendorID,
                              subsystem: PCIConfigSpace.qemuSubsystem)
-        config.defineBAR(0, size: UInt32(E1000.mmioSize), io: false)
-        config.defineBAR(1, size: UInt32(E1000.ioSize), io: true)
+        config.defineMemoryBAR(0, size: UInt64(E1000.mmioSize), handler: self)
+        config.defineIOBAR(1, size: UInt32(E1000.ioSize), handler: self)
         reset()
     }
 
@@ -216,7 +210,7 @@ public final class E1000: PCIFunction, MMIODevice, PortDevice, TimedDevice {
     private func setLevel(_ level: Bool) {
         guard level != irqLevel else { return }
         irqLevel = level
-        irq.set(level)
+        config.setINTx(level)
     }
 
     public func nextDeadline() -> UInt64? { interruptDeadline }
@@ -227,56 +221,25 @@ public final class E1000: PCIFunction, MMIODevice, PortDevice, TimedDevice {
         if reg(E1000.icr) & reg(E1000.ims) != 0, !irqLevel { assertInterrupt(now) }
     }
 
-    // MARK: PCI and BARs
+    // MARK: BARs (the bus hands over offsets into the BAR)
 
-    public func configRead(_ offset: Int, width: Int) -> UInt32 { config.read(offset, width: width) }
-
-    public func configWrite(_ offset: Int, width: Int, value: UInt32) {
-        config.write(offset, width: width, value: value)
-        mapBARs()
-    }
-
-    /// Follows the command register and BARs: BAR0 onto the memory map, BAR1 onto the ports.
-    private func mapBARs() {
-        let mem = config.bar(0)
-        let wantedMMIO: UInt32? = config.memoryEnabled && mem != 0 ? mem : nil
-        if wantedMMIO != mmioBase {
-            if let old = mmioBase { memory.unmap(from: old, size: E1000.mmioSize) }
-            if let new = wantedMMIO { memory.mapMMIO(from: new, size: E1000.mmioSize, device: self) }
-            mmioBase = wantedMMIO
-        }
-        let io = UInt16(truncatingIfNeeded: config.bar(1))
-        let wantedIO: UInt16? = config.ioEnabled && io != 0 ? io : nil
-        if wantedIO != ioBase {
-            if let old = ioBase { ports.unregister(ports: old...(old + UInt16(E1000.ioSize - 1))) }
-            if let new = wantedIO { ports.register(self, ports: new...(new + UInt16(E1000.ioSize - 1))) }
-            ioBase = wantedIO
-        }
-    }
-
-    public func mmioRead(_ address: UInt32, width: Int) -> UInt32 {
-        guard let base = mmioBase else { return PortMap.allOnes(width) }
-        return read(offset: Int(address &- base), width: width)
-    }
+    public func mmioRead(_ address: UInt32, width: Int) -> UInt32 { read(offset: Int(address), width: width) }
 
     public func mmioWrite(_ address: UInt32, width: Int, value: UInt32) {
-        guard let base = mmioBase else { return }
-        write(offset: Int(address &- base), width: width, value: value)
+        write(offset: Int(address), width: width, value: value)
     }
 
     /// BAR1: IOADDR (offset 0) selects a register, IODATA (offset 4) reads or writes it.
     public func portRead(_ port: UInt16, width: Int) -> UInt32 {
-        guard let base = ioBase else { return PortMap.allOnes(width) }
-        switch port &- base {
-        case 0...3: return (ioAddress >> UInt32(8 * Int(port &- base))) & PortMap.allOnes(width)
-        case 4...7: return read(offset: Int(ioAddress & 0x1FFFC) + Int(port &- base - 4), width: width)
+        switch port {
+        case 0...3: return (ioAddress >> UInt32(8 * Int(port))) & PortMap.allOnes(width)
+        case 4...7: return read(offset: Int(ioAddress & 0x1FFFC) + Int(port - 4), width: width)
         default: return 0
         }
     }
 
     public func portWrite(_ port: UInt16, width: Int, value: UInt32) {
-        guard let base = ioBase else { return }
-        switch port &- base {
+        switch port {
         case 0: ioAddress = width == 4 ? value : (ioAddress & ~PortMap.allOnes(width)) | value
         case 4: write(offset: Int(ioAddress & 0x1FFFC), width: width, value: value)
         default: break

@@ -41,10 +41,10 @@ public final class VirtioBlock: VirtioDevice {
     /// The last storage error the guest saw as IOERR, for the machine's report.
     public private(set) var lastError: String?
 
-    public init(disk: BlockDevice, memory: MemoryMap, irq: IRQLine, serial: String = "VMTUI-VIRTIO-0") {
+    public init(disk: BlockDevice, memory: MemoryMap, serial: String = "VMTUI-VIRTIO-0") {
         self.disk = disk
         self.serial = serial
-        transport = VirtioPCITransport(device: self, memory: memory, irq: irq, classCode: 0x01_00_00)
+        transport = VirtioPCITransport(device: self, memory: memory, classCode: 0x01_00_00)
     }
 
     var deviceType: UInt16 { 2 }

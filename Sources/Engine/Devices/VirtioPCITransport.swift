@@ -1,8 +1,8 @@
 /// Virtio 1.x over PCI, modern interface (4.1): one 16 KiB memory BAR holding the common
 /// configuration, the ISR status, the device configuration and the queue notification
 /// registers, each described by a vendor-specific PCI capability. Feature negotiation, the
-/// status handshake and device reset live here; interrupts go out on INTx through the ISR
-/// (MSI-X vectors read back as NO_VECTOR until the PCI layer offers MSI-X).
+/// status handshake and device reset live here; interrupts go out on INTA# through the ISR
+/// (MSI-X vectors read back as NO_VECTOR: no MSI-X capability is offered yet).
 public final class VirtioPCITransport: PCIFunction, MMIODevice {
     public static let barIndex = 4
     public static let barSize = 0x4000
@@ -19,12 +19,10 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
     static let version1: UInt64 = 1 << 32
     static let indirectDescriptors: UInt64 = 1 << 28
 
-    private var config: PCIConfigSpace
-    /// Unowned: the memory map holds this transport (its MMIO window); see `AHCI.memory`.
+    public let config: PCIConfigSpace
+    /// Unowned: see `AHCI.memory`.
     unowned let memory: MemoryMap
-    private let irq: IRQLine
     private unowned let device: VirtioDevice
-    private var mappedBase: UInt32?
 
     let queues: [VirtioQueue]
     private(set) var status: UInt8 = 0
@@ -37,15 +35,14 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
     /// Why the device asked for a reset, for the machine's report.
     public private(set) var lastError: String?
 
-    init(device: VirtioDevice, memory: MemoryMap, irq: IRQLine, classCode: UInt32) {
+    init(device: VirtioDevice, memory: MemoryMap, classCode: UInt32) {
         self.device = device
         self.memory = memory
-        self.irq = irq
         queues = device.queueSizes.map { VirtioQueue(maxSize: $0) }
         config = PCIConfigSpace(vendor: 0x1AF4, device: 0x1040 + device.deviceType, revision: 1,
                                 classCode: classCode, interruptPin: 1)
-        config.defineBAR(VirtioPCITransport.barIndex, size: UInt32(VirtioPCITransport.barSize), io: false)
-        VirtioPCITransport.installCapabilities(VirtioPCITransport.capabilityBodies(), in: &config)
+        config.defineMemoryBAR(VirtioPCITransport.barIndex, size: UInt64(VirtioPCITransport.barSize), handler: self)
+        for body in VirtioPCITransport.capabilityBodies() { config.addCapability(id: 0x09, body: body) }
     }
 
     var offeredFeatures: UInt64 { device.features | VirtioPCITransport.version1 | VirtioPCITransport.indirectDescriptors }
@@ -53,7 +50,7 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
     // MARK: Capabilities
 
     /// The bodies of the four vendor-specific capabilities (common, notify, ISR, device), each
-    /// from cap_len on: what the PCI layer's capability list takes after the ID (0x09) and next.
+    /// from cap_len on: what `addCapability` takes after the ID (vendor-specific, 0x09).
     static func capabilityBodies() -> [[UInt8]] {
         func body(_ type: UInt8, _ offset: Int, _ length: Int, extra: [UInt8] = []) -> [UInt8] {
             [UInt8(16 + extra.count), type, UInt8(barIndex), 0, 0, 0] + le32(offset) + le32(length) + extra
@@ -68,56 +65,18 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
 
     private static func le32(_ value: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
 
-    /// A minimal capability list at 0x40 until the PCI layer's `addCapability` lands: each
-    /// body behind its ID (vendor-specific, 0x09) and next pointer; status bit 4 says the
-    /// list exists.
-    static func installCapabilities(_ bodies: [[UInt8]], in config: inout PCIConfigSpace) {
-        var at = 0x40
-        config.set8(0x34, UInt8(at))
-        config.set16(0x06, config.u16(0x06) | 0x10)
-        for (i, body) in bodies.enumerated() {
-            let next = i == bodies.count - 1 ? 0 : at + 2 + body.count
-            let aligned = (next + 3) & ~3
-            config.set8(at, 0x09)
-            config.set8(at + 1, UInt8(next == 0 ? 0 : aligned))
-            for (j, byte) in body.enumerated() { config.set8(at + 2 + j, byte) }
-            at = aligned
-        }
-    }
-
     // MARK: PCI and BAR
 
+    /// Power-on or machine reset: PCI header (command, BAR) reset, device reset.
     public func reset() {
-        config.set16(0x04, 0)
-        config.set32(0x10 + 4 * VirtioPCITransport.barIndex, 0)
-        updateMapping()
+        config.resetHeader()
         resetDevice()
     }
 
-    public func configRead(_ offset: Int, width: Int) -> UInt32 { config.read(offset, width: width) }
-
-    public func configWrite(_ offset: Int, width: Int, value: UInt32) {
-        config.write(offset, width: width, value: value)
-        updateMapping()
-    }
-
-    private func updateMapping() {
-        let base = config.bar(VirtioPCITransport.barIndex)
-        let wanted: UInt32? = config.memoryEnabled && base != 0 ? base : nil
-        guard wanted != mappedBase else { return }
-        if let old = mappedBase { memory.unmap(from: old, size: VirtioPCITransport.barSize) }
-        if let new = wanted { memory.mapMMIO(from: new, size: VirtioPCITransport.barSize, device: self) }
-        mappedBase = wanted
-    }
-
-    public func mmioRead(_ address: UInt32, width: Int) -> UInt32 {
-        guard let base = mappedBase else { return PortMap.allOnes(width) }
-        return read(offset: Int(address &- base), width: width)
-    }
+    public func mmioRead(_ address: UInt32, width: Int) -> UInt32 { read(offset: Int(address), width: width) }
 
     public func mmioWrite(_ address: UInt32, width: Int, value: UInt32) {
-        guard let base = mappedBase else { return }
-        write(offset: Int(address &- base), width: width, value: value)
+        write(offset: Int(address), width: width, value: value)
     }
 
     // MARK: Registers
@@ -129,7 +88,7 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
         case Region.isr..<(Region.isr + Region.isrLength):
             let value = isr // reading acknowledges
             isr = 0
-            irq.lower()
+            config.setINTx(false)
             return UInt32(value)
         case Region.device..<(Region.device + Region.deviceLength):
             return VirtioPCITransport.field(device.configBytes(), offset - Region.device, width)
@@ -231,7 +190,7 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
         driverFeatureSelect = 0
         queueSelect = 0
         isr = 0
-        irq.lower()
+        config.setINTx(false)
         for q in queues { q.reset() }
         device.reset()
     }
@@ -244,7 +203,7 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
     func notifyUsed(_ queue: VirtioQueue) {
         guard !queue.interruptsSuppressed(memory) else { return }
         isr |= 1
-        irq.raise()
+        config.setINTx(true)
     }
 
     /// The driver broke the queue protocol: DEVICE_NEEDS_RESET and a configuration interrupt.
@@ -253,6 +212,6 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
         status |= Status.needsReset
         configGeneration &+= 1
         isr |= 2
-        irq.raise()
+        config.setINTx(true)
     }
 }
