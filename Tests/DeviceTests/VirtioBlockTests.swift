@@ -27,8 +27,15 @@ import Testing
         var at = Int(t.configRead(0x34, width: 1))
         var found: [UInt8: (bar: UInt32, offset: UInt32, length: UInt32)] = [:]
         var multiplier: UInt32 = 0
+        var msix: Int?
         while at != 0 {
-            #expect(t.configRead(at, width: 1) == 0x09)
+            let id = t.configRead(at, width: 1)
+            #expect(id == 0x09 || id == 0x11)
+            if id == 0x11 {
+                msix = at
+                at = Int(t.configRead(at + 1, width: 1))
+                continue
+            }
             let type = UInt8(t.configRead(at + 3, width: 1))
             found[type] = (t.configRead(at + 4, width: 1), t.configRead(at + 8, width: 4), t.configRead(at + 12, width: 4))
             if type == 2 { multiplier = t.configRead(at + 16, width: 4) }
@@ -37,6 +44,43 @@ import Testing
         #expect(found[1]?.offset == 0x0000 && found[2]?.offset == 0x3000 && found[3]?.offset == 0x1000 && found[4]?.offset == 0x2000)
         #expect(found.values.allSatisfy { $0.bar == 4 })
         #expect(multiplier == 4)
+        // MSI-X: a vector per queue and one for configuration changes, table and PBA in BAR1.
+        #expect(msix.map { t.configRead($0 + 2, width: 2) & 0x7FF } == 1)
+        #expect(msix.map { t.configRead($0 + 4, width: 4) } == 1)
+        #expect(msix.map { t.configRead($0 + 8, width: 4) } == 0x21)
+    }
+
+    /// With MSI-X enabled (capability found by walking the list, table programmed through
+    /// BAR1) a completion sends the queue's vector and touches neither the ISR nor INTA#;
+    /// a vector the table lacks reads back as NO_VECTOR and a queue on NO_VECTOR sends nothing.
+    @Test func completionsByMSIXWhenEnabled() throws {
+        defer { cleanUp() }
+        let t = rig.block.transport!
+        let msis = MSIRecorder()
+        rig.bus.msiSink = msis
+        var cap = Int(t.configRead(0x34, width: 1))
+        while t.configRead(cap, width: 1) != 0x11 { cap = Int(t.configRead(cap + 1, width: 1)) }
+        let table: UInt32 = 0xFE01_0000
+        t.configWrite(0x14, width: 4, value: table) // BAR1
+        rig.memory.write(table + 16, width: 4, value: 0xFEE0_0000) // entry 1: address, data, unmasked
+        rig.memory.write(table + 20, width: 4, value: 0)
+        rig.memory.write(table + 24, width: 4, value: 0x52)
+        rig.memory.write(table + 28, width: 4, value: 0)
+        t.configWrite(cap + 2, width: 2, value: 0x8000)
+        rig.initialize()
+        rig.write(VirtioBlockRig.common + 0x10, 2, 2) // config vector: the table has 0-1 only
+        #expect(rig.read(VirtioBlockRig.common + 0x10, 2) == 0xFFFF)
+        rig.write(VirtioBlockRig.common + 0x16, 0, 2)
+        rig.write(VirtioBlockRig.common + 0x1A, 1, 2)
+        #expect(rig.read(VirtioBlockRig.common + 0x1A, 2) == 1)
+        #expect(rig.request(type: 4, sector: 0) == 0) // flush
+        #expect(msis.messages == [MSIMessage(address: 0xFEE0_0000, data: 0x52)])
+        #expect(!rig.irqs.levels[Self.line])
+        #expect(rig.read(VirtioBlockRig.isr, 1) == 0)
+        rig.write(VirtioBlockRig.common + 0x1A, 0xFFFF, 2)
+        #expect(rig.request(type: 4, sector: 0) == 0)
+        #expect(msis.messages.count == 1)
+        #expect(!rig.irqs.levels[Self.line])
     }
 
     @Test func featureNegotiationNeedsVersion1AndASubset() {

@@ -1,8 +1,9 @@
 /// Virtio 1.x over PCI, modern interface (4.1): one 16 KiB memory BAR holding the common
 /// configuration, the ISR status, the device configuration and the queue notification
 /// registers, each described by a vendor-specific PCI capability. Feature negotiation, the
-/// status handshake and device reset live here; interrupts go out on INTA# through the ISR
-/// (MSI-X vectors read back as NO_VECTOR: no MSI-X capability is offered yet).
+/// status handshake and device reset live here. Interrupts go out as MSI-X messages once the
+/// guest enables MSI-X (table in BAR1, one vector per queue plus one for configuration
+/// changes, as QEMU), otherwise on INTA# through the ISR.
 public final class VirtioPCITransport: PCIFunction, MMIODevice {
     public static let barIndex = 4
     public static let barSize = 0x4000
@@ -11,6 +12,8 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
         static let commonLength = 0x38, isrLength = 4, deviceLength = 0x1000, notifyLength = 0x1000
     }
     static let notifyMultiplier = 4
+    static let msixBarIndex = 1
+    static let noVector: UInt16 = 0xFFFF
 
     enum Status {
         static let acknowledge: UInt8 = 1, driver: UInt8 = 2, driverOK: UInt8 = 4
@@ -20,6 +23,7 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
     static let indirectDescriptors: UInt64 = 1 << 28
 
     public let config: PCIConfigSpace
+    let msix: PCIMSIX
     /// Unowned: see `AHCI.memory`.
     unowned let memory: MemoryMap
     private unowned let device: VirtioDevice
@@ -31,6 +35,9 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
     private var driverFeatureSelect: UInt32 = 0
     private var queueSelect: UInt16 = 0
     private var configGeneration: UInt8 = 0
+    /// MSI-X vectors the driver chose for configuration changes and for each queue.
+    private var configVector = VirtioPCITransport.noVector
+    private var queueVectors: [UInt16]
     private(set) var isr: UInt8 = 0
     /// Why the device asked for a reset, for the machine's report.
     public private(set) var lastError: String?
@@ -39,8 +46,10 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
         self.device = device
         self.memory = memory
         queues = device.queueSizes.map { VirtioQueue(maxSize: $0) }
+        queueVectors = queues.map { _ in VirtioPCITransport.noVector }
         config = PCIConfigSpace(vendor: 0x1AF4, device: 0x1040 + device.deviceType, revision: 1,
                                 classCode: classCode, interruptPin: 1)
+        msix = config.addMSIX(vectors: queues.count + 1, bar: VirtioPCITransport.msixBarIndex)
         config.defineMemoryBAR(VirtioPCITransport.barIndex, size: UInt64(VirtioPCITransport.barSize), handler: self)
         for body in VirtioPCITransport.capabilityBodies() { config.addCapability(id: 0x09, body: body) }
     }
@@ -127,14 +136,14 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
         b.setLE32(0x04, featureWord)
         b.setLE32(0x08, driverFeatureSelect)
         b.setLE32(0x0C, driverWord)
-        b.setLE16(0x10, 0xFFFF) // config_msix_vector: NO_VECTOR
+        b.setLE16(0x10, configVector)
         b.setLE16(0x12, UInt16(queues.count))
         b.bytes[0x14] = status
         b.bytes[0x15] = configGeneration
         b.setLE16(0x16, queueSelect)
         if let q = selected {
             b.setLE16(0x18, q.size)
-            b.setLE16(0x1A, 0xFFFF)
+            b.setLE16(0x1A, queueVectors[Int(queueSelect)])
             b.setLE16(0x1C, q.enabled ? 1 : 0)
             b.setLE16(0x1E, queueSelect) // notify offset: the queue index
             b.setLE64(0x20, q.descriptorTable)
@@ -152,6 +161,7 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
         let q = selected.flatMap { $0.enabled ? nil : $0 }
         switch offset {
         case 0x00: deviceFeatureSelect = value
+        case 0x10: configVector = vector(value)
         case 0x08: driverFeatureSelect = value
         case 0x0C:
             guard status & Status.featuresOK == 0, driverFeatureSelect < 2 else { return }
@@ -162,13 +172,19 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
         case 0x18:
             let size = UInt16(truncatingIfNeeded: value)
             if let q, size > 0, size <= q.maxSize { q.size = size }
+        case 0x1A: if selected != nil { queueVectors[Int(queueSelect)] = vector(value) }
         case 0x1C:
             if let q = selected, value & 1 == 1 { q.enabled = true }
         case 0x20, 0x24: if let q { q.descriptorTable = setHalf(q.descriptorTable, high: offset == 0x24) }
         case 0x28, 0x2C: if let q { q.driverRing = setHalf(q.driverRing, high: offset == 0x2C) }
         case 0x30, 0x34: if let q { q.deviceRing = setHalf(q.deviceRing, high: offset == 0x34) }
-        default: break // MSI-X vectors: none until the PCI layer offers MSI-X
+        default: break
         }
+    }
+
+    /// A vector the table has, or NO_VECTOR (what the driver reads back when it asked too much).
+    private func vector(_ value: UInt32) -> UInt16 {
+        value < UInt32(msix.vectors) ? UInt16(value) : VirtioPCITransport.noVector
     }
 
     /// The status handshake: 0 resets; FEATURES_OK sticks only for a subset of what was
@@ -191,6 +207,8 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
         queueSelect = 0
         isr = 0
         config.setINTx(false)
+        configVector = VirtioPCITransport.noVector
+        queueVectors = queues.map { _ in VirtioPCITransport.noVector }
         for q in queues { q.reset() }
         device.reset()
     }
@@ -202,8 +220,8 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
     /// Used buffers were added to `queue`: interrupt unless the driver suppressed it.
     func notifyUsed(_ queue: VirtioQueue) {
         guard !queue.interruptsSuppressed(memory) else { return }
-        isr |= 1
-        config.setINTx(true)
+        guard let index = queues.firstIndex(where: { $0 === queue }) else { return }
+        interrupt(isrBit: 1, vector: queueVectors[index])
     }
 
     /// The driver broke the queue protocol: DEVICE_NEEDS_RESET and a configuration interrupt.
@@ -211,7 +229,17 @@ public final class VirtioPCITransport: PCIFunction, MMIODevice {
         lastError = error.description
         status |= Status.needsReset
         configGeneration &+= 1
-        isr |= 2
+        interrupt(isrBit: 2, vector: configVector)
+    }
+
+    /// With MSI-X on, the chosen vector's message (none for NO_VECTOR) and no ISR; otherwise
+    /// the ISR bit and INTA#.
+    private func interrupt(isrBit: UInt8, vector: UInt16) {
+        if msix.enabled {
+            if vector != VirtioPCITransport.noVector { msix.notify(vector: Int(vector)) }
+            return
+        }
+        isr |= isrBit
         config.setINTx(true)
     }
 }
