@@ -61,10 +61,11 @@ expect_re "  echo2 +Other running EMU"
 "$VMTUI" type echo2 'still alive\n'
 "$VMTUI" wait echo2 "still alive" --timeout 10 || fail "echo2 does not answer keys after echo was killed"
 grep -q "killed by signal 9" "$VMTUI_HOME/VMs/echo.vmtui/vm.log" || fail "the VM's log does not say how it died"
-# The monitor cleans up: only echo2's files stay (echo.status goes when the monitor stops lingering).
+# The monitor cleans up: only echo2's files stay (its settings, pid and socket; echo.status goes
+# when the monitor stops lingering).
 deadline=$((SECONDS + 15))
 while [ -e "$RUN/echo.status" ] && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
-[ "$(ls "$RUN" | sort | tr '\n' ' ')" = "echo2.pid echo2.sock " ] || fail "stale run files: $(ls "$RUN")"
+[ "$(ls "$RUN" | sort | tr '\n' ' ')" = "echo2.config echo2.pid echo2.sock " ] || fail "stale run files: $(ls "$RUN")"
 # Its locks (the image, the bundle) died with it: it starts again.
 "$VMTUI" start echo | grep -q "started echo" || fail "echo does not start again after being killed"
 "$VMTUI" wait echo "type here" --timeout 60 || fail "echo does not boot again"

@@ -39,7 +39,7 @@ config() {
         cdrom) media="\"bootISO\":\"$4\"," ;;
         floppy) media="\"floppyImage\":\"$4\"," ;;
     esac
-    boot=$([ "$3" = none ] && echo "" || echo "\"$3\"")
+    boot=$([ "$3" = none ] && echo "\"disk\"" || echo "\"$3\"") # no disk: SeaBIOS finds nothing to boot
     printf '{"schemaVersion":1,"name":"%s","mode":"%s","osType":"other",%s"memoryMiB":128,"cpuCount":1,"disks":[],"bootOrder":[%s],"network":{"mode":"none","portForwards":[]},"firmware":{}}\n' \
         "$1" "$2" "$media" "$boot" > "/tmp/$1.json"
 }
