@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Engine
 
 /// A guest write that finds the host file system full: the controller keeps the request (the
@@ -16,10 +17,10 @@ struct HostDiskFullTests {
         init() throws {
             path = NSTemporaryDirectory() + "vmtui-full-" + UUID().uuidString
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            try #require(shell("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", path]).status == 0)
+            try #require(runHostProgram("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", path]).status == 0)
         }
         deinit {
-            _ = try? shell("/bin/umount", [path])
+            _ = try? runHostProgram("/bin/umount", [path])
             try? FileManager.default.removeItem(atPath: path)
         }
 
@@ -31,20 +32,6 @@ struct HostDiskFullTests {
             close(fd)
         }
         func free() { unlink(path + "/filler") }
-    }
-
-    @discardableResult
-    static func shell(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
     @Test(arguments: [VMConfig.DiskFormat.qcow2, .vdi, .raw])
@@ -75,7 +62,7 @@ struct HostDiskFullTests {
             try image.flush()
         }
         if format != .raw {
-            let check = try Self.shell("/usr/bin/qemu-img", ["check", path])
+            let check = try runHostProgram("/usr/bin/qemu-img", ["check", path])
             #expect(check.status == 0, "qemu-img check: \(check.output)")
         }
     }
@@ -101,7 +88,7 @@ struct HostDiskFullTests {
             #expect(rig.bytes(at: 0x200000, data.count) == data)
             try image.flush()
         }
-        let check = try Self.shell("/usr/bin/qemu-img", ["check", path])
+        let check = try runHostProgram("/usr/bin/qemu-img", ["check", path])
         #expect(check.status == 0, "qemu-img check: \(check.output)")
     }
 }

@@ -10,21 +10,6 @@ import Testing
     static let guestIP: [UInt8] = [10, 0, 2, 15]
     static let hostIP: [UInt8] = [10, 0, 2, 2]
 
-    /// Frames slirp sends to the guest, collected on the I/O thread.
-    final class FrameSink: @unchecked Sendable {
-        private let lock = NSLock()
-        private var frames: [[UInt8]] = []
-        func append(_ frame: [UInt8]) { lock.withLock { frames.append(frame) } }
-        /// The first frame matching `test`, waiting up to `seconds`.
-        func first(within seconds: Double = 5, where test: ([UInt8]) -> Bool) -> [UInt8]? {
-            let end = Date().addingTimeInterval(seconds)
-            while Date() < end {
-                if let hit = lock.withLock({ frames.first(where: test) }) { return hit }
-                usleep(5000)
-            }
-            return nil
-        }
-    }
 
     let io: HostIOThread
     let nat: SlirpNAT

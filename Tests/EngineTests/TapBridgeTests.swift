@@ -56,19 +56,6 @@ struct TapBridgeTests {
         TapBridgeTests.ip("link", "del", bridgeName)
     }
 
-    final class FrameSink: @unchecked Sendable {
-        private let lock = NSLock()
-        private var frames: [[UInt8]] = []
-        func append(_ frame: [UInt8]) { lock.withLock { frames.append(frame) } }
-        func first(within seconds: Double = 5, where test: ([UInt8]) -> Bool) -> [UInt8]? {
-            let end = Date().addingTimeInterval(seconds)
-            while Date() < end {
-                if let hit = lock.withLock({ frames.first(where: test) }) { return hit }
-                usleep(5000)
-            }
-            return nil
-        }
-    }
 
     /// Runs `body` on a thread whose effective capabilities lack CAP_NET_ADMIN (they are per thread).
     static func withoutNetAdmin<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {

@@ -71,7 +71,7 @@ struct CrashReplayTests {
                 for i in Array(0..<windowStart) + subset { apply(events[i], to: &file) }
                 let crashed = dir.file("crashed.\(format.rawValue)")
                 try file.write(to: URL(fileURLWithPath: crashed))
-                let check = try run(Tools.qemuImg, ["check", "-f", format.rawValue, crashed])
+                let check = try runHostProgram(Tools.qemuImg, ["check", "-f", format.rawValue, crashed])
                 #expect(check.status == 0 || check.status == 3, "state \(states) (window at event \(windowStart)): \(check.output)")
                 let durable = flushes.last(where: { $0.events <= windowStart })?.writes ?? []
                 let image = try DiskImage.open(path: crashed, readOnly: true)

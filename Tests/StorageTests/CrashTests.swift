@@ -60,7 +60,7 @@ struct CrashTests {
             let seed = 1000 + UInt64(round)
             let progress = try runAndKill(path, seed: seed, flushes: Int.random(in: 2...6, using: &rng),
                                           delayMicroseconds: UInt32.random(in: 0...20_000, using: &rng))
-            let check = try run(Tools.qemuImg, ["check", "-f", format.rawValue, path])
+            let check = try runHostProgram(Tools.qemuImg, ["check", "-f", format.rawValue, path])
             // 0: clean; 3: leaked clusters only. 2 would be corruption.
             #expect(check.status == 0 || check.status == 3, "round \(round): qemu-img check:\n\(check.output)")
 
@@ -120,7 +120,7 @@ struct CrashTests {
             try image.write(at: 0, bytes: [UInt8](repeating: 7, count: 65536))
             try image.flush()
         }
-        let check = try run(Tools.qemuImg, ["check", path])
+        let check = try runHostProgram(Tools.qemuImg, ["check", path])
         #expect(check.status == 3, "expected exactly a leak:\n\(check.output)")
         #expect(check.output.contains("1 leaked clusters"), "\(check.output)")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Engine
 
 /// Discard (TRIM) gives host space back and leaves images qemu-img finds clean and equal to
@@ -35,7 +36,7 @@ struct DiscardTests {
             #expect(now[end...] == expected[end...])
         }
         if format == .qcow2 {
-            let check = try run(Tools.qemuImg, ["check", path])
+            let check = try runHostProgram(Tools.qemuImg, ["check", path])
             #expect(check.status == 0, "qemu-img check: \(check.output)")
         }
     }

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Engine
 
 /// `vmtui disk` through the built binary: output and exit codes (0 ok, 1 failure, 2 usage).
 @Suite(.enabled(if: Tools.vmtui != nil, "needs the vmtui binary (swift build)"))
 struct DiskCommandTests {
     private func vmtui(_ arguments: String...) throws -> (status: Int32, output: String) {
-        try run(try #require(Tools.vmtui), ["disk"] + arguments)
+        try runHostProgram(try #require(Tools.vmtui), ["disk"] + arguments)
     }
 
     @Test func createInfoResizeConvert() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Engine
 
 /// The guest's FLUSH CACHE (BlockDevice.flush) must reach the disk: strace watches the
@@ -14,7 +15,7 @@ struct FlushTests {
         let image = dir.file("flush.\(format.rawValue)")
         try DiskImage.create(path: image, format: format, size: 16 << 20).flush()
         let trace = dir.file("trace")
-        let result = try run("/usr/bin/strace", ["-f", "-o", trace, "-e", "trace=openat,pwrite64,write,fsync,fdatasync",
+        let result = try runHostProgram("/usr/bin/strace", ["-f", "-o", trace, "-e", "trace=openat,pwrite64,write,fsync,fdatasync",
                                                  try #require(Tools.vmtui), "disk", "exercise", image,
                                                  "--limit", "40", "--flush-every", "8", "--max-sectors", "64"])
         try #require(result.status == 0, "strace/vmtui: \(result.output.suffix(400))")

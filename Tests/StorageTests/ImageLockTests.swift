@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Engine
 
 /// vmtui and QEMU's tools see each other's image locks (QEMU's OFD byte locks at 100 + perm
@@ -16,20 +17,20 @@ struct ImageLockTests {
             let image = try DiskImage.create(path: path, format: format, size: 1 << 20)
             // QEMU's read-only users of a raw image share writing (qemu-img info, qemu-io -r),
             // so a writing qemu-io stands in for them there.
-            let probe = format == .raw ? try run(Tools.qemuIO, ["-f", "raw", "-c", "read 0 512", path])
-                                       : try run(Tools.qemuImg, ["info", path])
+            let probe = format == .raw ? try runHostProgram(Tools.qemuIO, ["-f", "raw", "-c", "read 0 512", path])
+                                       : try runHostProgram(Tools.qemuImg, ["info", path])
             #expect(probe.status != 0)
             let message = format == .raw ? "Failed to get \"write\" lock" : "Failed to get shared \"write\" lock"
             #expect(probe.output.contains(message), "qemu: \(probe.output)")
-            #expect(try run(Tools.qemuImg, ["info", "-U", path]).status == 0) // -U: share anyway
+            #expect(try runHostProgram(Tools.qemuImg, ["info", "-U", path]).status == 0) // -U: share anyway
             try image.flush()
         }
-        #expect(try run(Tools.qemuImg, ["info", path]).status == 0) // closed: the locks are gone
+        #expect(try runHostProgram(Tools.qemuImg, ["info", path]).status == 0) // closed: the locks are gone
 
         // Read-only: readers share it, a writer does not get in.
         let reader = try DiskImage.open(path: path, readOnly: true)
-        #expect(try run(Tools.qemuImg, ["info", path]).status == 0)
-        let write = try run(Tools.qemuIO, ["-f", format.rawValue, "-c", "write 0 512", path])
+        #expect(try runHostProgram(Tools.qemuImg, ["info", path]).status == 0)
+        let write = try runHostProgram(Tools.qemuIO, ["-f", format.rawValue, "-c", "write 0 512", path])
         #expect(write.status != 0 && write.output.contains("lock"), "qemu-io: \(write.output)")
         _ = reader
     }
@@ -58,7 +59,7 @@ struct ImageLockTests {
     /// Waits until qemu-img stops getting the image (the holder has locked it).
     static func waitUntilLocked(_ path: String) throws -> Bool {
         for _ in 0..<100 {
-            if try run(Tools.qemuImg, ["info", "-f", "qcow2", path]).status != 0 { return true }
+            if try runHostProgram(Tools.qemuImg, ["info", "-f", "qcow2", path]).status != 0 { return true }
             usleep(50_000)
         }
         return false
@@ -72,7 +73,7 @@ struct ImageLockTests {
     func vmtuiRefusesAnImageQemuHolds(holder: String) throws {
         let dir = ScratchDirectory()
         let path = dir.file("disk.qcow2")
-        try #require(try run(Tools.qemuImg, ["create", "-q", "-f", "qcow2", path, "1M"]).status == 0)
+        try #require(try runHostProgram(Tools.qemuImg, ["create", "-q", "-f", "qcow2", path, "1M"]).status == 0)
         let process = holder == "qemu-io"
             ? try Holder(Tools.qemuIO, ["-f", "qcow2", path]) // interactive: holds the image while stdin is open
             : try Holder(Self.qemuSystem, ["-S", "-nodefaults", "-display", "none", "-drive", "file=\(path),format=qcow2,if=ide"])

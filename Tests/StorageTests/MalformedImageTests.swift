@@ -163,9 +163,9 @@ import Testing
     func snapshotMetadataIsCheckedAndKeptApartFromData() throws {
         let dir = ScratchDirectory()
         let sample = dir.file("snap.qcow2")
-        try #require(try run(Tools.qemuImg, ["create", "-q", "-f", "qcow2", sample, "1M"]).status == 0)
-        try #require(try run(Tools.qemuIO, ["-f", "qcow2", "-c", "write -P 3 0 128k", sample]).status == 0)
-        try #require(try run(Tools.qemuImg, ["snapshot", "-c", "one", sample]).status == 0)
+        try #require(try runHostProgram(Tools.qemuImg, ["create", "-q", "-f", "qcow2", sample, "1M"]).status == 0)
+        try #require(try runHostProgram(Tools.qemuIO, ["-f", "qcow2", "-c", "write -P 3 0 128k", sample]).status == 0)
+        try #require(try runHostProgram(Tools.qemuImg, ["snapshot", "-c", "one", sample]).status == 0)
         let l1 = try field(sample, at: 40, width: 8)
         let l2 = try field(sample, at: Int(l1), width: 8) & 0x00FF_FFFF_FFFF_FE00
         let snapshots = try field(sample, at: 64, width: 8)

@@ -61,11 +61,11 @@ struct QemuInteropTests {
         let dir = ScratchDirectory()
         let path = dir.file("qemu.\(variant.format)")
         let size = 16 << 20
-        let created = try run(Tools.qemuImg, ["create", "-q", "-f", variant.format] + variant.options + [path, "\(size)"])
+        let created = try runHostProgram(Tools.qemuImg, ["create", "-q", "-f", variant.format] + variant.options + [path, "\(size)"])
         try #require(created.status == 0, "qemu-img create: \(created.output)")
         var reference = [UInt8](repeating: 0, count: size)
         let commands = qemuWrites(&reference, seed: 9, zero: variant.zero, compressed: variant.compressed)
-        let io = try run(Tools.qemuIO, ["-f", variant.format] + commands + [path])
+        let io = try runHostProgram(Tools.qemuIO, ["-f", variant.format] + commands + [path])
         try #require(io.status == 0 && !io.output.contains("error"), "qemu-io: \(io.output)")
 
         do { // vmtui closes the image (and drops its locks) before qemu-img opens it
@@ -85,10 +85,10 @@ struct QemuInteropTests {
             try refImage.flush()
         }
         if variant.format != "raw" {
-            let check = try run(Tools.qemuImg, ["check", "-f", variant.format, path])
+            let check = try runHostProgram(Tools.qemuImg, ["check", "-f", variant.format, path])
             #expect(check.status == 0, "qemu-img check: \(check.output)")
         }
-        let compare = try run(Tools.qemuImg, ["compare", "-f", variant.format, "-F", "raw", path, dir.file("ref.raw")])
+        let compare = try runHostProgram(Tools.qemuImg, ["compare", "-f", variant.format, "-F", "raw", path, dir.file("ref.raw")])
         #expect(compare.status == 0, "qemu-img compare: \(compare.output)")
     }
 
@@ -110,12 +110,12 @@ struct QemuInteropTests {
             try reference.flush()
         }
         if format != .raw {
-            let check = try run(Tools.qemuImg, ["check", "-f", format.rawValue, path])
+            let check = try runHostProgram(Tools.qemuImg, ["check", "-f", format.rawValue, path])
             #expect(check.status == 0, "qemu-img check: \(check.output)")
         }
-        let compare = try run(Tools.qemuImg, ["compare", "-f", format.rawValue, "-F", "raw", path, dir.file("ref.raw")])
+        let compare = try runHostProgram(Tools.qemuImg, ["compare", "-f", format.rawValue, "-F", "raw", path, dir.file("ref.raw")])
         #expect(compare.status == 0, "qemu-img compare: \(compare.output)")
-        let info = try run(Tools.qemuImg, ["info", "-f", format.rawValue, path])
+        let info = try runHostProgram(Tools.qemuImg, ["info", "-f", format.rawValue, path])
         #expect(info.output.contains("virtual size: 24 MiB"), "qemu-img info: \(info.output)")
     }
 
@@ -123,17 +123,17 @@ struct QemuInteropTests {
         let dir = ScratchDirectory()
         let size = 8 << 20
         var base = [UInt8](repeating: 0, count: size)
-        try #require(try run(Tools.qemuImg, ["create", "-q", "-f", "qcow2", dir.file("base.qcow2"), "\(size)"]).status == 0)
+        try #require(try runHostProgram(Tools.qemuImg, ["create", "-q", "-f", "qcow2", dir.file("base.qcow2"), "\(size)"]).status == 0)
         let baseWrites = qemuWrites(&base, seed: 5, zero: false, compressed: false)
-        try #require(try run(Tools.qemuIO, ["-f", "qcow2"] + baseWrites + [dir.file("base.qcow2")]).status == 0)
-        let baseSum = try run(Tools.qemuImg, ["convert", "-O", "raw", dir.file("base.qcow2"), dir.file("base-before.raw")])
+        try #require(try runHostProgram(Tools.qemuIO, ["-f", "qcow2"] + baseWrites + [dir.file("base.qcow2")]).status == 0)
+        let baseSum = try runHostProgram(Tools.qemuImg, ["convert", "-O", "raw", dir.file("base.qcow2"), dir.file("base-before.raw")])
         try #require(baseSum.status == 0)
         // A relative backing name: resolved next to the overlay, as QEMU does.
-        let created = try run(Tools.qemuImg, ["create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", dir.file("overlay.qcow2")])
+        let created = try runHostProgram(Tools.qemuImg, ["create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", dir.file("overlay.qcow2")])
         try #require(created.status == 0, "qemu-img create: \(created.output)")
         var overlay = base
         let overlayWrites = qemuWrites(&overlay, seed: 6, zero: true, compressed: false)
-        try #require(try run(Tools.qemuIO, ["-f", "qcow2"] + overlayWrites + [dir.file("overlay.qcow2")]).status == 0)
+        try #require(try runHostProgram(Tools.qemuIO, ["-f", "qcow2"] + overlayWrites + [dir.file("overlay.qcow2")]).status == 0)
 
         do { // vmtui closes the image (and drops its locks) before qemu-img opens it
             let image = try DiskImage.open(path: dir.file("overlay.qcow2"), readOnly: false)
@@ -150,10 +150,10 @@ struct QemuInteropTests {
             try image.flush()
             try reference.flush()
         }
-        #expect(try run(Tools.qemuImg, ["check", dir.file("overlay.qcow2")]).status == 0)
-        let compare = try run(Tools.qemuImg, ["compare", "-F", "raw", dir.file("overlay.qcow2"), dir.file("ref.raw")])
+        #expect(try runHostProgram(Tools.qemuImg, ["check", dir.file("overlay.qcow2")]).status == 0)
+        let compare = try runHostProgram(Tools.qemuImg, ["compare", "-F", "raw", dir.file("overlay.qcow2"), dir.file("ref.raw")])
         #expect(compare.status == 0, "overlay: \(compare.output)")
-        let baseCompare = try run(Tools.qemuImg, ["compare", "-F", "raw", dir.file("base.qcow2"), dir.file("base-before.raw")])
+        let baseCompare = try runHostProgram(Tools.qemuImg, ["compare", "-F", "raw", dir.file("base.qcow2"), dir.file("base-before.raw")])
         #expect(baseCompare.status == 0, "base changed: \(baseCompare.output)")
     }
 
@@ -162,11 +162,11 @@ struct QemuInteropTests {
         let path = dir.file("snap.qcow2")
         let size = 8 << 20
         var contents = [UInt8](repeating: 0, count: size)
-        try #require(try run(Tools.qemuImg, ["create", "-q", "-f", "qcow2", path, "\(size)"]).status == 0)
+        try #require(try runHostProgram(Tools.qemuImg, ["create", "-q", "-f", "qcow2", path, "\(size)"]).status == 0)
         let writes = qemuWrites(&contents, seed: 12, zero: true, compressed: true)
-        try #require(try run(Tools.qemuIO, ["-f", "qcow2"] + writes + [path]).status == 0)
-        try #require(try run(Tools.qemuImg, ["snapshot", "-c", "before", path]).status == 0)
-        try #require(try run(Tools.qemuImg, ["convert", "-O", "raw", path, dir.file("before.raw")]).status == 0)
+        try #require(try runHostProgram(Tools.qemuIO, ["-f", "qcow2"] + writes + [path]).status == 0)
+        try #require(try runHostProgram(Tools.qemuImg, ["snapshot", "-c", "before", path]).status == 0)
+        try #require(try runHostProgram(Tools.qemuImg, ["convert", "-O", "raw", path, dir.file("before.raw")]).status == 0)
 
         let reference = try DiskImage.create(path: dir.file("after.raw"), format: .raw, size: UInt64(size))
         try reference.write(at: 0, bytes: contents)
@@ -181,13 +181,13 @@ struct QemuInteropTests {
             try image.flush()
             try reference.flush()
         }
-        let check = try run(Tools.qemuImg, ["check", path])
+        let check = try runHostProgram(Tools.qemuImg, ["check", path])
         #expect(check.status == 0, "qemu-img check: \(check.output)")
-        #expect(try run(Tools.qemuImg, ["snapshot", "-l", path]).output.contains("before"))
-        let now = try run(Tools.qemuImg, ["compare", "-F", "raw", path, dir.file("after.raw")])
+        #expect(try runHostProgram(Tools.qemuImg, ["snapshot", "-l", path]).output.contains("before"))
+        let now = try runHostProgram(Tools.qemuImg, ["compare", "-F", "raw", path, dir.file("after.raw")])
         #expect(now.status == 0, "active image: \(now.output)")
-        try #require(try run(Tools.qemuImg, ["convert", "-l", "snapshot.name=before", "-O", "raw", path, dir.file("snapshot.raw")]).status == 0)
-        let snapshot = try run(Tools.qemuImg, ["compare", "-f", "raw", "-F", "raw", dir.file("snapshot.raw"), dir.file("before.raw")])
+        try #require(try runHostProgram(Tools.qemuImg, ["convert", "-l", "snapshot.name=before", "-O", "raw", path, dir.file("snapshot.raw")]).status == 0)
+        let snapshot = try runHostProgram(Tools.qemuImg, ["compare", "-f", "raw", "-F", "raw", dir.file("snapshot.raw"), dir.file("before.raw")])
         #expect(snapshot.status == 0, "snapshot changed: \(snapshot.output)")
     }
 
@@ -200,7 +200,7 @@ struct QemuInteropTests {
             for index in 0..<80 { try workload.perform(index, on: source) }
             try source.flush()
         }
-        let convert = try run(Tools.qemuImg, ["convert", "-c", "-f", "raw", "-O", "qcow2", dir.file("plain.raw"), dir.file("packed.qcow2")])
+        let convert = try runHostProgram(Tools.qemuImg, ["convert", "-c", "-f", "raw", "-O", "qcow2", dir.file("plain.raw"), dir.file("packed.qcow2")])
         try #require(convert.status == 0, "qemu-img convert: \(convert.output)")
         let packed = try DiskImage.open(path: dir.file("packed.qcow2"), readOnly: true)
         let source = try DiskImage.open(path: dir.file("plain.raw"), readOnly: true)

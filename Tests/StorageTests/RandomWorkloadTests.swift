@@ -71,7 +71,7 @@ struct ImageKind: Sendable, CustomTestStringConvertible {
         let reopened = try DiskImage.open(path: path, readOnly: true)
         #expect(firstDifferentSector(try reopened.readAll(), reference) == nil)
         if Tools.haveQemu && kind.format != .raw {
-            let check = try run(Tools.qemuImg, ["check", "-f", kind.format.rawValue, path])
+            let check = try runHostProgram(Tools.qemuImg, ["check", "-f", kind.format.rawValue, path])
             #expect(check.status == 0, "qemu-img check: \(check.output)")
         }
     }
@@ -97,7 +97,7 @@ struct ImageKind: Sendable, CustomTestStringConvertible {
         #expect(try reopened.read(at: 4 << 20, count: 8192) == [UInt8](repeating: 0, count: 8192))
         #expect(try reopened.read(at: (12 << 20) - 4096, count: 4096) == pattern)
         if Tools.haveQemu && kind.format != .raw {
-            let info = try run(Tools.qemuImg, ["info", "-f", kind.format.rawValue, path])
+            let info = try runHostProgram(Tools.qemuImg, ["info", "-f", kind.format.rawValue, path])
             #expect(info.output.contains("12 MiB"), "qemu-img info: \(info.output)")
         }
     }
