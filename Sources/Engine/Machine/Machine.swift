@@ -23,6 +23,8 @@ public final class Machine {
     public let scheduler: Scheduler
     /// The one machine lock: who may touch what, and when, is written in MachineLock.
     public let lock = MachineLock()
+    /// Disk and network bytes moved for the guest (stats and `vmtui list` rates).
+    public let ioCounters = IOCounters()
     /// One vCPU today (index 0, the bootstrap processor); SMP adds more.
     public private(set) var vcpus: [VCPU] = []
     public let timeMode: TimeMode
