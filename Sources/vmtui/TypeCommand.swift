@@ -12,17 +12,12 @@ struct TypeCommand: ParsableCommand {
     @Argument(help: "What to type; \\n is Enter, \\t Tab.")
     var text: String
 
-    static let interval = 0.02
-
     func run() throws {
         let typed = text.replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\t", with: "\t")
         let missing = Set(typed.unicodeScalars.filter { GuestKeyStroke(typing: Character($0)) == nil })
         let client = try VMLauncher.attach(name)
-        // A typist's pace: a guest reading keys through the BIOS (a 15-key buffer) loses a burst.
-        for stroke in typed.unicodeScalars.compactMap({ GuestKeyStroke(typing: Character($0)) }) {
-            client.send(stroke)
-            Thread.sleep(forTimeInterval: TypeCommand.interval)
-        }
+        // One message: the VM's KeyFeeder hands the keys to the guest at typing pace.
+        client.send(scancodes: typed.unicodeScalars.compactMap { GuestKeyStroke(typing: Character($0)) }.flatMap(\.set2Bytes))
         client.close()
         if !missing.isEmpty {
             throw CLIError(message: "typed all but \(missing.sorted().map { "'\($0)'" }.joined(separator: ", ")): "
