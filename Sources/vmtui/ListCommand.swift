@@ -4,9 +4,9 @@ import Foundation
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List the virtual machines; running ones with their PID, uptime, CPU use and memory.")
+        commandName: "list", abstract: "List the virtual machines; running ones with their PID, uptime, CPU use, memory and disk and network rates.")
 
-    @Flag(help: "Print JSON: name, state, for running VMs pid, uptime, CPU and memory, and for usable VMs the config.")
+    @Flag(help: "Print JSON: name, state, for running VMs pid, uptime, CPU, memory and I/O rates, and for usable VMs the config.")
     var json = false
 
     struct Item: Encodable {
@@ -17,6 +17,11 @@ struct ListCommand: ParsableCommand {
         var uptimeSeconds: Int?
         var cpuPercent: Double?
         var residentBytes: UInt64?
+        /// Bytes per second over the VM's last stats window.
+        var diskReadRate: Double?
+        var diskWriteRate: Double?
+        var networkReceiveRate: Double?
+        var networkSendRate: Double?
         var config: VMConfig?
     }
 
@@ -27,6 +32,8 @@ struct ListCommand: ParsableCommand {
         var uptimeSeconds: Int?
         var cpuPercent: Double?
         var residentBytes: UInt64?
+        /// What the VM process measures itself (its disk and network rates).
+        var stats: VMStats?
     }
 
     func run() throws {
@@ -39,7 +46,10 @@ struct ListCommand: ParsableCommand {
                 case let .vm(config):
                     let now = live[config.name]
                     return Item(name: config.name, state: now?.state ?? "stopped", pid: now?.pid, uptimeSeconds: now?.uptimeSeconds,
-                                cpuPercent: now?.cpuPercent, residentBytes: now?.residentBytes, config: config)
+                                cpuPercent: now?.cpuPercent, residentBytes: now?.residentBytes,
+                                diskReadRate: now?.stats?.diskReadRate, diskWriteRate: now?.stats?.diskWriteRate,
+                                networkReceiveRate: now?.stats?.networkReceiveRate, networkSendRate: now?.stats?.networkSendRate,
+                                config: config)
                 case let .broken(name, reason): return Item(name: name, state: "broken", reason: reason)
                 }
             })
@@ -61,23 +71,27 @@ struct ListCommand: ParsableCommand {
                     let up: String = now?.uptimeSeconds.map(uptime) ?? ""
                     let cpu: String = now?.cpuPercent.map { String(format: "%.0f%%", $0) } ?? ""
                     let rss: String = now?.residentBytes.map { "\($0 >> 20) MiB" } ?? ""
-                    process = [pid, up, cpu, rss]
+                    let disk: String = now?.stats.map { "\(VMStats.rateText($0.diskReadRate)) / \(VMStats.rateText($0.diskWriteRate))" } ?? ""
+                    let net: String = now?.stats.map { "\(VMStats.rateText($0.networkReceiveRate)) / \(VMStats.rateText($0.networkSendRate))" } ?? ""
+                    process = [pid, up, cpu, rss, disk, net]
                 }
                 return [c.name, now?.state ?? "stopped"] + process + [c.modeShort, c.osLabel, "\(c.memoryMiB) MiB", c.networkSummary]
-            case let .broken(name, _): return [name, "broken"] + Array(repeating: "", count: running ? 8 : 4)
+            case let .broken(name, _): return [name, "broken"] + Array(repeating: "", count: running ? 10 : 4)
             }
         }
-        let header = ["NAME", "STATE"] + (running ? ["PID", "UPTIME", "CPU", "RSS"] : []) + ["MODE", "OS", "MEMORY", "NETWORK"]
+        let header = ["NAME", "STATE"] + (running ? ["PID", "UPTIME", "CPU", "RSS", "DISK READ/WRITE", "NET IN/OUT"] : []) + ["MODE", "OS", "MEMORY", "NETWORK"]
         print(TextTable.render(header: header, rows: rows))
         // Why a VM is broken goes under the table: a long reason in a column would widen it for every row.
         for case let .broken(name, reason) in entries { print("\(name) is broken: \(reason)") }
     }
 
-    /// Running VMs (CPU use over a quarter of a second) and those whose monitor reports how they ended.
+    /// Running VMs (CPU use over a quarter of a second, I/O rates from their stats) and those whose
+    /// monitor reports how they ended.
     private func liveStates() -> [String: Live] {
         guard let run = try? RunDirectory.standard() else { return [:] }
         var live: [String: Live] = [:]
         var first: [String: (ProcessFigures, Date)] = [:]
+        var clients: [String: VMClient] = [:]
         for name in run.names() {
             if let status = run.status(name) {
                 live[name] = Live(state: status.crash.map { "crashed: \($0)" } ?? "stopped: \(status.state.label)")
@@ -85,6 +99,8 @@ struct ListCommand: ParsableCommand {
                 first[name] = (figures, Date())
                 live[name] = Live(state: "running", pid: record.pid, uptimeSeconds: Int(Date().timeIntervalSince1970 - record.started),
                                   residentBytes: figures.residentBytes)
+                // The VM sends its stats right after the welcome; they have arrived after the sleep below.
+                clients[name] = try? VMClient(name: name, run: run)
             }
         }
         guard !first.isEmpty else { return live }
@@ -93,6 +109,10 @@ struct ListCommand: ParsableCommand {
             guard let pid = live[name]?.pid, let after = ProcessFigures(pid: pid) else { continue }
             let seconds = Double(after.cpuTicks &- before.cpuTicks) / ProcessFigures.ticksPerSecond
             live[name]?.cpuPercent = seconds / Date().timeIntervalSince(time) * 100
+        }
+        for (name, client) in clients {
+            if client.isConnected, client.state.isActive { live[name]?.stats = client.stats }
+            client.close()
         }
         return live
     }

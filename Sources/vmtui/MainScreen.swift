@@ -309,8 +309,8 @@ final class MainScreen: Panel {
             if let session {
                 let status = session.state.isActive ? ConsoleScreen.summary(state: session.state, stats: session.stats)
                     + "  (Enter: console)" : session.crash.map { "crashed: \($0)" } ?? "\(session.state)"
-                rows.insert(("State", status), at: 0)
-                rows.insert(contentsOf: session.warnings.map { ("Warning", $0) }, at: 1)
+                let io = session.state.isActive ? [("I/O", session.stats.ioText)] : []
+                rows.insert(contentsOf: [("State", status)] + io + session.warnings.map { ("Warning", $0) }, at: 0)
             }
             for (label, value) in rows {
                 let lines = TextWrap.lines(value, width: rect.width - 9)

@@ -36,10 +36,11 @@ final class ATAPIRig {
     let channel: IDEChannel
     let drive: ATAPICDROM
     let disc = PatternDisc(sectors: 40)
+    let counters = IOCounters()
 
     init() throws {
         memory = try MemoryMap(ramSize: 1 << 20)
-        channel = IDEChannel(base: 0x170, controlPort: 0x376, irq: irqs.line(15), memory: memory)
+        channel = IDEChannel(base: 0x170, controlPort: 0x376, irq: irqs.line(15), memory: memory, ioCounters: counters)
         drive = ATAPICDROM(medium: disc)
         channel.attach(drive, slot: 0)
         channel.reset()
@@ -117,6 +118,10 @@ final class ATAPIRig {
         let read12 = rig.packet([0xA8, 0, 0, 0, 0, 39, 0, 0, 0, 1], limit: 1000)
         #expect(read12.blocks == [1000, 1000, 48])
         #expect(read12.data == PatternDisc.sector(39))
+        // Disc bytes read count, INQUIRY-style replies do not.
+        #expect(rig.counters.totals.diskRead == 4 * 2048)
+        _ = rig.packet([0x12, 0, 0, 0, 36, 0])
+        #expect(rig.counters.totals.diskRead == 4 * 2048)
     }
 
     @Test func readPastTheEndAndIOErrorsAreSenseNotCrashes() throws {
@@ -205,6 +210,7 @@ final class ATAPIRig {
         var data = [UInt8](repeating: 0, count: 4096)
         data.withUnsafeMutableBytes { rig.memory.readBytes(at: 0x2000, into: $0) }
         #expect(data == PatternDisc.sector(7) + PatternDisc.sector(8))
+        #expect(rig.counters.totals.diskRead == 4096)
         #expect(rig.status == 0x50 && rig.inb(2) == 3 && rig.irqs.levels[15] == false)
         #expect(rig.channel.busMasterStatus & 0x04 != 0)
     }

@@ -46,10 +46,12 @@ final class MemoryDisk: BlockDevice {
     let bus: PCIBus
     // Just past the 28-bit limit, so LBA48 is needed for the last sectors.
     let disk = MemoryDisk(sectors: (1 << 28) + 64)
+    /// The machine's byte totals, which the disk adds to (IDENTIFY's block is not disk data).
+    let counters = IOCounters()
 
     init() throws {
         memory = try MemoryMap(ramSize: 16 << 20)
-        ide = PIIX3IDE(ports: ports, memory: memory, irq14: irqs.line(14), irq15: irqs.line(15))
+        ide = PIIX3IDE(ports: ports, memory: memory, irq14: irqs.line(14), irq15: irqs.line(15), ioCounters: counters)
         ide.primary.attach(ATADisk(disk: disk), slot: 0)
         bus = PCIBus(memory: memory, ports: ports, interrupts: irqs.router)
         bus.attach(ide, device: 1, function: 1)
@@ -112,6 +114,7 @@ final class MemoryDisk: BlockDevice {
         #expect(w[83] & 0x0400 != 0) // LBA48
         #expect(w[83] & 0x3000 == 0x3000) // FLUSH CACHE, FLUSH CACHE EXT
         #expect(w[86] & 0x0400 != 0) // LBA48 enabled
+        #expect(counters.totals == IOCounters.Totals())
         let sectors = (0..<4).reduce(UInt64(0)) { $0 | UInt64(w[100 + $1]) << UInt64(16 * $1) }
         #expect(sectors == disk.size / 512)
         #expect(UInt32(w[60]) | UInt32(w[61]) << 16 == 0x0FFF_FFFF) // LBA28 capacity saturates
@@ -132,11 +135,13 @@ final class MemoryDisk: BlockDevice {
         #expect(disk.sector(lba) == Self.pattern(1))
         #expect(disk.sector(lba + 1) == Self.pattern(2))
         #expect(disk.sector(lba & 0x0FFF_FFFF).allSatisfy { $0 == 0 }) // no 28-bit wrap-around
+        #expect(counters.totals.diskWritten == 1024 && counters.totals.diskRead == 0)
 
         taskFile(lba: lba + 1, count: 1, extended: true)
         ports.write(Self.status, width: 1, value: 0x24) // READ SECTORS EXT
         #expect(irqs.levels[14])
         #expect(bytes(readWords(256)) == Self.pattern(2))
+        #expect(counters.totals.diskRead == 512)
         // The task file holds the last LBA; HOB (control bit 7) shows its high bytes.
         #expect(ports.read(0x1F3, width: 1) == UInt32((lba + 1) & 0xFF))
         ports.write(0x3F6, width: 1, value: 0x80)
@@ -159,6 +164,7 @@ final class MemoryDisk: BlockDevice {
         ports.write(Self.busMaster, width: 1, value: 0x09) // start, towards memory
         #expect(guestBytes(at: 0x2_0000, 1024) == Self.pattern(10) + Self.pattern(11))
         #expect(guestBytes(at: 0x3_0000, 1024) == Self.pattern(12) + Self.pattern(13))
+        #expect(counters.totals.diskRead == 2048 && counters.totals.diskWritten == 0)
         #expect(ports.read(Self.busMaster + 2, width: 1) & 0x05 == 0x04) // interrupt, not active
         #expect(irqs.levels[14])
         #expect(ports.read(Self.status, width: 1) == 0x50)
@@ -179,6 +185,7 @@ final class MemoryDisk: BlockDevice {
         ports.write(Self.status, width: 1, value: 0x35) // WRITE DMA EXT
         #expect(disk.sector(lba) == Self.pattern(20))
         #expect(disk.sector(lba + 1) == Self.pattern(21))
+        #expect(counters.totals.diskWritten == 1024 && counters.totals.diskRead == 0)
         #expect(irqs.levels[14])
         #expect(ports.read(Self.busMaster + 2, width: 1) & 0x05 == 0x04)
     }

@@ -97,7 +97,7 @@ print(hex(kind), data[9:4 + length].decode())
 PY
 }
 hello99=$(answer "0000000b01766d7475692d63700063")
-[[ "$hello99" == "0xff control protocol version 99 is not spoken here (this vmtui speaks version 1)"* ]] || fail "version 99: $hello99"
+[[ "$hello99" == "0xff control protocol version 99 is not spoken here (this vmtui speaks version 2)"* ]] || fail "version 99: $hello99"
 garbage=$(answer "$(printf 'GET / HTTP/1.1\r\n\r\n' | od -An -tx1 | tr -d ' \n')")
 [[ "$garbage" == "0xff not the vmtui control protocol: a frame length of"* ]] || fail "garbage: $garbage"
 grep -q "refused a client" "$VMTUI_HOME/VMs/echo2.vmtui/vm.log" || fail "refusals are not in the VM's log"
@@ -146,7 +146,9 @@ if "$VMTUI" delete echo2 --yes 2>"$VMTUI_HOME/err"; then fail "deleted a running
 grep -q "echo2 is running: stop it first" "$VMTUI_HOME/err" || fail "delete message: $(cat "$VMTUI_HOME/err")"
 [ -d "$VMTUI_HOME/VMs/echo2.vmtui" ] || fail "the running VM's bundle is gone"
 "$VMTUI" stop echo2 | grep -q "stopped echo2: stopped: the power was cut" || fail "stop echo2"
-"$VMTUI" stop echo --force | grep -q "stopped echo: stopped: the power was cut (forced power-off)" || fail "stop --force echo"
+t0=$SECONDS
+"$VMTUI" stop echo --force --timeout 30 | grep -q "stopped echo: stopped: the power was cut (forced power-off)" || fail "stop --force echo"
+[ $((SECONDS - t0)) -lt 10 ] || fail "stop --force waited for the --timeout"
 check listed echo2 "stopped: powered off"
 "$VMTUI" delete echo2 --yes >/dev/null || fail "delete after stop"
 pass

@@ -20,7 +20,8 @@
 ///                UInt8 kind 0 powered off, 1 triple fault + string, 2 reset loop + UInt32 count,
 ///                3 unsupported + string, 4 host error + string, 5 debug exit + Int64 code,
 ///                6 power cut)
-///                0x83 stats (uptime ns UInt64, instructions UInt64, MIPS Double, CPU % Double)
+///                0x83 stats (uptime ns UInt64, instructions UInt64, MIPS Double, CPU % Double,
+///                then bytes/s as Doubles: disk read, disk written, network received, sent)
 ///                0x84 screen (see `ScreenUpdate`: only rows whose cells changed, plus cursor)
 ///                0x85 serial (COM1 output as a dumb terminal shows it: text, CR, LF)
 ///                0x86 notice (UInt8 kind 1 CD change, 2 network; bool error; string text)
@@ -40,7 +41,8 @@ public enum ControlMessage: Equatable, Sendable {
     case error(String)
 
     /// The version this build speaks; any change to the encoding moves it.
-    public static let version: UInt16 = 1
+    /// Version 2: the stats carry disk and network rates.
+    public static let version: UInt16 = 2
     static let magic = Array("vmtui-cp".utf8)
     /// The largest frame either side accepts (a 132x60 screen is 16 KB).
     public static let maxFrame = 1 << 20
@@ -124,6 +126,10 @@ public enum ControlMessage: Equatable, Sendable {
             w.u64(stats.instructionsRetired)
             w.f64(stats.mips)
             w.f64(stats.cpuPercent)
+            w.f64(stats.diskReadRate)
+            w.f64(stats.diskWriteRate)
+            w.f64(stats.networkReceiveRate)
+            w.f64(stats.networkSendRate)
         case .screen(let update): w.u8(0x84); update.encode(into: &w)
         case .serialOutput(let bytes): w.u8(0x85); w.data(bytes)
         case .notice(let notice): w.u8(0x86); w.u8(notice.kind.rawValue); w.bool(notice.isError); w.string(notice.text)
@@ -191,6 +197,10 @@ public enum ControlMessage: Equatable, Sendable {
             stats.instructionsRetired = try r.u64()
             stats.mips = try r.f64()
             stats.cpuPercent = try r.f64()
+            stats.diskReadRate = try r.f64()
+            stats.diskWriteRate = try r.f64()
+            stats.networkReceiveRate = try r.f64()
+            stats.networkSendRate = try r.f64()
             message = .stats(stats)
         case 0x84: message = .screen(try ScreenUpdate.decode(&r))
         case 0x85: message = .serialOutput(try r.data())

@@ -94,6 +94,7 @@ public final class ATADisk: IDEDrive {
         guard advance(channel, sectors: n, {
             try data.withUnsafeMutableBytes { try disk.read(at: nextLBA * 512, into: $0) }
         }) else { return }
+        channel.ioCounters.addDiskRead(data.count)
         channel.startPIORead(data)
     }
 
@@ -124,6 +125,7 @@ public final class ATADisk: IDEDrive {
         guard advance(channel, sectors: data.count / 512, {
             try data.withUnsafeBytes { try disk.write(at: nextLBA * 512, from: $0) }
         }) else { return }
+        channel.ioCounters.addDiskWritten(data.count)
         if remaining > 0 {
             channel.startPIOWrite(bytes: min(blockSectors, remaining) * 512, interrupt: true)
         } else {
@@ -139,8 +141,10 @@ public final class ATADisk: IDEDrive {
             do {
                 if write {
                     try data.withUnsafeBytes { try disk.write(at: lba * 512, from: $0) }
+                    channel.ioCounters.addDiskWritten(data.count)
                 } else {
                     try data.withUnsafeMutableBytes { try disk.read(at: lba * 512, into: $0) }
+                    channel.ioCounters.addDiskRead(data.count)
                 }
                 channel.setLBA(lba + UInt64(count) - 1, extended: ext)
                 return true

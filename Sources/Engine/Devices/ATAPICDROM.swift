@@ -236,6 +236,7 @@ public final class ATAPICDROM: IDEDrive {
             channel.startDMA(toMemory: true, bytes: count * ATAPICDROM.sectorSize) { [self] data in
                 do {
                     try data.withUnsafeMutableBytes { try disc.read(at: lba * UInt64(ATAPICDROM.sectorSize), into: $0) }
+                    channel.ioCounters.addDiskRead(data.count)
                     return true
                 } catch {
                     lastError = "\(error)"
@@ -290,6 +291,7 @@ public final class ATAPICDROM: IDEDrive {
                 readSectors = 0
                 return fail(.readError, on: .ide(channel))
             }
+            channel.ioCounters.addDiskRead(more.count)
             outgoing = Array(outgoing[outgoingOffset...]) + more
             outgoingOffset = 0
             readLBA += UInt64(wanted)

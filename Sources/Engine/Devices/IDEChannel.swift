@@ -11,6 +11,8 @@ public final class IDEChannel: PortDevice {
     public let controlPort: UInt16
     private let irq: IRQLine
     let memory: MemoryMap
+    /// Where the drives count the bytes they move between their medium and the guest.
+    let ioCounters: IOCounters
     public private(set) var drives: [IDEDrive?] = [nil, nil]
     /// Bit n set when slot n holds a drive: lets the data port skip the drive lookup per word.
     private var filledSlots = 0
@@ -37,11 +39,12 @@ public final class IDEChannel: PortDevice {
     /// A DMA command waiting for the bus master to start: direction and the drive's data hook.
     private var pendingDMA: (toMemory: Bool, run: (inout [UInt8]) -> Bool)?
 
-    public init(base: UInt16, controlPort: UInt16, irq: IRQLine, memory: MemoryMap) {
+    public init(base: UInt16, controlPort: UInt16, irq: IRQLine, memory: MemoryMap, ioCounters: IOCounters = IOCounters()) {
         self.base = base
         self.controlPort = controlPort
         self.irq = irq
         self.memory = memory
+        self.ioCounters = ioCounters
     }
 
     public func attach(_ drive: IDEDrive, slot: Int) {

@@ -6,9 +6,9 @@ public final class PIIX3IDE: PortDevice, PCIFunction {
     public let primary: IDEChannel
     public let secondary: IDEChannel
 
-    public init(ports: PortMap, memory: MemoryMap, irq14: IRQLine, irq15: IRQLine) {
-        primary = IDEChannel(base: 0x1F0, controlPort: 0x3F6, irq: irq14, memory: memory)
-        secondary = IDEChannel(base: 0x170, controlPort: 0x376, irq: irq15, memory: memory)
+    public init(ports: PortMap, memory: MemoryMap, irq14: IRQLine, irq15: IRQLine, ioCounters: IOCounters = IOCounters()) {
+        primary = IDEChannel(base: 0x1F0, controlPort: 0x3F6, irq: irq14, memory: memory, ioCounters: ioCounters)
+        secondary = IDEChannel(base: 0x170, controlPort: 0x376, irq: irq15, memory: memory, ioCounters: ioCounters)
         // The PCI bus maps BAR4 and hands this device offsets into it.
         config.defineIOBAR(4, size: 16, handler: self)
         config.makeWritable(0x40..<0x48)

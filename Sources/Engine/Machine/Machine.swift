@@ -97,7 +97,8 @@ public final class Machine {
                             memory: memory, bios: bios, biosSize: firmware.bios.count)
         pit = PIT8254(clock: clock, irq0: interrupts.line(0))
         cmos = CMOSRTC(clock: clock, irq8: interrupts.line(8), unixTime: unixTime ?? Int64(time(nil)))
-        ide = PIIX3IDE(ports: ports, memory: memory, irq14: interrupts.line(14), irq15: interrupts.line(15))
+        ide = PIIX3IDE(ports: ports, memory: memory, irq14: interrupts.line(14), irq15: interrupts.line(15),
+                       ioCounters: ioCounters)
         cdrom = ATAPICDROM(medium: nil)
         ide.secondary.attach(cdrom, slot: 0)
         pm = PIIX4PM(ports: ports, clock: clock)

@@ -229,7 +229,8 @@ public final class VMSession: Sendable {
         private var keys = KeyFeeder()
         private var uptime: UInt64 = 0
         private var lastStep = HostClock.monotonicNow()
-        private var window = (time: HostClock.monotonicNow(), cpu: EngineLoop.threadCPUTime(), instructions: UInt64(0))
+        private var window = (time: HostClock.monotonicNow(), cpu: EngineLoop.threadCPUTime(), instructions: UInt64(0),
+                              io: IOCounters.Totals())
         private var stats = VMStats()
 
         init(machine: Machine) { self.machine = machine }
@@ -288,13 +289,19 @@ public final class VMSession: Sendable {
             guard force || elapsed >= VMSession.statsInterval else { return nil }
             let cpu = EngineLoop.threadCPUTime()
             let instructions = machine.instructionsRetired
+            let io = machine.ioCounters.totals
             if elapsed > 0 {
                 stats.mips = Double(instructions &- window.instructions) / Double(elapsed) * 1000
                 stats.cpuPercent = min(100, Double(cpu &- window.cpu) / Double(elapsed) * 100)
+                let perSecond = { (now: UInt64, then: UInt64) in Double(now &- then) / Double(elapsed) * 1e9 }
+                stats.diskReadRate = perSecond(io.diskRead, window.io.diskRead)
+                stats.diskWriteRate = perSecond(io.diskWritten, window.io.diskWritten)
+                stats.networkReceiveRate = perSecond(io.networkReceived, window.io.networkReceived)
+                stats.networkSendRate = perSecond(io.networkSent, window.io.networkSent)
             }
             stats.uptimeNanoseconds = uptime
             stats.instructionsRetired = instructions
-            window = (now, cpu, instructions)
+            window = (now, cpu, instructions, io)
             return stats
         }
 

@@ -7,6 +7,12 @@ public struct VMStats: Equatable, Sendable {
     public var mips: Double = 0
     /// CPU time of the engine thread as a share of one host core, 0-100.
     public var cpuPercent: Double = 0
+    /// Bytes per second over the window, from the machine's `IOCounters`: disks (IDE, ATAPI,
+    /// AHCI, virtio) read and written, network frames the guest received and sent.
+    public var diskReadRate: Double = 0
+    public var diskWriteRate: Double = 0
+    public var networkReceiveRate: Double = 0
+    public var networkSendRate: Double = 0
 
     public init() {}
 
@@ -15,5 +21,24 @@ public struct VMStats: Equatable, Sendable {
         let seconds = uptimeNanoseconds / 1_000_000_000
         let m = (seconds / 60) % 60, s = seconds % 60
         return "\(seconds / 3600):" + (m < 10 ? "0" : "") + "\(m):" + (s < 10 ? "0" : "") + "\(s)"
+    }
+
+    /// "disk 1.2 MB/s read, 0 B/s written  net 3 kB/s in, 0 B/s out".
+    public var ioText: String {
+        "disk \(VMStats.rateText(diskReadRate)) read, \(VMStats.rateText(diskWriteRate)) written  "
+            + "net \(VMStats.rateText(networkReceiveRate)) in, \(VMStats.rateText(networkSendRate)) out"
+    }
+
+    /// A rate in bytes per second with a decimal unit (B/s, kB/s, MB/s, GB/s), as iostat and top print.
+    public static func rateText(_ bytesPerSecond: Double) -> String {
+        var value = max(0, bytesPerSecond)
+        var units = ["B/s", "kB/s", "MB/s", "GB/s"][...]
+        while value >= 999.5, units.count > 1 {
+            value /= 1000
+            units = units.dropFirst()
+        }
+        let unit = units.first!
+        // One decimal below 10 of a scaled unit ("1.5 MB/s"); whole numbers otherwise.
+        return unit != "B/s" && value < 9.95 ? String(format: "%.1f ", value) + unit : "\(Int(value.rounded())) \(unit)"
     }
 }

@@ -1,0 +1,18 @@
+import Testing
+import Engine
+
+/// How the list and the detail pane print a VM's disk and network rates.
+@Suite struct VMStatsTests {
+    @Test(arguments: [(0.0, "0 B/s"), (-3, "0 B/s"), (999, "999 B/s"), (999.6, "1.0 kB/s"), (1500, "1.5 kB/s"),
+                      (42_000, "42 kB/s"), (4_194_304, "4.2 MB/s"), (650e6, "650 MB/s"), (2.5e9, "2.5 GB/s"), (3e12, "3000 GB/s")])
+    func rateText(_ bytesPerSecond: Double, _ text: String) {
+        #expect(VMStats.rateText(bytesPerSecond) == text)
+    }
+
+    @Test func ioTextNamesEachRate() {
+        var stats = VMStats()
+        stats.diskReadRate = 2_000_000
+        stats.networkSendRate = 120
+        #expect(stats.ioText == "disk 2.0 MB/s read, 0 B/s written  net 0 B/s in, 120 B/s out")
+    }
+}
