@@ -35,12 +35,14 @@ expect "vmtui: detached; still running: echo, echo2"
 [ "$(screen | grep -c 'still running')" = 1 ] || fail "the detach message is not there exactly once"
 check listed echo "running +$(vm_pid echo) "
 check listed echo2 "running +$(vm_pid echo2) "
-"$VMTUI" list | grep -qE "^echo +running +[0-9]+ +0:00:[0-9]{2} +[0-9]+% +[0-9]+ MiB" || fail "list lacks PID, uptime, CPU, RSS: $("$VMTUI" list)"
+"$VMTUI" list | grep -qE "^echo +running +[0-9]+ +0:00:[0-9]{2} +[0-9]+% +[0-9]+ MiB +0 B/s / 0 B/s +0 B/s / 0 B/s " \
+    || fail "list lacks PID, uptime, CPU, RSS, disk and network rates: $("$VMTUI" list)"
 
 # A new TUI sees them running; Enter attaches, typing reaches the guest, Ctrl-] q detaches.
 start 100 32
 expect_re "▶ echo +Other running EMU"
 expect_re "  echo2 +Other running EMU"
+expect_re "I/O +disk 0 B/s read, 0 B/s written"
 keys Enter
 expect "echo ─ keyboard: guest"
 expect "vmtui echo guest ready: type here"
