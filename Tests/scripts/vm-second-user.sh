@@ -23,7 +23,9 @@ as_peer() { runuser -u "$peer" -- env VMTUI_HOME="$PEER_HOME" XDG_RUNTIME_DIR="$
 cleanup() {
     as_peer stop echo --force >/dev/null 2>&1
     "$VMTUI" stop echo --force >/dev/null 2>&1
-    userdel "$peer" 2>/dev/null
+    # The user's VM monitor outlives its VM briefly (to report): userdel refuses a user in use.
+    for _ in $(seq 50); do pgrep -u "$peer" >/dev/null || break; sleep 0.2; done
+    userdel "$peer" 2>/dev/null || echo "vm-second-user: could not remove user $peer: userdel $peer"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
