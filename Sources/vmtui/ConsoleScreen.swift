@@ -345,7 +345,7 @@ final class ConsoleScreen: Panel {
         }
         return StatusBar(hints: [
             ("p", session.state == .paused ? "resume" : "pause"), ("r", "reset"), ("c", "Ctrl-Alt-Del"), ("]", "Ctrl-]"),
-            ("o", "power off"), ("i", "CD"), ("n", "network"),
+            ("o", "power off"), ("i", "CD"), ("n", "net"),
             ("t", view == .screen ? "serial" : "screen"), ("q", "list"), ("Esc", "guest"),
         ])
     }

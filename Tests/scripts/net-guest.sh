@@ -81,7 +81,7 @@ host_check "a TAP of the VM's own is on $BR" sh -c "ls /sys/class/net/$BR/brif |
 step 2 "bridge $subnet.1"
 guest=$("$VMTUI" screen "$VM" | sed -n 's/.*net step 2 done: \([0-9.]*\).*/\1/p' | tail -n 1)
 host_check "the namespace fetches the guest's page from ${guest:-nowhere}" \
-    ip netns exec "$NS" sh -c "busybox wget -q -T 10 -O - http://${guest:-0.0.0.0}/index.html | grep -q 'vmtui-linux httpd page'"
+    ip netns exec "$NS" sh -c "timeout 30 busybox wget -q -O - http://${guest:-0.0.0.0}/index.html | grep -q 'vmtui-linux httpd page'"
 switch nat
 step 3 "nat $host_port"
 "$VMTUI" type "$VM" 'end\n'

@@ -15,7 +15,8 @@ check() {
 address() { ip -4 addr show eth0 | sed -n 's/.*inet \([0-9.]*\).*/\1/p' | head -n 1; }
 # busybox udhcpc does not renew on a carrier change: each step asks for a lease afresh.
 lease() { udhcpc -i eth0 -s /etc/udhcpc.script -n -q -t 8 -T 2 >/dev/null 2>&1; address; }
-fetch() { rm -f /tmp/page; wget -q -T 10 -O /tmp/page "$1" && grep -q "$2" /tmp/page; }
+# (busybox 1.35's wget -T crashes: timeout bounds it instead)
+fetch() { rm -f /tmp/page; timeout 30 wget -q -O /tmp/page "$1" && grep -q "$2" /tmp/page; }
 
 check "the e1000 driver has the card (eth0)" "[ -e /sys/class/net/eth0/device ] && grep -q 0x100e /sys/class/net/eth0/device/device"
 ip link set eth0 up
