@@ -187,6 +187,11 @@ public final class VMSession: Sendable {
             $0.state = .running
             $0.version &+= 1
         }
+        // A backend that could not open (a missing bridge, no TAP permission) also shows where a
+        // network switch's answer would, so the console says it while the VM starts.
+        if let problem = machine.warnings.first(where: { $0.hasPrefix("network: ") }) {
+            setNetworkNotice(MediaNotice(text: problem, isError: true))
+        }
         machineLock.withLock { $0 = machine.lock }
         defer { machineLock.withLock { $0 = nil } }
         var loop = EngineLoop(machine: machine) { [self] text, isError in
