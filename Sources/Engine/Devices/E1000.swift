@@ -204,7 +204,12 @@ public final class E1000: PCIFunction, MMIODevice, PortDevice, TimedDevice {
         }
         guard !irqLevel else { return }
         let now = clock.nanoseconds
-        if now >= nextInterruptAllowed { assertInterrupt(now) } else { interruptDeadline = nextInterruptAllowed }
+        if now >= nextInterruptAllowed {
+            assertInterrupt(now)
+        } else if interruptDeadline == nil {
+            interruptDeadline = nextInterruptAllowed
+            deadlineArmed?(nextInterruptAllowed) // a halted vCPU wakes for it, not at its next timer
+        }
     }
 
     private func assertInterrupt(_ now: UInt64) {
@@ -220,6 +225,7 @@ public final class E1000: PCIFunction, MMIODevice, PortDevice, TimedDevice {
     }
 
     public func nextDeadline() -> UInt64? { interruptDeadline }
+    public var deadlineArmed: ((UInt64) -> Void)?
 
     public func fire(now: UInt64) {
         guard let deadline = interruptDeadline, deadline <= now else { return }
