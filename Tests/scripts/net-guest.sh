@@ -75,7 +75,7 @@ host_check() { # NAME COMMAND...
 
 step 1 "nat $host_port"
 host_check "the host fetches the guest's page through the forward 127.0.0.1:$forward_port" \
-    sh -c "curl -s -m 10 http://127.0.0.1:$forward_port/index.html | grep -q 'vmtui-linux httpd page'"
+    sh -c "timeout 30 busybox wget -q -O - http://127.0.0.1:$forward_port/index.html | grep -q 'vmtui-linux httpd page'"
 switch "bridge:$BR"
 host_check "a TAP of the VM's own is on $BR" sh -c "ls /sys/class/net/$BR/brif | grep -q '^vm-'"
 step 2 "bridge $subnet.1"
