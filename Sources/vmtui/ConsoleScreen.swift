@@ -30,12 +30,18 @@ final class ConsoleScreen: Panel {
 
     /// The ISO the VM's config names now, to start the CD dialog with.
     private let currentISO: () -> String?
+    /// Keeps a network choice in the VM's config and has the running VM switch to it.
+    private let switchNetwork: (VMConfig.Network) throws -> Void
+    /// The network switch's answer on show and when it first appeared.
+    private var networkNotice: (notice: VMSession.MediaNotice, since: Date)?
 
     init(session: any VMControl, pane: ConsolePane, currentISO: @escaping () -> String? = { nil },
+         switchNetwork: @escaping (VMConfig.Network) throws -> Void = { _ in },
          saveISO: @escaping (String?) throws -> Void) {
         self.session = session
         self.pane = pane
         self.currentISO = currentISO
+        self.switchNetwork = switchNetwork
         self.saveISO = saveISO
     }
 
@@ -93,6 +99,8 @@ final class ConsoleScreen: Panel {
             return .open(confirmPowerOff())
         case .char("i") where active:
             return .open(changeISO())
+        case .char("n") where active:
+            return .open(changeNetwork())
         case .char("t"):
             view = view == .screen ? .serial : .screen
             scrolledBack = 0
@@ -136,6 +144,33 @@ final class ConsoleScreen: Panel {
             }
             do { try saveISO(path) } catch { dialog.error = "\(error)"; return .handled }
             session.changeISO(path)
+            focus = .guest
+            return .close
+        }
+    }
+
+    /// NAT or a host bridge for the running VM: link down, the backend swapped, link up, same
+    /// MAC; the choice is kept for the next start.
+    private func changeNetwork() -> Dialog {
+        let bridges = HostBridges.list()
+        let field = TextField(label: "", text: bridges.first ?? "", placeholder: "host bridge for Bridge") { text in
+            bridges.filter { $0.hasPrefix(text) }
+        }
+        let found = bridges.isEmpty ? "no bridges found on this host" : "host bridges: \(bridges.joined(separator: ", "))"
+        return Dialog(title: "Network of \(session.name)",
+                      message: "Plug the network card into NAT, or into the host bridge named below (\(found); Tab "
+                        + "completes). The guest sees the cable pulled and plugged back; it may need to renew its DHCP lease.",
+                      buttons: ["NAT", "Bridge", "Cancel"], field: field) { [self] dialog, button, text in
+            let choice: VMConfig.Network
+            switch button {
+            case 0: choice = VMConfig.Network(mode: .nat)
+            case 1:
+                let bridge = text.trimmingCharacters(in: .whitespaces)
+                guard !bridge.isEmpty else { dialog.error = "Type the name of a host bridge, or choose NAT."; return .handled }
+                choice = VMConfig.Network(mode: .bridge, bridgeInterface: bridge)
+            default: return .close
+            }
+            do { try switchNetwork(choice) } catch { dialog.error = "\(error)"; return .handled }
             focus = .guest
             return .close
         }
@@ -242,11 +277,21 @@ final class ConsoleScreen: Panel {
         }
     }
 
-    /// The engine's answer to the last CD change, for 8 seconds after it arrived.
+    /// The engine's answer to the last CD change or network switch (the newer), for 8 seconds
+    /// after it arrived.
     private func currentMediaNotice() -> VMSession.MediaNotice? {
-        guard let latest = session.mediaNotice else { return nil }
-        if mediaNotice?.notice != latest { mediaNotice = (latest, Date()) }
-        return Date().timeIntervalSince(mediaNotice!.since) < 8 ? latest : nil
+        let media = ConsoleScreen.fresh(session.mediaNotice, &mediaNotice)
+        let network = ConsoleScreen.fresh(session.networkNotice, &networkNotice)
+        guard let media else { return network?.notice }
+        guard let network else { return media.notice }
+        return network.since > media.since ? network.notice : media.notice
+    }
+
+    private static func fresh(_ latest: VMSession.MediaNotice?, _ shown: inout (notice: VMSession.MediaNotice, since: Date)?)
+        -> (notice: VMSession.MediaNotice, since: Date)? {
+        guard let latest else { return nil }
+        if shown?.notice != latest { shown = (latest, Date()) }
+        return Date().timeIntervalSince(shown!.since) < 8 ? shown : nil
     }
 
     /// The line under the console: state, uptime, speed, engine CPU, and any notice.
@@ -300,7 +345,7 @@ final class ConsoleScreen: Panel {
         }
         return StatusBar(hints: [
             ("p", session.state == .paused ? "resume" : "pause"), ("r", "reset"), ("c", "Ctrl-Alt-Del"), ("]", "Ctrl-]"),
-            ("o", "power off"), ("i", "CD"),
+            ("o", "power off"), ("i", "CD"), ("n", "net"),
             ("t", view == .screen ? "serial" : "screen"), ("q", "list"), ("Esc", "guest"),
         ])
     }

@@ -173,7 +173,7 @@ final class MainScreen: Panel {
                                                portForwards: config.network.portForwards)
             do { try library.save(updated) } catch { dialog.error = "\(error)"; return .handled }
             reload()
-            show("\(config.name): network \(updated.networkSummary)")
+            showNetwork(updated)
             return .close
         }
     }
@@ -182,6 +182,13 @@ final class MainScreen: Panel {
     private func console(_ session: any VMControl) -> ConsoleScreen {
         ConsoleScreen(session: session, pane: consolePane, currentISO: { [library] in
             try? library.load(name: session.name, validating: false).bootISO
+        }, switchNetwork: { [self] choice in
+            var config = try library.load(name: session.name)
+            config.network.mode = choice.mode
+            if choice.mode == .bridge { config.network.bridgeInterface = choice.bridgeInterface }
+            try library.save(config)
+            reload()
+            _ = processes.switchNetwork(session.name, to: config.network) // the console shows the VM's answer
         }) { [self] iso in
             var config = try library.load(name: session.name)
             config.bootISO = iso
@@ -195,9 +202,19 @@ final class MainScreen: Panel {
         do {
             try library.save(config)
             reload()
-            show("\(config.name): network \(config.networkSummary)")
+            showNetwork(config)
         } catch {
             show("\(error)", isError: true)
+        }
+    }
+
+    /// After N: the saved choice, and for a running VM how its switch went (the guest may need
+    /// to renew its lease, which the notice says).
+    private func showNetwork(_ config: VMConfig) {
+        if let notice = processes.switchNetwork(config.name, to: config.network) {
+            show("\(config.name): \(notice.text)", isError: notice.isError)
+        } else {
+            show("\(config.name): network \(config.networkSummary)")
         }
     }
 

@@ -32,6 +32,14 @@ struct SetCommand: ParsableCommand {
             try config.apply(setting: PathArgument.absoluteSetting(setting))
         }
         try library.save(config)
+        // A running VM switches at once (its process swaps the backend); other settings wait for its next start.
+        if settings.contains(where: { $0.lowercased().hasPrefix("network=") }) {
+            let processes = VMProcesses()
+            processes.scan()
+            if let notice = processes.switchNetwork(name, to: config.network) {
+                if notice.isError { CLIOutput.warn(notice.text) } else { print("\(name): \(notice.text)") }
+            }
+        }
         if config.mode == .virtualize, case let kvm = KVMAvailability.probe(), !kvm.isAvailable {
             CLIOutput.warn("Virtualize: \(kvm.explanation)")
         }

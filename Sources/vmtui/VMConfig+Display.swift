@@ -43,7 +43,7 @@ extension VMConfig {
         if let floppyImage { rows.append(("Floppy", floppyImage)) }
         for (index, line) in diskLines(library: library).enumerated() { rows.append((index == 0 ? "Disk" : "", line)) }
         rows.append(("Boot", bootOrder.map(\.rawValue).joined(separator: ", ")))
-        rows.append(("Network", NotYetAvailable.annotate(networkSummary, NotYetAvailable.network(network.mode))))
+        rows.append(("Network", networkSummary))
         rows.append(("MAC", macAddress?.description ?? "assigned when first loaded"))
         if let bios = firmware.biosPath { rows.append(("BIOS", bios)) }
         if let vga = firmware.vgaBiosPath { rows.append(("VGA BIOS", vga)) }

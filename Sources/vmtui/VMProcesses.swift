@@ -41,6 +41,22 @@ final class VMProcesses {
         run.write(config, to: run.configFile(name))
     }
 
+    /// Plugs a running VM's network card into `network` and records it as what the VM runs
+    /// with; waits up to 3 s for the VM's answer. nil when the VM is not running.
+    func switchNetwork(_ name: String, to network: VMConfig.Network) -> VMSession.MediaNotice? {
+        guard let run, let client = byName[name], client.isConnected, client.state.isActive else { return nil }
+        let before = client.networkNotice
+        client.switchNetwork(to: VMConfig.networkSetting(network))
+        if var config = runningConfig(name) {
+            config.network = network
+            run.write(config, to: run.configFile(name))
+        }
+        let deadline = ContinuousClock.now + .seconds(3)
+        while client.networkNotice == before, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        return client.networkNotice != before ? client.networkNotice
+            : VMSession.MediaNotice(text: "\(name): network switch sent; the VM has not answered yet", isError: false)
+    }
+
     /// The settings a running VM runs with (its process wrote them at start), or nil when it is
     /// not running: edits saved since apply at its next start.
     func runningConfig(_ name: String) -> VMConfig? {

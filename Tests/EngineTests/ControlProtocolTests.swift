@@ -142,10 +142,11 @@ import Testing
         while client.screen().version == 0, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.01) }
         #expect(client.screen().version > 0)
         #expect(client.state == .starting)
-        // The network switch is a placeholder until the engine has a network card.
-        client.switchNetwork(to: "nat")
+        // A network switch goes through the socket; one the VM cannot parse is answered with why.
+        client.switchNetwork(to: "carrier-pigeon")
         while client.networkNotice == nil, ContinuousClock.now < deadline + .seconds(2) { Thread.sleep(forTimeInterval: 0.01) }
-        #expect(client.networkNotice?.text.contains("not available yet") == true)
+        let notice = client.networkNotice
+        #expect(notice?.isError == true && notice?.text.contains("carrier-pigeon") == true, "\(String(describing: notice))")
         client.close()
     }
 }

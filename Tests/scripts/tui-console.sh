@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The console, as a person uses it: start the echo guest from the list, type into it (Enter,
 # Backspace, F-keys, Ctrl and Alt), pause and resume, the COM1 view, resizing while it runs,
-# changing the CD, a second VM running alongside, power off, and a triple-faulting guest the TUI survives.
+# changing the CD, switching the network of the running VM (console menu and the list's N), a
+# second VM running alongside, power off, and a triple-faulting guest the TUI survives.
 source "$(dirname "$0")/lib/tmux.bash"
 [ -s /usr/share/seabios/bios-256k.bin ] || { echo "SKIP $TEST_NAME: SeaBIOS is missing (apt-get install seabios)"; exit 77; }
 command -v nasm >/dev/null || { echo "SKIP $TEST_NAME: nasm is missing (apt-get install nasm)"; exit 77; }
 guests=$("$ROOT/scripts/make-test-guests")
-for vm in echo echo2; do
-    "$VMTUI" create $vm --floppy "$guests/echo.img" --boot floppy --memory 16 --network none >/dev/null
-done
+"$VMTUI" create echo --floppy "$guests/echo.img" --boot floppy --memory 16 --network nat >/dev/null
+"$VMTUI" create echo2 --floppy "$guests/echo.img" --boot floppy --memory 16 --network none >/dev/null
 "$VMTUI" create fault --floppy "$guests/triple-fault.img" --boot floppy --memory 16 --network none >/dev/null
 
 # no_text TEXT: TEXT is not on the screen right now.
@@ -31,7 +31,7 @@ no_text "abcX"
 
 # Ctrl-] takes the keyboard: keys typed while paused reach the guest after resume.
 keys C-]
-expect "p pause  r reset  c Ctrl-Alt-Del  ] Ctrl-]  o power off  i CD  t serial  q list  Esc guest"
+expect "p pause  r reset  c Ctrl-Alt-Del  ] Ctrl-]  o power off  i CD  n net  t serial  q list  Esc guest"
 expect "echo ─ keyboard: vmtui"
 keys p
 expect_re "echo paused  up"
@@ -98,6 +98,34 @@ if [ -s "$iso" ]; then
 else
     echo "note: $iso is missing (apt-get install memtest86+): CD change not checked"
 fi
+
+# The network of the running VM from the console menu: a bridge that does not exist is refused
+# with the fix (the choice is kept, the link stays down); NAT switches back and says the guest
+# may need to renew its lease. Shift-Tab twice from the field reaches Bridge, Enter is NAT.
+nobridge=vmtnobr$$
+keys C-] n
+expect "Network of echo"
+keys C-u
+keys -l "$nobridge"
+keys BTab BTab Enter
+expect "network Bridge $nobridge failed: host bridge $nobridge does not exist" 10
+grep -q "\"bridgeInterface\" : \"$nobridge\"" "$VMTUI_HOME/VMs/echo.vmtui/config.json" || fail "the bridge is not in config.json"
+keys C-] n
+expect "Network of echo"
+keys Enter
+expect "network switched to NAT; the guest may need to renew its DHCP lease" 10
+grep -q '"mode" : "nat"' "$VMTUI_HOME/VMs/echo.vmtui/config.json" || fail "NAT is not in config.json"
+
+# The list's N on the running VM: NAT -> the bridge it has (refused: missing) -> NAT, at once.
+keys C-] q
+expect_re "▶ echo +Other running EMU"
+keys N
+expect "echo: network Bridge $nobridge failed: host bridge $nobridge does not exist" 10
+keys N
+expect "echo: network switched to NAT; the guest may need to renew" 10
+no_text "Pending"    # the running VM has the saved network: not a pending change
+keys Enter
+expect "echo ─ keyboard: guest"
 
 # A VM that cannot start says why and the TUI carries on: echo2 shares echo's floppy image,
 # which the running echo holds. With its own copy it starts and runs alongside echo.
@@ -184,6 +212,10 @@ expect "│echo ncd" 10
 expect "not typed (no key on the guest's US keyboard): ü ï ö é €"
 keys C-] ]
 expect "│echo ncd ^]" 10
+keys C-] n
+expect "Network of echo"
+keys Enter
+expect "network switched to NAT; the guest may need to renew" 10
 
 # At 80x24 the frame does not fit: the rows shown follow the guest's cursor, so the line being
 # typed on (a shell prompt) stays in view, and the info line says which rows show.

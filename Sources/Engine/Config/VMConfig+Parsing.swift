@@ -67,6 +67,11 @@ extension VMConfig {
         return count
     }
 
+    /// The `network=` value that selects `network` (nat, bridge:IFACE, none).
+    public static func networkSetting(_ network: Network) -> String {
+        network.mode == .bridge ? "bridge:\(network.bridgeInterface ?? "")" : network.mode.rawValue
+    }
+
     public var networkSummary: String {
         switch network.mode {
         case .nat:

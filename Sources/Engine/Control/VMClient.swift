@@ -24,7 +24,7 @@ public final class VMClient: VMControl {
         var serialVersion: UInt64 = 0
         var version: UInt64 = 0
         var mediaNotice: VMSession.MediaNotice?
-        var networkNotice: ControlMessage.Notice?
+        var networkNotice: VMSession.MediaNotice?
         var crash: String?
         var connected = true
         var closing = false
@@ -81,7 +81,7 @@ public final class VMClient: VMControl {
     public var stats: VMStats { shared.withLock { $0.stats } }
     public var mediaNotice: VMSession.MediaNotice? { shared.withLock { $0.mediaNotice } }
     /// The answer to the last network switch.
-    public var networkNotice: ControlMessage.Notice? { shared.withLock { $0.networkNotice } }
+    public var networkNotice: VMSession.MediaNotice? { shared.withLock { $0.networkNotice } }
     public var version: UInt64 { shared.withLock { $0.version } }
     /// How the VM process died ("killed by signal 9"), when it did not stop on its own.
     public var crash: String? { shared.withLock { $0.crash } }
@@ -103,7 +103,7 @@ public final class VMClient: VMControl {
     public func requestPowerOff() { send(.request(.powerButton)) }
     public func powerOff() { send(.request(.powerOff)) }
     public func changeISO(_ path: String?) { send(.request(.changeISO(path))) }
-    /// Not available until the engine has a network card: the answer arrives in `networkNotice`.
+    /// The answer arrives in `networkNotice`.
     public func switchNetwork(to mode: String) { send(.request(.switchNetwork(mode))) }
 
     private func send(_ message: ControlMessage) {
@@ -159,7 +159,7 @@ public final class VMClient: VMControl {
                 s.serialVersion &+= 1
             case .notice(let notice) where notice.kind == .media:
                 s.mediaNotice = VMSession.MediaNotice(text: notice.text, isError: notice.isError)
-            case .notice(let notice): s.networkNotice = notice
+            case .notice(let notice): s.networkNotice = VMSession.MediaNotice(text: notice.text, isError: notice.isError)
             case .error(let text): s.state = .stopped(.hostError("\(name): the VM closed the connection: \(text)"))
             case .hello, .welcome, .keys, .serialInput, .request: break
             }

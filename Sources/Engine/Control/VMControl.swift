@@ -8,6 +8,8 @@ public protocol VMControl: AnyObject, Sendable {
     var stats: VMStats { get }
     var warnings: [String] { get }
     var mediaNotice: VMSession.MediaNotice? { get }
+    /// How the last network switch went.
+    var networkNotice: VMSession.MediaNotice? { get }
     /// Moves whenever the screen, serial output, state or stats change.
     var version: UInt64 { get }
     func screen() -> (screen: TextScreen, version: UInt64)
@@ -22,6 +24,8 @@ public protocol VMControl: AnyObject, Sendable {
     func requestPowerOff()
     func powerOff()
     func changeISO(_ path: String?)
+    /// Plugs the network card into a `network=` value (nat, bridge:IFACE) while the VM runs.
+    func switchNetwork(to mode: String)
 }
 
 extension VMSession: VMControl {}

@@ -64,7 +64,7 @@ public final class VMServer: Sendable {
         let seconds = UInt32(session.powerButtonTimeout.components.seconds)
         guard client.write(ControlMessage.welcome(.init(name: session.name, powerButtonSeconds: seconds, warnings: session.warnings)).frame())
         else { return }
-        var feed = Feed(notice: session.mediaNotice)
+        var feed = Feed(notice: session.mediaNotice, networkNotice: session.networkNotice)
         // What a client sent before it went away (`vmtui type` writes and leaves) is still carried out.
         while feed.push(session, to: client) || client.waitReadable(milliseconds: 0) {
             guard client.waitReadable(milliseconds: VMServer.tickMilliseconds) else { continue }
@@ -109,9 +109,7 @@ public final class VMServer: Sendable {
         case .request(.powerButton): session.requestPowerOff()
         case .request(.powerOff): session.powerOff()
         case .request(.changeISO(let path)): session.changeISO(path)
-        case .request(.switchNetwork(let mode)):
-            return .notice(.init(kind: .network, isError: true,
-                                 text: "network switch to \(mode): not available yet (the engine has no network card)"))
+        case .request(.switchNetwork(let mode)): session.switchNetwork(to: mode)
         case .hello, .welcome, .state, .stats, .screen, .serialOutput, .notice, .error:
             return .error("a client does not send that message")
         }
@@ -128,8 +126,12 @@ public final class VMServer: Sendable {
         var serialVersion: UInt64 = .max
         var serial = SerialFeed()
         var notice: VMSession.MediaNotice?
+        var networkNotice: VMSession.MediaNotice?
 
-        init(notice: VMSession.MediaNotice?) { self.notice = notice }
+        init(notice: VMSession.MediaNotice?, networkNotice: VMSession.MediaNotice?) {
+            self.notice = notice
+            self.networkNotice = networkNotice
+        }
 
         /// Sends what changed; false when the client is gone.
         mutating func push(_ session: VMSession, to client: UnixSocket) -> Bool {
@@ -151,6 +153,10 @@ public final class VMServer: Sendable {
             if let latest = session.mediaNotice, latest != notice {
                 out += ControlMessage.notice(.init(kind: .media, isError: latest.isError, text: latest.text)).frame()
                 notice = latest
+            }
+            if let latest = session.networkNotice, latest != networkNotice {
+                out += ControlMessage.notice(.init(kind: .network, isError: latest.isError, text: latest.text)).frame()
+                networkNotice = latest
             }
             let newStats = session.stats
             if newStats != stats {

@@ -20,6 +20,19 @@ extension E1000 {
         return [2048, 1024, 512, 256][code]
     }
 
+    /// Whether receive is on with a link (frames are wanted at all).
+    public var isReceiving: Bool { reg(E1000.rctl) & E1000.rctlEN != 0 && linkUp && config.busMasterEnabled }
+
+    /// Whether the ring has free descriptors for a frame of `length` bytes (as QEMU's
+    /// e1000_can_receive): a backend holds frames back rather than losing them to RXO.
+    public func hasReceiveRoom(for length: Int) -> Bool {
+        let count = Int(reg(E1000.rdlen)) / 16
+        let head = Int(reg(E1000.rdh)), tail = Int(reg(E1000.rdt))
+        guard isReceiving, count > 0, head < count, tail < count else { return false }
+        let needed = (max(length, 60) + 4 + receiveBufferSize - 1) / receiveBufferSize
+        return needed <= (tail - head + count) % count
+    }
+
     /// Delivers one frame from the network (no FCS) into the receive ring. Returns false when
     /// it was not stored: receive off, link down, filtered out, too long, the ring full (RXO,
     /// counted as missed) or a ring the guest put outside RAM.
@@ -76,6 +89,7 @@ extension E1000 {
             setReg(E1000.gprc, reg(E1000.gprc) &+ 1)
             setReg(E1000.tpr, reg(E1000.tpr) &+ 1)
             setReg(E1000.gorcl, reg(E1000.gorcl) &+ UInt32(data.count))
+            ioCounters?.addNetworkReceived(frame.count)
         }
         raise(causes)
         return stored

@@ -177,6 +177,7 @@ extension E1000 {
         setReg(E1000.gptc, reg(E1000.gptc) &+ 1)
         setReg(E1000.tpt, reg(E1000.tpt) &+ 1)
         setReg(E1000.gotcl, reg(E1000.gotcl) &+ UInt32(frame.count))
+        ioCounters?.addNetworkSent(frame.count)
         backend?.send(frame)
     }
 

@@ -48,6 +48,11 @@ public final class E1000: PCIFunction, MMIODevice, PortDevice, TimedDevice {
     public let mac: [UInt8]
     /// Where transmitted frames go; nil drops them (no backend attached yet).
     public var backend: NetBackend?
+    /// Bytes sent and received for the guest (the machine's totals); nil counts nothing.
+    public var ioCounters: IOCounters?
+    /// Told when the driver hands back receive descriptors (an RDT write), so frames held back
+    /// for a full ring can be delivered.
+    public var onReceiveSpace: (() -> Void)?
 
     var regs = [UInt32](repeating: 0, count: E1000.mmioSize / 4)
     private var eeprom: E1000EEPROM
@@ -146,7 +151,8 @@ public final class E1000: PCIFunction, MMIODevice, PortDevice, TimedDevice {
         case E1000.imc: setReg(E1000.ims, reg(E1000.ims) & ~v); updateInterrupt()
         case E1000.itr: setReg(register, v & 0xFFFF)
         case E1000.rdlen, E1000.tdlen: setReg(register, v & 0x000F_FF80) // 128-byte multiples
-        case E1000.rdh, E1000.rdt, E1000.tdh: setReg(register, v & 0xFFFF)
+        case E1000.rdh, E1000.tdh: setReg(register, v & 0xFFFF)
+        case E1000.rdt: setReg(register, v & 0xFFFF); onReceiveSpace?()
         case E1000.tdt: setReg(register, v & 0xFFFF); transmit()
         case E1000.tctl: setReg(register, v); transmit()
         default: setReg(register, v)
@@ -198,7 +204,12 @@ public final class E1000: PCIFunction, MMIODevice, PortDevice, TimedDevice {
         }
         guard !irqLevel else { return }
         let now = clock.nanoseconds
-        if now >= nextInterruptAllowed { assertInterrupt(now) } else { interruptDeadline = nextInterruptAllowed }
+        if now >= nextInterruptAllowed {
+            assertInterrupt(now)
+        } else if interruptDeadline == nil {
+            interruptDeadline = nextInterruptAllowed
+            deadlineArmed?(nextInterruptAllowed) // a halted vCPU wakes for it, not at its next timer
+        }
     }
 
     private func assertInterrupt(_ now: UInt64) {
@@ -214,6 +225,7 @@ public final class E1000: PCIFunction, MMIODevice, PortDevice, TimedDevice {
     }
 
     public func nextDeadline() -> UInt64? { interruptDeadline }
+    public var deadlineArmed: ((UInt64) -> Void)?
 
     public func fire(now: UInt64) {
         guard let deadline = interruptDeadline, deadline <= now else { return }

@@ -51,6 +51,8 @@ public final class Machine {
     public let gpe = ACPIGPEBlock()
     public let systemControl: SystemControlPortA
     public let coprocessorError: CoprocessorErrorLatch
+    /// The network card and its NAT or Bridge backend (Machine+Network); nil for network=none.
+    public private(set) var network: NetworkAttachment?
     /// The CD-ROM on the IDE secondary master, present when the VM has a boot ISO.
     /// The CD/DVD drive on the secondary IDE master, empty when the VM has no ISO (as in QEMU).
     public let cdrom: ATAPICDROM
@@ -116,6 +118,8 @@ public final class Machine {
         wire()
         wireTime()
         try attachMedia(baseDirectory: baseDirectory)
+        network = try attachNetwork()
+        warnings += network?.start().map { "network: " + $0 } ?? []
         configureFirmwareTables()
         reset()
     }
@@ -309,6 +313,7 @@ public final class Machine {
         fdc.reset()
         systemControl.reset()
         coprocessorError.reset()
+        network?.reset()
         resetRequested = false
         haltedForever = false
         idle = false

@@ -29,11 +29,13 @@ public final class VMSession: Sendable {
         var serialInput: [UInt8] = []
         var requests: [Request] = []
         var mediaNotice: MediaNotice?
+        var networkNotice: MediaNotice?
     }
 
-    private enum Request: Sendable { case pause, resume, reset, powerButton, powerOff, changeISO(String?) }
+    private enum Request: Sendable { case pause, resume, reset, powerButton, powerOff, changeISO(String?), switchNetwork(VMConfig.Network) }
 
-    /// What became of the last CD change: the new disc, an eject, or why the file was refused.
+    /// What became of the last CD change or network switch: the new disc, an eject, the new
+    /// network, or why it was refused.
     public struct MediaNotice: Sendable, Equatable {
         public var text: String
         public var isError: Bool
@@ -70,6 +72,8 @@ public final class VMSession: Sendable {
     public var warnings: [String] { shared.withLock { $0.warnings } }
     /// The outcome of the last `changeISO`, once the engine has done it.
     public var mediaNotice: MediaNotice? { shared.withLock { $0.mediaNotice } }
+    /// The outcome of the last `switchNetwork`, once the backend has been swapped.
+    public var networkNotice: MediaNotice? { shared.withLock { $0.networkNotice } }
 
     /// Bumps whenever the screen, state or stats change: redraw only when it moved.
     public var version: UInt64 { shared.withLock { $0.version } }
@@ -117,6 +121,23 @@ public final class VMSession: Sendable {
     /// Puts the ISO at `path` in the CD drive (nil ejects); the guest sees a media change. The
     /// result shows up in `mediaNotice`.
     public func changeISO(_ path: String?) { request(.changeISO(path)) }
+
+    /// Plugs the running VM's network card into `mode` (a `network=` value: nat, bridge:IFACE,
+    /// none); the outcome shows up in `networkNotice`.
+    public func switchNetwork(to mode: String) {
+        do {
+            request(.switchNetwork(try VMConfig.parseNetwork(mode)))
+        } catch {
+            setNetworkNotice(MediaNotice(text: "\(error)", isError: true))
+        }
+    }
+
+    private func setNetworkNotice(_ notice: MediaNotice) {
+        shared.withLock {
+            $0.networkNotice = notice
+            $0.version &+= 1
+        }
+    }
 
     private func request(_ request: Request) {
         shared.withLock { if $0.state.isActive { $0.requests.append(request) } }
@@ -166,9 +187,17 @@ public final class VMSession: Sendable {
             $0.state = .running
             $0.version &+= 1
         }
+        // A backend that could not open (a missing bridge, no TAP permission) also shows where a
+        // network switch's answer would, so the console says it while the VM starts.
+        if let problem = machine.warnings.first(where: { $0.hasPrefix("network: ") }) {
+            setNetworkNotice(MediaNotice(text: problem, isError: true))
+        }
         machineLock.withLock { $0 = machine.lock }
         defer { machineLock.withLock { $0 = nil } }
-        var loop = EngineLoop(machine: machine)
+        var loop = EngineLoop(machine: machine) { [self] text, isError in
+            setNetworkNotice(MediaNotice(text: text, isError: isError))
+        }
+        defer { machine.network?.close() }
         let runner = MachineRunner(machine: machine)
         _ = runner.run { stop in
             let (requests, keys, serialInput) = shared.withLock { s in
@@ -222,6 +251,8 @@ public final class VMSession: Sendable {
     /// The engine thread's private run state: pause, the power-button deadline and the stats window.
     private struct EngineLoop {
         let machine: Machine
+        /// Told (on the network's I/O thread) how a network switch went.
+        let networkSwitched: @Sendable (String, Bool) -> Void
         var paused = false
         var lastPublish: UInt64 = 0
         var powerOffDeadline: UInt64?
@@ -233,7 +264,10 @@ public final class VMSession: Sendable {
                               io: IOCounters.Totals())
         private var stats = VMStats()
 
-        init(machine: Machine) { self.machine = machine }
+        init(machine: Machine, networkSwitched: @escaping @Sendable (String, Bool) -> Void) {
+            self.machine = machine
+            self.networkSwitched = networkSwitched
+        }
 
         /// Carries out a request; a CD change reports how it went.
         mutating func apply(_ request: Request, timeout: Duration) -> MediaNotice? {
@@ -265,6 +299,8 @@ public final class VMSession: Sendable {
                 } catch {
                     return MediaNotice(text: "\(error)", isError: true)
                 }
+            case .switchNetwork(let network):
+                machine.switchNetwork(to: network, done: networkSwitched)
             }
             return nil
         }

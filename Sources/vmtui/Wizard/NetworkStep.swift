@@ -11,8 +11,6 @@ final class NetworkStep: WizardStep {
     let bridgeNote: TextBlock
     let forwards: TextField
     let forwardsNote: TextBlock
-    /// What the chosen mode runs as until the network card lands.
-    let availability: TextBlock
     let form: Form
 
     static let modes: [VMConfig.Network.Mode] = [.nat, .bridge, .none]
@@ -31,8 +29,7 @@ final class NetworkStep: WizardStep {
             : "Host bridges: \(bridges.joined(separator: ", ")) (Tab completes).")
         forwards = TextField(label: "Forwards", placeholder: "none, or e.g. tcp:2222:22, udp:5353:53")
         forwardsNote = TextBlock(text: "Host port -> guest port; connect to 127.0.0.1:HOST on this machine.")
-        availability = TextBlock(text: " ")
-        form = Form(fields: [mode, availability, bridge, bridgeNote, forwards, forwardsNote])
+        form = Form(fields: [mode, bridge, bridgeNote, forwards, forwardsNote])
     }
 
     func enter() {
@@ -44,7 +41,6 @@ final class NetworkStep: WizardStep {
 
     func update() {
         let current = NetworkStep.modes[mode.selected]
-        availability.text = NotYetAvailable.network(current).map { "\(current == .nat ? "NAT" : "Bridge"): \($0)" } ?? " "
         bridge.isHidden = current != .bridge
         bridgeNote.isHidden = current != .bridge
         forwards.isHidden = current != .nat

@@ -1,0 +1,152 @@
+/// The guest's network card and what it is plugged into: the E1000 at 00:03.0 and a NAT
+/// (libslirp) or Bridge (TAP) backend on the VM's own HostIOThread, which can be swapped while
+/// the guest runs.
+///
+/// Threads: the backend is opened, closed and driven on the I/O thread (every libslirp call is
+/// made there); frames for the guest reach the card from that thread under the machine lock
+/// (`MachineLock.withLock`, which kicks the vCPU). The card, `backlog` and `network` are the
+/// machine's state: touched only with the machine lock held.
+public final class NetworkAttachment: @unchecked Sendable {
+    public let nic: E1000
+    private let io: HostIOThread
+    private let lock: MachineLock
+    private let vmName: String
+    /// What the card is plugged into now (its forwards are kept while bridged).
+    public private(set) var network: VMConfig.Network
+    /// Only touched on the I/O thread.
+    private var backend: NetBackend?
+    /// Frames for the guest waiting for receive descriptors, as QEMU queues them while
+    /// e1000_can_receive says no: a burst from the host is not lost to a full ring.
+    private var backlog: [[UInt8]] = []
+    private static let backlogLimit = 512
+    /// How long the cable stays out during a switch: the guest driver's watchdog (2 s in
+    /// Linux's e1000) must see the link down to report a carrier change.
+    private static let switchLinkDownNanoseconds: UInt64 = 2_500_000_000
+    private var relink: HostTimer?
+
+    /// The card for `network` (not `none`), its backend opened at once; `warnings` says why the
+    /// link is down or a forward is missing, with the fix.
+    init(network: VMConfig.Network, vmName: String, mac: [UInt8], memory: MemoryMap, clock: MachineClock,
+         lock: MachineLock, counters: IOCounters) throws {
+        nic = E1000(mac: mac, memory: memory, clock: clock)
+        io = try HostIOThread(name: "vmtui-net")
+        self.lock = lock
+        self.vmName = vmName
+        self.network = network
+        nic.ioCounters = counters
+        nic.onReceiveSpace = { [unowned self] in drainBacklog() }
+    }
+
+    /// Opens the configured backend (from the thread building the machine, before it runs).
+    /// Returns the problems to show; a backend that cannot open leaves the link down.
+    func start() -> [String] {
+        let network = self.network
+        return io.performAndWait { [self] in plug(into: network) }
+    }
+
+    /// With the machine lock held (a machine reset): the card to power-on state, nothing held back.
+    func reset() {
+        nic.reset()
+        backlog.removeAll()
+    }
+
+    /// Plugs the card into `network` while the guest runs: the link goes down, the old backend
+    /// closes, the new one opens (same MAC), and the link comes up a little later so the guest
+    /// sees the carrier change. `done` is called on the I/O thread with what happened and
+    /// whether it is an error. Call with or without the machine lock: the work is queued.
+    public func switchTo(_ network: VMConfig.Network, done: @escaping @Sendable (String, Bool) -> Void) {
+        io.perform { [self] in
+            relink?.cancel()
+            lock.withLock {
+                nic.setLink(up: false)
+                nic.backend = nil
+                backlog.removeAll()
+            }
+            backend?.close()
+            backend = nil
+            let problems = plug(into: network, linkUp: false)
+            let summary = network.mode == .nat ? "NAT" : network.mode == .bridge ? "Bridge \(network.bridgeInterface ?? "")" : "no network"
+            guard backend != nil || network.mode == .none else {
+                done("network \(summary) failed: " + problems.joined(separator: "; "), true)
+                return
+            }
+            let timer = io.makeTimer { [weak self] in
+                guard let self else { return }
+                lock.withLock { if nic.backend != nil { nic.setLink(up: true) } }
+            }
+            timer.arm(after: NetworkAttachment.switchLinkDownNanoseconds)
+            relink = timer
+            let renew = network.mode == .none ? "" : "; the guest may need to renew its DHCP lease (busybox udhcpc does not on a carrier change)"
+            done("network switched to \(summary)\(renew)" + problems.map { "; " + $0 }.joined(), !problems.isEmpty)
+        }
+    }
+
+    /// Closes the backend and ends the I/O thread (the VM stopped). A TAP vanishes with it.
+    public func close() {
+        io.performAndWait { [self] in
+            relink?.cancel()
+            backend?.close()
+            backend = nil
+        }
+        io.stop()
+    }
+
+    // MARK: On the I/O thread
+
+    /// Opens the backend for `network` and attaches it; the link follows (`linkUp` false: the
+    /// caller raises it later). Returns the problems, each naming its fix.
+    private func plug(into network: VMConfig.Network, linkUp: Bool = true) -> [String] {
+        var problems: [String] = []
+        var opened: NetBackend?
+        switch network.mode {
+        case .none: break
+        case .nat:
+            do {
+                let nat = try SlirpNAT(io: io)
+                for forward in network.portForwards {
+                    do { try nat.addForward(forward) } catch { problems.append("\(error)") }
+                }
+                opened = nat
+            } catch {
+                problems.append("\(error)")
+            }
+        case .bridge:
+            do {
+                opened = try TapBridge.open(io: io, vmName: vmName, interface: network.bridgeInterface ?? "")
+            } catch {
+                problems.append("\(error); the card's link stays down until the VM switches network "
+                                + "(N in vmtui's list, the console's Ctrl-] menu, or vmtui set \(vmName) network=nat)")
+            }
+        }
+        opened?.receiver = { [weak self] frame in self?.deliver(frame) }
+        lock.withLock {
+            self.network = network
+            nic.backend = opened
+            nic.setLink(up: opened != nil && linkUp)
+        }
+        backend = opened
+        return problems
+    }
+
+    /// A frame for the guest: into the ring when it has room, else held back (bounded).
+    private func deliver(_ frame: [UInt8]) {
+        lock.withLock {
+            if backlog.isEmpty, nic.hasReceiveRoom(for: frame.count) {
+                nic.receive(frame)
+            } else if nic.isReceiving, backlog.count < NetworkAttachment.backlogLimit {
+                backlog.append(frame)
+            }
+        }
+    }
+
+    // MARK: With the machine lock held
+
+    private func drainBacklog() {
+        var taken = 0
+        while taken < backlog.count, nic.hasReceiveRoom(for: backlog[taken].count) {
+            nic.receive(backlog[taken])
+            taken += 1
+        }
+        if taken > 0 { backlog.removeFirst(taken) }
+    }
+}
