@@ -130,6 +130,21 @@ final class FlushCountingDisk: BlockDevice {
                                           "/pci@i0cf8/scsi@6/disk@0,0", "/pci@i0cf8/sata@4/drive@1/disk@0"])
     }
 
+    /// Booting from the floppy only, the disks still follow HALT: SeaBIOS (strict boot order)
+    /// skips setting up a virtio disk the list does not name, and INT 13h would not see it.
+    @Test func disksNotBootedFromFollowHalt() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try DiskImage.create(path: dir + "/v.qcow2", format: .qcow2, size: 1 << 20)
+        var config = VMConfig(name: "hd", memoryMiB: 16, disks: [.init(path: dir + "/v.qcow2", format: .qcow2, sizeBytes: nil, interface: .virtio)],
+                              network: .init(mode: .none))
+        config.bootOrder = [.floppy]
+        let machine = try Machine(config: config, firmware: BootISOCheckTests.firmware) { Interpreter(environment: $0) }
+        let file = try #require(machine.fwCfg.file("bootorder"))
+        #expect(String(decoding: file.prefix { $0 != 0 }, as: UTF8.self)
+                == "/pci@i0cf8/isa@1/fdc@03f0/floppy@0\nHALT\n/pci@i0cf8/scsi@5/disk@0,0")
+    }
+
     /// A third IDE disk has no place: an error naming the disk and the fix, not a silent IDE fallback.
     @Test func aFullControllerIsAnError() throws {
         let dir = try Self.temporaryDirectory()

@@ -262,8 +262,10 @@ public final class Machine {
             .cdrom: "/pci@i0cf8/ide@1,1/drive@1/disk@0",
         ]
         // HALT ends the list: SeaBIOS boots only the devices listed (QEMU's -boot strict=on), so
-        // boot=disk never falls back to the CD or the floppy.
-        let bootorder = (config.bootOrder.flatMap { $0 == .disk ? diskBootPaths : paths[$0].map { [$0] } ?? [] } + ["HALT"]).joined(separator: "\n")
+        // boot=disk never falls back to the CD or the floppy. Disks not to boot from follow HALT:
+        // in strict mode SeaBIOS sets up a virtio disk only when the list names it.
+        let boot = config.bootOrder.flatMap { $0 == .disk ? diskBootPaths : paths[$0].map { [$0] } ?? [] }
+        let bootorder = (boot + ["HALT"] + diskBootPaths.filter { !boot.contains($0) }).joined(separator: "\n")
         fwCfg.addFile("bootorder", Array(bootorder.utf8) + [0])
         fwCfg.addFile("etc/boot-fail-wait", FwCfg.le32(0xFFFF_FFFF)) // never retry, as QEMU
         fwCfg.setItem(0x05, [1, 0]) // NB_CPUS
