@@ -339,7 +339,8 @@ public final class Machine {
             idle = true
             waitForNextEvent()
         case .shutdown(let what):
-            stopReason = .tripleFault(what)
+            // A reset already asked for (SeaBIOS's reboot writes CF9, then triple-faults on purpose).
+            if !resetRequested { stopReason = .tripleFault(what) }
         case .ioError(let what):
             stopReason = .hostError(what)
         case .internalError(let what, let registers):
