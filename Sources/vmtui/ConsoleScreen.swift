@@ -79,7 +79,7 @@ final class ConsoleScreen: Panel {
             focus = .guest
         case .char("p") where active:
             // Pausing keeps the menu up (to resume from); resuming hands the keyboard back.
-            if session.state == .paused {
+            if session.state.isPaused {
                 session.resume()
                 focus = .guest
             } else {
@@ -344,7 +344,7 @@ final class ConsoleScreen: Panel {
             return StatusBar(hints: [("q", "back to the list"), ("t", view == .screen ? "COM1 output" : "screen")])
         }
         return StatusBar(hints: [
-            ("p", session.state == .paused ? "resume" : "pause"), ("r", "reset"), ("c", "Ctrl-Alt-Del"), ("]", "Ctrl-]"),
+            ("p", session.state.isPaused ? "resume" : "pause"), ("r", "reset"), ("c", "Ctrl-Alt-Del"), ("]", "Ctrl-]"),
             ("o", "power off"), ("i", "CD"), ("n", "net"),
             ("t", view == .screen ? "serial" : "screen"), ("q", "list"), ("Esc", "guest"),
         ])

@@ -104,7 +104,13 @@ struct ListCommand: ParsableCommand {
             }
         }
         guard !first.isEmpty else { return live }
+        // A paused VM (by a user or a full host disk) says so over its socket.
+        let clients = first.keys.compactMap { try? VMClient(name: $0, run: run, timeout: .seconds(1)) }
         Thread.sleep(forTimeInterval: 0.25)
+        for client in clients {
+            if client.state.isPaused { live[client.name]?.state = client.state.label }
+            client.close()
+        }
         for (name, (before, time)) in first {
             guard let pid = live[name]?.pid, let after = ProcessFigures(pid: pid) else { continue }
             let seconds = Double(after.cpuTicks &- before.cpuTicks) / ProcessFigures.ticksPerSecond

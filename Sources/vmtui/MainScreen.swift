@@ -277,7 +277,7 @@ final class MainScreen: Panel {
         switch processes[name]?.state {
         case nil, .stopped(.poweredOff)?, .stopped(.powerCut)?: return "stopped"
         case .starting?, .running?: return "running"
-        case .paused?: return "paused"
+        case .paused?, .hostDiskFull?: return "paused"
         case .stopped(.tripleFault)?, .stopped(.resetLoop)?, .stopped(.unsupported)?: return "crashed"
         case .stopped(.hostError)?: return "error"
         case .stopped(.debugExit)?: return "exited"

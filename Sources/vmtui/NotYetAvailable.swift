@@ -6,10 +6,6 @@ import Engine
 enum NotYetAvailable {
     static func cpus(_ count: Int) -> String? { count > 1 ? "not available yet: runs as 1 CPU" : nil }
 
-    static func diskInterface(_ interface: VMConfig.DiskInterface) -> String? {
-        interface == .ide ? nil : "not available yet: runs as IDE"
-    }
-
     /// "VALUE (NOTE)", or VALUE alone when it is real.
     static func annotate(_ value: String, _ note: String?) -> String { note.map { "\(value) (\($0))" } ?? value }
 }

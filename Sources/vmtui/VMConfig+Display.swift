@@ -26,8 +26,7 @@ extension VMConfig {
             } else {
                 size += " (image missing)"
             }
-            return "\(disk.path)  \(disk.format.rawValue)  \(size)  "
-                + NotYetAvailable.annotate(disk.interface.rawValue, NotYetAvailable.diskInterface(disk.interface))
+            return "\(disk.path)  \(disk.format.rawValue)  \(size)  \(disk.interface.rawValue)"
         }
     }
 

@@ -23,6 +23,8 @@ struct VMTUICommand: ParsableCommand {
             StartCommand.self,
             AttachCommand.self,
             StopCommand.self,
+            PauseCommand.self,
+            ResumeCommand.self,
             ConsoleCommand.self,
             ScreenCommand.self,
             TypeCommand.self,

@@ -14,7 +14,7 @@ final class FlushCountingDisk: BlockDevice {
     func flush() throws(StorageError) { flushes += 1 }
 }
 
-/// IDE disks of every image format through the storage engine (DiskImage).
+/// Disks of every image format through the storage engine (DiskImage), on their controllers.
 @Suite struct DiskAttachTests {
     static func temporaryDirectory() throws -> String {
         let path = NSTemporaryDirectory() + "vmtui-disks-\(UUID().uuidString)"
@@ -104,5 +104,73 @@ final class FlushCountingDisk: BlockDevice {
         #expect(throws: MachineError.storage("/nonexistent/vmtui/disk.qcow2: cannot open: No such file or directory")) {
             _ = try Self.machine(disks: [.init(path: "/nonexistent/vmtui/disk.qcow2", format: .qcow2, sizeBytes: nil, interface: .ide)])
         }
+    }
+
+    /// Each disk on the controller its interface names: SATA on the AHCI at 00:04.0 (ports in
+    /// config order), virtio one function each from 00:05.0; the boot order lists them in config
+    /// order in the forms SeaBIOS's bootprio_find_ata_device/bootprio_find_pci_device match.
+    @Test func eachInterfaceGetsItsController() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let disks: [VMConfig.Disk] = [("v0", .virtio), ("s0", .sata), ("v1", .virtio), ("s1", .sata)].map { name, interface in
+            _ = try? DiskImage.create(path: "\(dir)/\(name).qcow2", format: .qcow2, size: 1 << 20)
+            return VMConfig.Disk(path: "\(dir)/\(name).qcow2", format: .qcow2, sizeBytes: nil, interface: interface)
+        }
+        let machine = try Self.machine(disks: disks)
+        let ahci = try #require(machine.ahci)
+        #expect(machine.hostBridge.bus.function(devfn: 4 << 3) === ahci)
+        #expect(ahci.ports.prefix(2).allSatisfy { $0.device != nil } && ahci.ports[2].device == nil)
+        #expect(machine.virtioDisks.count == 2)
+        for (index, block) in machine.virtioDisks.enumerated() {
+            #expect(machine.hostBridge.bus.function(devfn: (5 + index) << 3) === block.transport)
+        }
+        #expect(machine.ide.primary.drives.allSatisfy { $0 == nil })
+        #expect(machine.warnings.isEmpty)
+        #expect(machine.diskBootPaths == ["/pci@i0cf8/scsi@5/disk@0,0", "/pci@i0cf8/sata@4/drive@0/disk@0",
+                                          "/pci@i0cf8/scsi@6/disk@0,0", "/pci@i0cf8/sata@4/drive@1/disk@0"])
+    }
+
+    /// Booting from the floppy only, the disks still follow HALT: SeaBIOS (strict boot order)
+    /// skips setting up a virtio disk the list does not name, and INT 13h would not see it.
+    @Test func disksNotBootedFromFollowHalt() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try DiskImage.create(path: dir + "/v.qcow2", format: .qcow2, size: 1 << 20)
+        var config = VMConfig(name: "hd", memoryMiB: 16, disks: [.init(path: dir + "/v.qcow2", format: .qcow2, sizeBytes: nil, interface: .virtio)],
+                              network: .init(mode: .none))
+        config.bootOrder = [.floppy]
+        let machine = try Machine(config: config, firmware: BootISOCheckTests.firmware) { Interpreter(environment: $0) }
+        let file = try #require(machine.fwCfg.file("bootorder"))
+        #expect(String(decoding: file.prefix { $0 != 0 }, as: UTF8.self)
+                == "/pci@i0cf8/isa@1/fdc@03f0/floppy@0\nHALT\n/pci@i0cf8/scsi@5/disk@0,0")
+    }
+
+    /// A third IDE disk has no place: an error naming the disk and the fix, not a silent IDE fallback.
+    @Test func aFullControllerIsAnError() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let disks = try (0..<3).map { index in
+            _ = try DiskImage.create(path: "\(dir)/\(index).qcow2", format: .qcow2, size: 1 << 20)
+            return VMConfig.Disk(path: "\(dir)/\(index).qcow2", format: .qcow2, sizeBytes: nil, interface: .ide)
+        }
+        #expect(throws: MachineError.controllerFull(path: "\(dir)/2.qcow2", interface: "ide", limit: 2)) {
+            _ = try Self.machine(disks: disks)
+        }
+    }
+
+    /// A controller's stop reaches the machine as a state, not a blocked handler: a full host
+    /// disk pauses it until `retryStorage()`, a failed fsync stops it naming the image.
+    @Test func controllerStopsPauseOrStopTheMachine() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try DiskImage.create(path: dir + "/d.qcow2", format: .qcow2, size: 1 << 20)
+        let machine = try Self.machine(disks: [.init(path: dir + "/d.qcow2", format: .qcow2, sizeBytes: nil, interface: .sata)])
+        let ahci = try #require(machine.ahci)
+        ahci.onStop?(.hostDiskFull(path: dir + "/d.qcow2"))
+        #expect(machine.hostDiskFull == dir + "/d.qcow2" && machine.stopReason == nil)
+        machine.retryStorage()
+        #expect(machine.hostDiskFull == nil)
+        ahci.onStop?(.flushFailed(path: dir + "/d.qcow2", message: "fsync of d.qcow2 failed"))
+        #expect(machine.stopReason == .hostError("stopped: fsync of d.qcow2 failed"))
     }
 }

@@ -11,7 +11,7 @@ import Testing
         .request(.powerOff), .request(.changeISO("/srv/isos/débian.iso")), .request(.changeISO(nil)),
         .request(.switchNetwork("bridge")),
         .welcome(.init(name: "web", powerButtonSeconds: 10, warnings: ["no KVM", ""])),
-        .state(.starting), .state(.running), .state(.paused), .state(.stopped(.poweredOff)),
+        .state(.starting), .state(.running), .state(.paused), .state(.hostDiskFull(path: "/full/disk.qcow2")), .state(.stopped(.poweredOff)),
         .state(.stopped(.tripleFault("at 0008:1234"))), .state(.stopped(.resetLoop(count: 5))),
         .state(.stopped(.unsupported("SSE"))), .state(.stopped(.hostError("disk gone"))), .state(.stopped(.debugExit(-3))), .state(.stopped(.powerCut)),
         .stats({ var s = VMStats(); s.uptimeNanoseconds = 123; s.instructionsRetired = 1 << 40; s.mips = 212.5; s.cpuPercent = 99

@@ -2,7 +2,9 @@
 # Boots a hard disk in each image format (raw, qcow2, VDI) from the IDE primary master with the
 # release vmtui: a nasm boot sector reads sector 5 through INT 13h (SeaBIOS -> ATA ->
 # the storage engine) and prints the text it finds there. Also boots an El Torito ISO in floppy
-# emulation (SeaBIOS maps the CD's floppy image to drive 0).
+# emulation (SeaBIOS maps the CD's floppy image to drive 0), and GRUB from an AHCI disk and from a
+# virtio-blk disk: grub-mkrescue's image (scripts/make-test-media) is a hybrid whose MBR boots
+# GRUB from a hard disk, found by SeaBIOS through the boot order's path for that controller.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VMTUI=${VMTUI:-$ROOT/.build/release/vmtui}
@@ -61,6 +63,22 @@ for format in raw qcow2 vdi; do
         echo "FAIL $format disk boot:"; cat "$work/$format.screen"; failed=1
     fi
 done
+
+if media=$("$ROOT/scripts/make-test-media" 2>/dev/null) && [ -s "$media/grub.iso" ]; then
+    for interface in sata virtio; do
+        cp "$media/grub.iso" "$work/grub-$interface.img"
+        "$VMTUI" create "grub$interface" --memory 32 --disk "$work/grub-$interface.img" --disk-interface "$interface" \
+            --boot disk --network none >/dev/null || { echo "FAIL disk-boot: create grub$interface"; failed=1; continue; }
+        if "$VMTUI" run "grub$interface" --headless --until-text "vmtui GRUB test menu" --timeout 120 \
+            >"$work/grub-$interface.screen" 2>&1; then
+            echo "ok GRUB boots from a $interface disk"
+        else
+            echo "FAIL GRUB from a $interface disk:"; cat "$work/grub-$interface.screen"; failed=1
+        fi
+    done
+else
+    echo "SKIP GRUB from AHCI and virtio-blk disks: scripts/make-test-media failed (grub-pc-bin, xorriso, mtools?)"
+fi
 
 if command -v xorriso >/dev/null; then
     mkdir -p "$work/iso"

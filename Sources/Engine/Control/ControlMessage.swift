@@ -142,6 +142,7 @@ public enum ControlMessage: Equatable, Sendable {
         case .starting: w.u8(0)
         case .running: w.u8(1)
         case .paused: w.u8(2)
+        case .hostDiskFull(let path): w.u8(4); w.string(path)
         case .stopped(let stop):
             w.u8(3)
             switch stop {
@@ -220,6 +221,7 @@ public enum ControlMessage: Equatable, Sendable {
         case 0: return .starting
         case 1: return .running
         case 2: return .paused
+        case 4: return .hostDiskFull(path: try r.string())
         case 3:
             switch try r.u8() {
             case 0: return .stopped(.poweredOff)

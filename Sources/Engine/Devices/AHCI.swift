@@ -21,6 +21,8 @@ public final class AHCI: PCIFunction, MMIODevice {
     public let ports: [AHCIPort]
     /// Told when a port stops on a full host disk or a failed fsync; `retry()` resumes.
     public var onStop: ((DiskControllerStop) -> Void)?
+    /// Where the bytes the ports move are counted (the machine's), if anywhere.
+    public var ioCounters: IOCounters?
 
     public let config = PCIConfigSpace(vendor: 0x8086, device: 0x2922, revision: 0x02,
                                        classCode: 0x01_06_01, interruptPin: 1)

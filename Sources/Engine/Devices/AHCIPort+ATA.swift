@@ -105,6 +105,7 @@ extension AHCIPort {
             } catch {
                 return .hostBusError
             }
+            if write { controller.ioCounters?.addDiskWritten(bytes) } else { controller.ioCounters?.addDiskRead(bytes) }
             return .done(transferred: bytes, pioIn: pio && !write, lba: lba + UInt64(sectors) - 1)
         }
     }

@@ -36,6 +36,8 @@ public final class VirtioBlock: VirtioDevice {
     public private(set) var transport: VirtioPCITransport!
     /// Told when a request stops on a full host disk or a failed fsync; `retry()` resumes.
     public var onStop: ((DiskControllerStop) -> Void)?
+    /// Where the bytes moved are counted (the machine's), if anywhere.
+    public var ioCounters: IOCounters?
     /// Set while a request waits for host space: the queue is not touched until `retry()`.
     private(set) var waitingForSpace = false
     /// The last storage error the guest saw as IOERR, for the machine's report.
@@ -158,6 +160,7 @@ public final class VirtioBlock: VirtioDevice {
             } catch {
                 return status(chain, RequestStatus.ioError, memory)
             }
+            ioCounters?.addDiskRead(dataBytes)
             return status(chain, RequestStatus.ok, memory, written: writableBytes)
         case RequestType.write:
             guard !disk.isReadOnly, payload.count % 512 == 0, inRange(sector, bytes: UInt64(payload.count)) else {
@@ -170,6 +173,7 @@ public final class VirtioBlock: VirtioDevice {
             } catch {
                 return storageFailure(error, chain, memory)
             }
+            ioCounters?.addDiskWritten(payload.count)
             return status(chain, RequestStatus.ok, memory)
         case RequestType.flush:
             do throws(StorageError) {

@@ -56,12 +56,18 @@ public final class Machine {
     /// The CD-ROM on the IDE secondary master, present when the VM has a boot ISO.
     /// The CD/DVD drive on the secondary IDE master, empty when the VM has no ISO (as in QEMU).
     public let cdrom: ATAPICDROM
+    /// The SATA controller at 00:04.0, present when a disk's interface is SATA.
+    public internal(set) var ahci: AHCI?
+    /// One virtio-blk function per virtio disk, from 00:05.0 on.
+    public internal(set) var virtioDisks: [VirtioBlock] = []
+    /// Set while a guest write waits for space on the host disk holding this image (paused).
+    public internal(set) var hostDiskFull: String?
 
     private let bios: HostBuffer
     /// Things the user should know that did not stop the machine (e.g. a disk attached read-only).
     public private(set) var warnings: [String] = []
 
-    public private(set) var stopReason: MachineStop?
+    public internal(set) var stopReason: MachineStop?
     /// True while the guest sits in HLT with interrupts off (only reset or power-off help).
     public private(set) var haltedForever = false
     /// True while the guest is halted waiting for an interrupt.
@@ -184,7 +190,7 @@ public final class Machine {
         }
     }
 
-    private func resolve(_ path: String, _ base: String?) -> String {
+    func resolve(_ path: String, _ base: String?) -> String {
         guard let base, !path.hasPrefix("/") else { return path }
         return base + "/" + path
     }
@@ -199,29 +205,13 @@ public final class Machine {
             fdc.insert(disk)
             cmos.setByte(0x10, geometry.cmosType << 4)
         }
-        for (slot, spec) in config.disks.enumerated() {
-            let path = resolve(spec.path, baseDirectory)
-            guard slot < 2 else {
-                warnings.append("disk \(path) not attached: the IDE primary channel holds two disks")
-                continue
-            }
-            if spec.interface != .ide {
-                warnings.append("disk \(path): \(spec.interface.rawValue) is not modelled yet; attached as IDE")
-            }
-            let disk = try openWritable(path)
-            // The format comes from the file's magic; a config that says otherwise is refused, so a
-            // raw disk whose guest wrote a qcow2 header is never read as qcow2 (and vice versa).
-            guard disk.format == spec.format else {
-                throw MachineError.unsupportedDisk(path: path, reason: "config.json says \(spec.format.rawValue) but the file is a \(disk.format.rawValue) image; fix the disk's format in config.json")
-            }
-            ide.primary.attach(ATADisk(disk: disk), slot: slot)
-        }
+        try attachDisks(baseDirectory: baseDirectory)
         if let iso = config.bootISO { cdrom.load(try openISO(resolve(iso, baseDirectory))) }
     }
 
     /// Opens a disk or floppy image of any format read/write, or read-only (with a warning) when
     /// the file does not allow writing.
-    private func openWritable(_ path: String) throws -> any DiskImageFile {
+    func openWritable(_ path: String) throws -> any DiskImageFile {
         do {
             return try DiskImage.open(path: path, readOnly: false)
         } catch {
@@ -274,12 +264,13 @@ public final class Machine {
         fwCfg.addFile("etc/e820", FwCfg.e820([(0, ram, 1)]))
         let paths: [VMConfig.BootDevice: String] = [
             .floppy: "/pci@i0cf8/isa@1/fdc@03f0/floppy@0",
-            .disk: "/pci@i0cf8/ide@1,1/drive@0/disk@0",
             .cdrom: "/pci@i0cf8/ide@1,1/drive@1/disk@0",
         ]
         // HALT ends the list: SeaBIOS boots only the devices listed (QEMU's -boot strict=on), so
-        // boot=disk never falls back to the CD or the floppy.
-        let bootorder = (config.bootOrder.compactMap { paths[$0] } + ["HALT"]).joined(separator: "\n")
+        // boot=disk never falls back to the CD or the floppy. Disks not to boot from follow HALT:
+        // in strict mode SeaBIOS sets up a virtio disk only when the list names it.
+        let boot = config.bootOrder.flatMap { $0 == .disk ? diskBootPaths : paths[$0].map { [$0] } ?? [] }
+        let bootorder = (boot + ["HALT"] + diskBootPaths.filter { !boot.contains($0) }).joined(separator: "\n")
         fwCfg.addFile("bootorder", Array(bootorder.utf8) + [0])
         fwCfg.addFile("etc/boot-fail-wait", FwCfg.le32(0xFFFF_FFFF)) // never retry, as QEMU
         fwCfg.setItem(0x05, [1, 0]) // NB_CPUS
@@ -299,6 +290,7 @@ public final class Machine {
         isaBridge.reset()
         ide.reset()
         cdrom.reset()
+        resetStorage()
         pm.reset()
         gpe.reset()
         vga.reset()
@@ -353,7 +345,8 @@ public final class Machine {
             idle = true
             waitForNextEvent()
         case .shutdown(let what):
-            stopReason = .tripleFault(what)
+            // A reset already asked for (SeaBIOS's reboot writes CF9, then triple-faults on purpose).
+            if !resetRequested { stopReason = .tripleFault(what) }
         case .ioError(let what):
             stopReason = .hostError(what)
         case .internalError(let what, let registers):

@@ -5,7 +5,8 @@
 /// `service` runs at least every `Machine.maxSliceNanoseconds` of machine time.
 public final class MachineRunner {
     public let machine: Machine
-    /// While set, no guest code runs; `service` is still called every `pausedInterval`.
+    /// While set (or while the machine waits for host disk space), no guest code runs;
+    /// `service` is still called every `pausedInterval`.
     public var paused = false
     public var pausedInterval: UInt64 = 20_000_000
 
@@ -18,7 +19,7 @@ public final class MachineRunner {
         defer { machine.lock.unlock() }
         while true {
             var stop: MachineStop?
-            if paused, machine.stopReason == nil {
+            if paused || machine.hostDiskFull != nil, machine.stopReason == nil {
                 machine.lock.wait(untilHostTime: HostClock.monotonicNow() &+ pausedInterval)
             } else {
                 stop = machine.runSlice()

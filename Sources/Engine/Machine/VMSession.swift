@@ -226,19 +226,19 @@ public final class VMSession: Sendable {
 
     private func publish(_ machine: Machine, loop: inout EngineLoop, now: UInt64, stop: MachineStop?) {
         loop.lastPublish = now
+        let current: VMState = stop.map { .stopped($0) } ?? machine.hostDiskFull.map { .hostDiskFull(path: $0) }
+            ?? (loop.paused ? .paused : .running)
         // A pause or resume publishes fresh stats together with the new state.
-        let pauseChanged = loop.paused != (state == .paused)
         let screen = machine.screen()
-        let stats = loop.measure(now: now, force: stop != nil || pauseChanged)
+        let stats = loop.measure(now: now, force: stop != nil || current != state)
         shared.withLock { s in
             if screen != s.screen {
                 s.screen = screen
                 s.screenVersion &+= 1
                 s.version &+= 1
             }
-            let state: VMState = stop.map { .stopped($0) } ?? (loop.paused ? .paused : .running)
-            if state != s.state {
-                s.state = state
+            if current != s.state {
+                s.state = current
                 s.version &+= 1
             }
             if let stats, stats != s.stats {
@@ -278,6 +278,7 @@ public final class VMSession: Sendable {
             case .resume:
                 paused = false
                 (machine.clock as? HostClock)?.resume()
+                machine.retryStorage()
             case .reset:
                 keys.clear()
                 machine.reset()
@@ -315,7 +316,7 @@ public final class VMSession: Sendable {
         mutating func tick() {
             let now = HostClock.monotonicNow()
             if let deadline = powerOffDeadline, now >= deadline { machine.powerOff() }
-            if !paused { uptime &+= now &- lastStep }
+            if !paused, machine.hostDiskFull == nil { uptime &+= now &- lastStep }
             lastStep = now
         }
 

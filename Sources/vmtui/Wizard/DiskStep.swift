@@ -14,7 +14,6 @@ final class DiskStep: WizardStep {
     let format: ChoiceField
     let formatNote: TextBlock
     let interface: ChoiceField
-    let interfaceNote: TextBlock
     let path: TextField
     let form: Form
 
@@ -38,9 +37,8 @@ final class DiskStep: WizardStep {
             ? "Only raw (sparse) images can be made until the qcow2/VDI writer lands." : "")
         interface = ChoiceField(label: "Interface", options: VMConfig.DiskInterface.allCases.map { ChoiceOption($0.rawValue) },
                                 horizontal: true)
-        interfaceNote = TextBlock(text: "")
         path = TextField(label: "Image", placeholder: "path to a .qcow2, .vdi or raw image") { PathCompleter.complete($0) }
-        form = Form(fields: [kind, TextBlock(text: " "), size, format, formatNote, interface, interfaceNote, path])
+        form = Form(fields: [kind, TextBlock(text: " "), size, format, formatNote, interface, path])
     }
 
     func enter() {
@@ -69,9 +67,6 @@ final class DiskStep: WizardStep {
         formatNote.isHidden = current != .new
         path.isHidden = current != .existing
         interface.isHidden = current == .none
-        let chosen = VMConfig.DiskInterface.allCases[interface.selected]
-        interfaceNote.text = NotYetAvailable.diskInterface(chosen).map { "\(chosen.rawValue): \($0)" } ?? ""
-        interfaceNote.isHidden = interface.isHidden || interfaceNote.text.isEmpty
     }
 
     func commit() -> String? {

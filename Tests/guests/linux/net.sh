@@ -1,4 +1,5 @@
 #!/bin/sh
+# modules: e1000
 # Networking across NAT, Bridge and NAT again in one boot, driven by Tests/scripts/net-guest.sh,
 # which switches the running VM's network and then types one command per step on the console:
 #   nat PORT    renew the lease (10.0.2.15 expected), fetch http://10.0.2.2:PORT/host.html
