@@ -42,7 +42,7 @@ cp /usr/lib/memtest86+/memtest86+ia32.iso /usr/lib/memtest86+/memtest86+x64.iso 
 # timer check, which then panics.
 host=$("$ROOT/scripts/kvm-test-host" "$VMTUI" "$ROOT/Tests/scripts/lib/kvm-host-init.sh" "$media")
 set +e
-timeout 420 qemu-system-x86_64 -accel tcg -cpu max -m 2G -smp 2 -no-reboot -nographic \
+timeout 900 qemu-system-x86_64 -accel tcg -cpu max -m 2G -smp 2 -no-reboot -nographic \
     -kernel "$host/vmlinuz" -initrd "$host/initrd.gz" -append 'console=ttyS0 panic=-1 quiet no_timer_check' \
     > "$WORK/console" 2>&1 < /dev/null
 rc=$?
