@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -99,23 +100,29 @@ static inline void ckvm_consume_kick_signals(void) {
     while (sigtimedwait(&set, NULL, &zero) > 0) {}
 }
 
-/// A CLOCK_MONOTONIC timer that sends the kick signal to the calling thread (the vCPU's deadline).
-static inline int ckvm_thread_timer_create(timer_t *timer) {
+/// A CLOCK_MONOTONIC timer that sends the kick signal to the calling thread (the vCPU's
+/// deadline), as its kernel timer ID, or -1. Not timer_t: the process's first timer has ID 0,
+/// which glibc hands out as a null timer_t, and Swift would import that as nil.
+static inline long ckvm_thread_timer_create(void) {
     struct sigevent ev;
     memset(&ev, 0, sizeof ev);
     ev.sigev_notify = 4; // SIGEV_THREAD_ID (<asm-generic/siginfo.h>; glibc hides it without _GNU_SOURCE)
     ev.sigev_signo = ckvm_kick_signal();
     ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
-    return timer_create(CLOCK_MONOTONIC, &ev, timer);
+    timer_t timer;
+    if (timer_create(CLOCK_MONOTONIC, &ev, &timer) != 0) return -1;
+    return (long)(intptr_t)timer;
 }
 
-/// Arms `timer` to fire once after `ns` nanoseconds (0 disarms it).
-static inline int ckvm_timer_arm(timer_t timer, unsigned long long ns) {
+/// Arms timer `id` to fire once after `ns` nanoseconds (0 disarms it).
+static inline int ckvm_timer_arm(long id, unsigned long long ns) {
     struct itimerspec spec;
     memset(&spec, 0, sizeof spec);
     spec.it_value.tv_sec = (time_t)(ns / 1000000000ull);
     spec.it_value.tv_nsec = (long)(ns % 1000000000ull);
-    return timer_settime(timer, 0, &spec, NULL);
+    return timer_settime((timer_t)(intptr_t)id, 0, &spec, NULL);
 }
+
+static inline void ckvm_timer_delete(long id) { timer_delete((timer_t)(intptr_t)id); }
 
 #endif

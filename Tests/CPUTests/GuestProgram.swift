@@ -31,6 +31,15 @@ struct GuestProgram {
         }
     }
 
+    /// Tests/guests/cpu: guests and include files shared with the nested KVM suite.
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("guests/cpu").path
+
+    /// The text of `name` in `directory`.
+    static func source(_ name: String) -> String {
+        (try? String(contentsOfFile: directory + "/" + name, encoding: .utf8)) ?? "%error \"\(name) is missing\""
+    }
+
     static func assemble(_ source: String) throws -> [UInt8] {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmtui-cpu-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -40,7 +49,7 @@ struct GuestProgram {
         try source.write(to: asm, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: nasm)
-        process.arguments = ["-f", "bin", "-o", bin.path, asm.path]
+        process.arguments = ["-f", "bin", "-i", directory + "/", "-o", bin.path, asm.path]
         let errors = Pipe()
         process.standardError = errors
         try process.run()

@@ -5,171 +5,39 @@ import Testing
 /// "PASS" on port 0xE9, or "FAIL" and a letter naming the failed check.
 @Suite(.enabled(if: GuestProgram.available, "needs nasm to assemble the guest (apt-get install nasm)"))
 struct ProtectedModeTests {
-    /// Shared guest code: a GDT (flat 32-bit code/data, 16-bit code, ring-3 code/data, a TSS),
-    /// the switch into 32-bit protected mode, and PASS/FAIL reporting.
-    static let prelude = """
-    bits 16
-    org 0x1000
-    %macro RING3 2            ; RING3 eflags, entry: IRET to ring-3 code 0x23, stack 0x2B:0x7000
-        push dword 0x2B
-        push dword 0x7000
-        push dword %1
-        push dword 0x23
-        push dword %2
-        iretd
-    %endmacro
-    %macro CHECK 2            ; CHECK condition-jump-that-means-failure, letter
-        %1 %%bad
-        jmp %%ok
-    %%bad:
-        mov al, %2
-        jmp fail
-    %%ok:
-    %endmacro
-    start:
-        cli
-        xor ax, ax
-        mov ds, ax
-        mov ss, ax
-        mov sp, 0x9000
-        lgdt [gdtr]
-        mov eax, cr0
-        or al, 1
-        mov cr0, eax
-        jmp 0x08:pm32
-    fail:                     ; AL = letter; works in any mode with CPL 0
-        mov ah, al
-        mov al, 'F'
-        out 0xE9, al
-        mov al, 'A'
-        out 0xE9, al
-        mov al, 'I'
-        out 0xE9, al
-        mov al, 'L'
-        out 0xE9, al
-        mov al, ah
-        out 0xE9, al
-        hlt
-    pass:
-        mov al, 'P'
-        out 0xE9, al
-        mov al, 'A'
-        out 0xE9, al
-        mov al, 'S'
-        out 0xE9, al
-        out 0xE9, al
-        hlt
-    align 8
-    gdt:
-        dq 0
-        dq 0x00CF9A000000FFFF   ; 0x08 flat 32-bit code
-        dq 0x00CF92000000FFFF   ; 0x10 flat data, 4 GiB
-        dq 0x00009A000000FFFF   ; 0x18 16-bit code, base 0
-        dq 0x00CFFA000000FFFF   ; 0x20 ring-3 flat code
-        dq 0x00CFF2000000FFFF   ; 0x28 ring-3 flat data
-    tss_desc:
-        dw 103, tss, 0x8900, 0  ; 0x30 32-bit TSS (base < 64 KiB)
-    gdt_end:
-    gdtr:
-        dw gdt_end - gdt - 1
-        dd gdt
-    align 4
-    tss:
-        dd 0, 0x8F00, 0x10      ; link, ESP0, SS0
-        times 23 dd 0
-    bits 32
-    pm32:
-        mov ax, 0x10
-        mov ds, ax
-        mov es, ax
-        mov fs, ax
-        mov gs, ax
-        mov ss, ax
-        mov esp, 0x9000
-
-    """
+    /// Shared guest code (Tests/guests/cpu): a GDT (flat 32-bit code/data, 16-bit code, ring-3
+    /// code/data, a TSS), the switch into 32-bit protected mode, and PASS/FAIL reporting.
+    static let prelude = GuestProgram.source("prelude.inc")
 
     /// Exception handlers that record the vector (and error code) and resume at [recover]:
     /// `HANDLER vector, has-error-code` defines h<vector> (`PF_HANDLER` a #PF one that also keeps
     /// CR2), `GATE handler, type` is an IDT entry;
     /// the guest lays out its IDT between `idt:` and `idt_end:`, `idtr` points at it.
-    static let faultRecovery = """
-        %macro HANDLER 2
-        h%1:
-            %if %2
-            pop dword [last_error]
-            %endif
-            mov dword [last_vector], %1
-            push eax
-            mov eax, [recover]
-            mov [esp + 4], eax                  ; resume at the recovery label
-            pop eax
-            iretd
-        %endmacro
-        align 4
-        last_vector: dd -1
-        last_error: dd -1
-        recover: dd 0
-        %macro PF_HANDLER 0                     ; pf: HANDLER 14 that also notes CR2 in last_cr2
-        pf:
-            push eax
-            mov eax, cr2
-            mov [last_cr2], eax
-            pop eax
-            jmp h14
-        HANDLER 14, 1
-        last_cr2: dd 0
-        %endmacro
-        %macro GATE 2
-            dw %1 - $$ + 0x1000, 0x08, %2, 0
-        %endmacro
-        idtr:
-            dw idt_end - idt - 1
-            dd idt
-
-    """
+    static let faultRecovery = GuestProgram.source("fault-recovery.inc")
 
     static func expectPass(_ body: String, budget: Int = 5_000_000, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let outcome = try GuestProgram.run(prelude + body, budget: budget)
+        try expectPassing(prelude + body, budget: budget, sourceLocation: sourceLocation)
+    }
+
+    /// A guest of Tests/guests/cpu, which includes the prelude itself (the nested KVM suite runs it on KVM too).
+    static func expectPass(guest name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try expectPassing(GuestProgram.source(name + ".asm"), budget: 5_000_000, sourceLocation: sourceLocation)
+    }
+
+    private static func expectPassing(_ source: String, budget: Int, sourceLocation: SourceLocation) throws {
+        let outcome = try GuestProgram.run(source, budget: budget)
         #expect(outcome.output == "PASS", "guest said \(outcome.output.debugDescription), exit \(outcome.exit)\n\(outcome.cpu.registerDump)",
                 sourceLocation: sourceLocation)
         #expect(outcome.exit == .haltedForever, sourceLocation: sourceLocation)
     }
 
     @Test func protectedModeAndBigRealMode() throws {
+        try Self.expectPass(guest: "protected-mode")
+    }
+
+    /// This CPU model's CPUID (under KVM the host's vendor, KVM's local APIC and MTRRs show).
+    @Test func cpuidIsIntelWithoutAPICOrMTRR() throws {
         try Self.expectPass("""
-            mov dword [0x200000], 0x12345678    ; above 1 MiB, needs the 4 GiB data limit
-            mov eax, [0x200000]
-            cmp eax, 0x12345678
-            CHECK jne, 'a'
-            jmp 0x18:pm16                       ; 16-bit protected mode, then real mode
-        bits 16
-        pm16:
-            mov eax, cr0
-            and al, 0xFE
-            mov cr0, eax
-            jmp 0:real
-        real:
-            xor ax, ax
-            mov ds, ax                          ; real-mode load keeps the cached 4 GiB limit
-            mov esi, 0x200000
-            mov eax, [esi]
-            cmp eax, 0x12345678
-            CHECK jne, 'b'
-            mov ax, cs
-            test ax, ax
-            CHECK jnz, 'c'
-            pushfd                              ; EFLAGS.ID toggles: CPUID exists
-            pop eax
-            mov ecx, eax
-            xor eax, 1 << 21
-            push eax
-            popfd
-            pushfd
-            pop eax
-            xor eax, ecx
-            test eax, 1 << 21
-            CHECK jz, 'd'
             xor eax, eax
             cpuid
             cmp ebx, 'Genu'
@@ -180,11 +48,6 @@ struct ProtectedModeTests {
             CHECK jnz, 'f'
             test edx, 1 << 12                   ; no MTRR
             CHECK jnz, 'g'
-            rdtsc
-            mov esi, eax
-            rdtsc
-            cmp eax, esi
-            CHECK jbe, 'h'
             jmp pass
         """)
     }
@@ -246,137 +109,11 @@ struct ProtectedModeTests {
     }
 
     @Test func pagingWithFaultsAndAccessedDirtyBits() throws {
-        try Self.expectPass("""
-            lidt [idtr]
-            ; Page directory at 0x100000, page table at 0x101000: identity map 0-4 MiB,
-            ; except linear 0x300000 -> physical 0x5000 (read-only) and 0x301000 not present.
-            mov edi, 0x100000
-            mov ecx, 2048
-            xor eax, eax
-            rep stosd
-            mov dword [0x100000], 0x101000 | 3
-            mov edi, 0x101000
-            mov eax, 3
-            mov ecx, 1024
-        .fill:
-            stosd
-            add eax, 0x1000
-            loop .fill
-            mov dword [0x101000 + 0x300 * 4], 0x5000 | 1
-            mov dword [0x101000 + 0x301 * 4], 0
-            mov dword [0x5000], 0xFEEDF00D
-            mov eax, 0x100000
-            mov cr3, eax
-            mov eax, cr0
-            or eax, 0x80010000                  ; PG | WP
-            mov cr0, eax
-            cmp dword [0x300000], 0xFEEDF00D
-            CHECK jne, 'a'
-            test dword [0x101000 + 0x300 * 4], 0x20   ; accessed
-            CHECK jz, 'b'
-            mov dword [recover], .after_np
-            mov eax, [0x301004]                 ; not present: #PF code 0, CR2
-        .after_np:
-            cmp dword [last_error], 0
-            CHECK jne, 'c'
-            cmp dword [last_cr2], 0x301004
-            CHECK jne, 'd'
-            mov dword [recover], .after_wp
-            mov dword [0x300010], 1             ; read-only with WP: #PF code 3
-        .after_wp:
-            cmp dword [last_error], 3
-            CHECK jne, 'e'
-            mov dword [0x200000], 7             ; writable page gets its dirty bit
-            test dword [0x101000 + 0x200 * 4], 0x40
-            CHECK jz, 'f'
-            mov dword [0x101000 + 0x300 * 4], 0x6000 | 3   ; remap; stale until INVLPG
-            mov dword [0x6000], 0xABCD
-            invlpg [0x300000]
-            cmp dword [0x300000], 0xABCD
-            CHECK jne, 'g'
-            jmp pass
-        \(Self.faultRecovery)
-        PF_HANDLER
-        idt:
-            times 14 dq 0
-            GATE pf, 0x8E00
-        idt_end:
-        """)
+        try Self.expectPass(guest: "paging")
     }
 
     @Test func paeAndLargePagesWithUserChecks() throws {
-        try Self.expectPass("""
-            lidt [idtr]
-            ; PAE: PDPT at 0x100000 (entry 0 -> directory 0x101000). The directory maps
-            ; 0-2 MiB with one 2 MiB page, 2-4 MiB through a table at 0x102000 whose entry for
-            ; linear 0x200000 is a supervisor-only page at physical 0x7000 (64-bit entries).
-            mov edi, 0x100000
-            mov ecx, 3072
-            xor eax, eax
-            rep stosd
-            mov dword [0x100000], 0x101000 | 1
-            mov dword [0x101000], 0x000000 | 0x87      ; 2 MiB, user, writable
-            mov dword [0x101008], 0x102000 | 7
-            mov dword [0x102000], 0x7000 | 3           ; supervisor only
-            mov dword [0x7000], 0x12345678
-            mov eax, cr4
-            or eax, 0x20                                ; PAE
-            mov cr4, eax
-            mov eax, 0x100000
-            mov cr3, eax
-            mov eax, cr0
-            or eax, 0x80010000
-            mov cr0, eax
-            cmp dword [0x200000], 0x12345678
-            CHECK jne, 'a'
-            test dword [0x101000], 0x20                ; accessed on the 2 MiB PDE
-            CHECK jz, 'b'
-            mov dword [0x1F0000], 5                     ; dirty on the 2 MiB PDE
-            test dword [0x101000], 0x40
-            CHECK jz, 'c'
-            mov dword [recover], .after_absent
-            mov eax, [0x400000]                         ; PDPTE 0, PDE 2 absent: code 0
-        .after_absent:
-            cmp dword [last_error], 0
-            CHECK jne, 'd'
-            cmp dword [last_cr2], 0x400000
-            CHECK jne, 'e'
-            ; Ring 3 touching the supervisor page: #PF with P|U (5), then W (7).
-            mov ax, 0x30
-            ltr ax
-            RING3 0x2, ring3
-        ring3:
-            mov ax, 0x2B                                ; ring-0 DS was dropped by the IRET
-            mov ds, ax
-            xor ebx, ebx
-            mov dword [recover], .after_user_read
-            mov eax, [0x200004]
-        .after_user_read:
-            cmp dword [last_error], 5
-            jne .bad3
-            mov dword [recover], .after_user_write
-            mov dword [0x200004], 1
-        .after_user_write:
-            cmp dword [last_error], 7
-            jne .bad3
-            int 0x30                                    ; back to ring 0 with a verdict in EBX
-            .bad3:
-            mov ebx, 1
-            int 0x30
-        back0:
-            add esp, 20
-            test ebx, ebx
-            CHECK jnz, 'f'
-            jmp pass
-        \(Self.faultRecovery)
-        PF_HANDLER
-        idt:
-            times 14 dq 0
-            GATE pf, 0xEE00
-            times 0x30 - 15 dq 0
-            GATE back0, 0xEE00
-        idt_end:
-        """)
+        try Self.expectPass(guest: "pae-paging")
     }
 
     @Test func ringThreeAndBackThroughTheTSS() throws {

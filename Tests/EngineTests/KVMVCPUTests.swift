@@ -146,3 +146,12 @@ func kvmSpinningGuestStopsAtTheDeadline() throws {
     #expect(guest.run(deadline: 200_000_000, seconds: 5) == .deadlineReached)
     #expect(Date().timeIntervalSince(start) < 2)
 }
+
+@Test(.enabled(if: kvmOpens, "needs a /dev/kvm this user can open"))
+func kvmHaltedGuestStopsAtTheDeadline() throws {
+    // HLT stays in the kernel (its local APIC would wake it): only the deadline timer ends KVM_RUN.
+    let guest = try TinyGuest(code: [0xFA, 0xF4, 0xEB, 0xFD]) // cli; hlt; jmp back to the hlt
+    let start = Date()
+    #expect(guest.run(deadline: 200_000_000, seconds: 5) == .deadlineReached)
+    #expect(Date().timeIntervalSince(start) < 2)
+}

@@ -16,9 +16,10 @@ public struct GuestMemoryRegion: Equatable, @unchecked Sendable {
     }
 }
 
-/// Told the complete list of host-backed regions whenever guest memory's mapping changes
-/// (PAM, the VGA window, BAR moves). A listener that maps them elsewhere (KVM memory slots)
-/// must do so with the vCPUs out of the guest: deleting and re-adding a slot is not atomic.
+/// Told the complete list of host-backed regions when added and, after guest memory's mapping
+/// changed (PAM, the VGA window, BAR moves), at `MemoryMap.publishRegionChanges`. A listener
+/// that maps them elsewhere (KVM memory slots) publishes with the vCPUs out of the guest:
+/// deleting and re-adding a slot is not atomic.
 public protocol MemoryRegionListener: AnyObject {
     func memoryRegionsChanged(_ regions: [GuestMemoryRegion])
 }

@@ -149,18 +149,29 @@ public final class MemoryMap {
     public private(set) var mappingGeneration: UInt64 = 0
     private var regionListeners: [MemoryRegionListener] = []
 
+    /// A mapping changed since the listeners were last told.
+    private var regionsChanged = false
+
     private func noteMappingChanged() {
         mappingGeneration &+= 1
-        guard !regionListeners.isEmpty else { return }
-        let regions = hostRegions()
-        for listener in regionListeners { listener.memoryRegionsChanged(regions) }
+        regionsChanged = !regionListeners.isEmpty
     }
 
-    /// Tells `listener` the host-backed regions now and after every mapping change (KVM's
-    /// memory slots follow them this way).
+    /// Tells `listener` the host-backed regions now and, through `publishRegionChanges`, after
+    /// mapping changes (KVM's memory slots follow them this way).
     public func addRegionListener(_ listener: MemoryRegionListener) {
         regionListeners.append(listener)
         listener.memoryRegionsChanged(hostRegions())
+    }
+
+    /// Tells the listeners the regions if a mapping changed since they were last told. Called
+    /// by the listener's side (a KVM vCPU before entering the guest), so a burst of changes (a
+    /// PAM write remaps 13 segments, a reset dozens) costs one scan of the page tables, not one each.
+    public func publishRegionChanges() {
+        guard regionsChanged else { return }
+        regionsChanged = false
+        let regions = hostRegions()
+        for listener in regionListeners { listener.memoryRegionsChanged(regions) }
     }
 
     /// The guest-physical ranges backed by host memory, coalesced from the page tables: RAM

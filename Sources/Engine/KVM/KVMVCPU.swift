@@ -34,7 +34,8 @@ public final class KVMVCPU: VCPU {
     private let runningThread = Atomic<UInt>(0)
     /// The thread the signal mask and the deadline timer were set up for.
     private var preparedThread: UInt = 0
-    private var deadlineTimer: timer_t?
+    /// The deadline timer's kernel ID (ckvm_thread_timer_create).
+    private var deadlineTimer: Int?
 
     /// vCPU `environment.index` of `vm`, on the environment's buses and interrupt controller.
     public init(vm: KVMVirtualMachine, environment: VCPUEnvironment) throws {
@@ -69,7 +70,7 @@ public final class KVMVCPU: VCPU {
     }
 
     deinit {
-        if let deadlineTimer { timer_delete(deadlineTimer) }
+        if let deadlineTimer { ckvm_timer_delete(deadlineTimer) }
         munmap(kvmRun, vm.system.vcpuMapSize)
         close(fd)
     }
@@ -94,6 +95,7 @@ public final class KVMVCPU: VCPU {
         guard now < deadline else { return .deadlineReached }
         if deadline != .max, let deadlineTimer { ckvm_timer_arm(deadlineTimer, deadline - now) }
         while true {
+            memory.publishRegionChanges() // the slots follow the last exit's PAM or VGA changes
             if let error = vm.slotError ?? pendingError { return .internalError(error, registers: registers) }
             if kickPending.exchange(false, ordering: .sequentiallyConsistent) {
                 kvmRun.pointee.immediate_exit = 0
@@ -109,23 +111,44 @@ public final class KVMVCPU: VCPU {
                 }
                 // A kick (immediate_exit and the signal) or the deadline timer's signal.
                 ckvm_consume_kick_signals()
+                if KVMVCPU.trace { KVMVCPU.traceLine("kvm EINTR at \(clock.nanoseconds), deadline \(deadline)") }
                 kvmRun.pointee.immediate_exit = 0
                 if kickPending.exchange(false, ordering: .sequentiallyConsistent) { return .kicked }
                 if clock.nanoseconds >= deadline { return .deadlineReached }
                 continue
             }
+            if KVMVCPU.trace { traceExit() }
             if let exit = handleExit() { return exit }
         }
+    }
+
+    /// VMTUI_KVM_TRACE=1: every exit on stderr (debugging a guest under KVM is otherwise blind).
+    static let trace = getenv("VMTUI_KVM_TRACE") != nil
+
+    static func traceLine(_ line: String) {
+        var line = line + "\n"
+        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    }
+
+    private func traceExit() {
+        let run = kvmRun.pointee
+        var line = "kvm exit \(run.exit_reason)"
+        switch Int32(bitPattern: run.exit_reason) {
+        case KVM_EXIT_IO: line += " io \(run.io.direction == UInt8(KVM_EXIT_IO_OUT) ? "out" : "in") port 0x\(String(run.io.port, radix: 16)) size \(run.io.size) count \(run.io.count)"
+        case KVM_EXIT_MMIO: line += " mmio \(run.mmio.is_write != 0 ? "write" : "read") 0x\(String(run.mmio.phys_addr, radix: 16)) len \(run.mmio.len)"
+        default: break
+        }
+        KVMVCPU.traceLine(line + " ready \(run.ready_for_interrupt_injection) if \(run.if_flag)")
     }
 
     /// On the first run on a thread: the kick signal blocked outside KVM_RUN, and a deadline
     /// timer that signals this thread.
     private func prepare(_ thread: UInt) -> String? {
         guard ckvm_block_kick_signal_for_run(fd) == 0 else { return KVMError.failed("KVM_SET_SIGNAL_MASK").description }
-        if let deadlineTimer { timer_delete(deadlineTimer) }
+        if let deadlineTimer { ckvm_timer_delete(deadlineTimer) }
         deadlineTimer = nil
-        var timer: timer_t?
-        guard ckvm_thread_timer_create(&timer) == 0 else { return KVMError.failed("timer_create for the vCPU deadline").description }
+        let timer = ckvm_thread_timer_create()
+        guard timer >= 0 else { return KVMError.failed("timer_create for the vCPU deadline").description }
         deadlineTimer = timer
         preparedThread = thread
         return nil

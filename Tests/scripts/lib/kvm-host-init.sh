@@ -1,7 +1,8 @@
 #!/bin/sh
 # /init of the nested KVM test host (scripts/kvm-test-host packs it): loads kvm_amd, then runs
-# vmtui in Virtualize mode (and Emulate, and QEMU -accel kvm as the reference) on the media in
-# /media, printing one PASS/FAIL/TIME line per check, and powers off.
+# QEMU -accel kvm (the reference), vmtui in Virtualize mode and in Emulate on the media in
+# /media, printing PASS/FAIL lines per check, TIME (seconds from start) and MIPS lines, and
+# powers off.
 export PATH=/bin:/usr/bin HOME=/tmp VMTUI_HOME=/tmp/vmtui LC_ALL=C.UTF-8
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -9,25 +10,67 @@ mount -t devtmpfs dev /dev
 pass() { echo "PASS $*"; }
 fail() { echo "FAIL $*"; }
 up() { cut -d' ' -f1 /proc/uptime; }
-since() { awk -v a="$1" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }'; }
+since() { awk -v a="$1" -v b="$(up)" 'BEGIN { printf "%.2f", b - a }'; }
+# mips NAME SECONDS-SMALL SECONDS-BIG ITERATIONS-SMALL ITERATIONS-BIG: the loop's speed.
+mips() {
+    awk -v n="$1" -v a="$2" -v b="$3" -v i="$4" -v j="$5" -v k="$(cat /media/bench-per-iteration)" \
+        'BEGIN { if (b > a) printf "MIPS %s %.0f\n", n, (j - i) * k / (b - a) / 1e6; else printf "MIPS %s n/a\n", n }'
+}
 
 for m in irqbypass kvm ccp kvm-amd; do insmod /modules/$m.ko || fail "insmod $m.ko"; done
 if [ -c /dev/kvm ]; then pass "/dev/kvm ready $(up) s after boot"
 else fail "/dev/kvm missing: $(dmesg | grep -i -E 'kvm|svm' | tail -3)"; echo "KVM-HOST-DONE"; poweroff -f; fi
 
-# First the reference, which needs no vmtui: QEMU -accel kvm in this same host, seconds to SeaBIOS's banner (its debug log).
+# QEMU -accel kvm in this same host, the reference: seconds to SeaBIOS's banner (its debug
+# log), to memtest86+'s "Status: Testing" (VGA text memory read through the monitor), and MIPS.
 if command -v qemu-system-x86_64 > /dev/null; then
-    start=$(up)
-    qemu-system-x86_64 -accel kvm -m 128 -nodefaults -display none -vga std -no-reboot \
-        -bios /usr/share/seabios/bios-256k.bin -chardev file,id=log,path=/tmp/qemu.log \
-        -device isa-debugcon,iobase=0x402,chardev=log > /tmp/qemu.out 2>&1 &
-    qemu=$!
-    n=0
-    while ! grep -q "SeaBIOS (version" /tmp/qemu.log 2> /dev/null && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done
+    # qemu NAME SECONDS ARGS...: starts QEMU with a monitor on /tmp/mon.in|out, sets QEMU and START.
+    # A monitor command to a QEMU that has gone fails (EPIPE) instead of ending this script.
+    trap '' PIPE
+    qemu() {
+        rm -f /tmp/mon.in /tmp/mon.out /tmp/qemu.log /tmp/vga
+        mkfifo /tmp/mon.in /tmp/mon.out
+        START=$(up)
+        seconds=$2
+        shift 2
+        timeout "$seconds" qemu-system-x86_64 -accel kvm -m 128 -nodefaults -vga std -display none -no-reboot \
+            -bios /usr/share/seabios/bios-256k.bin -chardev file,id=log,path=/tmp/qemu.log \
+            -device isa-debugcon,iobase=0x402,chardev=log -monitor pipe:/tmp/mon \
+            -device isa-debug-exit,iobase=0xf4,iosize=1 "$@" > /tmp/qemu.out 2>&1 &
+        QEMU=$!
+        cat /tmp/mon.out > /dev/null &
+        exec 3<> /tmp/mon.in # read-write: no wait for QEMU to open its end
+    }
+    # screen_shows TEXT: QEMU's VGA text page holds TEXT (characters between attribute bytes).
+    screen_shows() {
+        echo "pmemsave 0xb8000 4000 \"/tmp/vga\"" >&3
+        sleep 0.1
+        [ -f /tmp/vga ] && tr '\000\n' '  ' < /tmp/vga | sed 's/\(.\)./\1/g' | grep -q "$1"
+    }
+    # waited SECONDS: true while fewer than SECONDS have passed since QEMU started.
+    waited() { [ "$(since "$START" | cut -d. -f1)" -lt "$1" ]; }
+    qemu banner 120
+    while ! grep -q "SeaBIOS (version" /tmp/qemu.log 2> /dev/null && waited 120; do sleep 0.05; done
     if grep -q "SeaBIOS (version" /tmp/qemu.log 2> /dev/null; then
-        pass "qemu -accel kvm: SeaBIOS banner"; echo "TIME qemu-kvm seabios-banner $(since "$start")"
-    else fail "qemu -accel kvm: no SeaBIOS banner in 60 s: $(head -3 /tmp/qemu.out)"; fi
-    kill $qemu 2> /dev/null
+        pass "qemu -accel kvm: SeaBIOS banner"; echo "TIME qemu-kvm seabios-banner $(since "$START")"
+    else fail "qemu -accel kvm: no SeaBIOS banner: $(head -3 /tmp/qemu.out)"; fi
+    kill $QEMU 2> /dev/null; exec 3>&-
+    for arch in ia32 x64; do
+        qemu memtest 120 -cdrom /media/memtest86+$arch.iso
+        while ! screen_shows "Status: Testing" && waited 120; do :; done
+        if screen_shows "Status: Testing"; then
+            pass "qemu -accel kvm: memtest86+ $arch testing"; echo "TIME qemu-kvm memtest-$arch $(since "$START")"
+        else fail "qemu -accel kvm: memtest86+ $arch: no Status: Testing"; fi
+        kill $QEMU 2> /dev/null; exec 3>&-
+    done
+    for n in 2000 200000; do
+        start=$(up)
+        timeout 120 qemu-system-x86_64 -accel kvm -m 32 -nodefaults -display none -no-reboot \
+            -drive file=/media/bench-$n.img,if=floppy,format=raw -boot a \
+            -device isa-debug-exit,iobase=0xf4,iosize=1 > /dev/null 2>&1
+        eval "qemu_$n=$(since "$start")"
+    done
+    mips qemu-kvm "$qemu_2000" "$qemu_200000" 2000 200000
 else
     echo "SKIP qemu -accel kvm: qemu-system-x86_64 not packed"
 fi
@@ -55,29 +98,54 @@ vmrun() {
     ERR=$(cat /tmp/err)
 }
 
-# SeaBIOS banner on the screen: Virtualize (KVM), then Emulate, with seconds from start.
+# SeaBIOS banner and memtest86+ to its test screen, Virtualize (KVM) then Emulate, with seconds
+# from start (memtest86+ x64 needs long mode: Virtualize only).
 for mode in virtualize emulate; do
     config banner-$mode $mode none
     vmrun banner-$mode --until-text "SeaBIOS (version" --timeout 60
     if [ $RC -eq 0 ]; then pass "$mode: SeaBIOS banner"; echo "TIME $mode seabios-banner $SECS"
     else fail "$mode: SeaBIOS banner: status $RC: $(echo "$ERR" | head -5)"; fi
+    for arch in ia32 x64; do
+        [ $mode = emulate ] && [ $arch = x64 ] && continue
+        iso=/media/memtest86+$arch.iso
+        [ -f "$iso" ] || { echo "SKIP memtest86+ $arch: $iso not packed"; continue; }
+        config memtest-$arch-$mode $mode cdrom "$iso"
+        vmrun memtest-$arch-$mode --until-text "Status: Testing" --timeout 90
+        if [ $RC -eq 0 ]; then pass "$mode: memtest86+ $arch testing"; echo "TIME $mode memtest-$arch $SECS"
+        else fail "$mode: memtest86+ $arch: status $RC: $(echo "$ERR" | head -5) $(echo "$OUT" | head -10)"; fi
+    done
 done
 
 # A boot sector printing to VGA and COM1, resetting through 0xCF9 and booting again (three boots).
 config cf9 virtualize floppy /media/reset-cf9.img
-vmrun cf9 --serial stdio --until-text "cf9 done" --timeout 120
+vmrun cf9 --serial stdio --until-text "cf9 done" --timeout 60
 if [ $RC -eq 0 ] && echo "$OUT" | grep -q "cf9 boot 3" && echo "$OUT" | grep -q "cf9 boot 2"; then
     pass "virtualize: boot sector on VGA and COM1, reset through 0xCF9, booted again"; echo "TIME virtualize cf9-three-boots $SECS"
 else fail "virtualize: 0xCF9 reset guest: status $RC: $(echo "$ERR" | head -5) $(echo "$OUT" | tail -5)"; fi
 
-# memtest86+ (32- and 64-bit) to its test screen.
-for arch in ia32 x64; do
-    iso=/media/memtest86+$arch.iso
-    [ -f "$iso" ] || { echo "SKIP memtest86+ $arch: $iso not packed"; continue; }
-    config memtest-$arch virtualize cdrom "$iso"
-    vmrun memtest-$arch --until-text "Testing" --timeout 120
-    if [ $RC -eq 0 ]; then pass "virtualize: memtest86+ $arch testing"; echo "TIME virtualize memtest-$arch $SECS"
-    else fail "virtualize: memtest86+ $arch: status $RC: $(echo "$ERR" | head -5) $(echo "$OUT" | head -25 | tail -8)"; fi
+# The CPU tests' protected-mode and paging guests: their verdict on port 0xE9 (after SeaBIOS's
+# log) must be PASS under KVM as under the interpreter. They stop the machine through port 0xF4.
+for guest in protected-mode paging pae-paging; do
+    verdicts=""
+    for mode in emulate virtualize; do
+        config cpu-$guest-$mode $mode floppy /media/cpu-$guest.img
+        vmrun cpu-$guest-$mode --debugcon /tmp/debugcon --timeout 120
+        verdicts="$verdicts $mode=$(tail -n 1 /tmp/debugcon | sed 's/^Booting from 0000:7c00//')"
+    done
+    if [ "$verdicts" = " emulate=PASS virtualize=PASS" ]; then pass "virtualize: CPU test guest $guest as the interpreter:$verdicts"
+    else fail "virtualize: CPU test guest $guest:$verdicts $(echo "$ERR" | head -3)"; fi
+done
+
+# The benchmark guest: its loop's MIPS from two sizes (the guest stops through port 0xF4).
+for mode in virtualize emulate; do
+    big=$([ $mode = virtualize ] && echo 200000 || echo 20000)
+    for n in 2000 $big; do
+        config bench-$n-$mode $mode floppy /media/bench-$n.img
+        vmrun bench-$n-$mode --timeout 120
+        eval "t_$n=$SECS"
+        grep -q "exit" /tmp/err || fail "$mode: benchmark guest $n: status $RC: $(head -3 /tmp/err)"
+    done
+    eval "mips vmtui-$mode \$t_2000 \$t_$big 2000 $big"
 done
 
 echo "KVM-HOST-DONE"
