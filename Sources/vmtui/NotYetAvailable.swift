@@ -2,13 +2,16 @@ import Engine
 
 /// What the wizard, the list and `show` offer that the engine does not run yet, and what runs
 /// instead, said where the choice is made. Each answer becomes nil when its part lands (the
-/// NIC, SMP, the AHCI and virtio-blk controllers).
+/// NIC, SMP under KVM, the AHCI and virtio-blk controllers).
 enum NotYetAvailable {
     static func network(_ mode: VMConfig.Network.Mode) -> String? {
         mode == .none ? nil : "not available yet: runs with no network card"
     }
 
-    static func cpus(_ count: Int) -> String? { count > 1 ? "not available yet: runs as 1 CPU" : nil }
+    /// Emulate runs every CPU; Virtualize one until the KVM backend runs several.
+    static func cpus(_ count: Int, mode: VMConfig.Mode) -> String? {
+        count > 1 && mode == .virtualize ? "not available yet in Virtualize: runs as 1 CPU" : nil
+    }
 
     static func diskInterface(_ interface: VMConfig.DiskInterface) -> String? {
         interface == .ide ? nil : "not available yet: runs as IDE"

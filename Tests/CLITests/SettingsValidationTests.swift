@@ -89,7 +89,7 @@ extension SettingsValidationTests {
         #expect(shown.contains("Virtualize (KVM)") && !shown.contains("runs as Emulate"), "\(shown)")
         #expect(shown.contains("virtio (not available yet: runs as IDE)"), "\(shown)")
         #expect(shown.contains("NAT (not available yet: runs with no network card)"), "\(shown)")
-        if cpus == 2 { #expect(shown.contains("2 (not available yet: runs as 1 CPU)"), "\(shown)") }
+        if cpus == 2 { #expect(shown.contains("2 (not available yet in Virtualize: runs as 1 CPU)"), "\(shown)") }
         let list = try vmtui.run("list").stdout
         #expect(list.contains("KVM") && !list.contains("EMU"), "\(list)")
     }
