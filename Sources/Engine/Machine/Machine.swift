@@ -27,6 +27,8 @@ public final class Machine {
     public let ioCounters = IOCounters()
     /// Index 0 is the bootstrap processor; Emulate has `cpuCount` of them (Machine+SMP).
     public private(set) var vcpus: [VCPU] = []
+    /// The vCPU whose turn it is (runSlice).
+    private var turn = 0
     public let timeMode: TimeMode
 
     public let pic = PIC8259Pair()
@@ -177,7 +179,7 @@ public final class Machine {
     private func wireTime() {
         lock.onContention = { [unowned self] in for vcpu in vcpus { vcpu.kick() } }
         scheduler.onEarlierDeadline = { [unowned self] in
-            for vcpu in vcpus { vcpu.kick() }
+            vcpus[turn].kick() // only during a turn, on this thread: the others are not running
             lock.signalWake()
         }
         pic.onOutputChange = { [unowned self] level in
@@ -341,7 +343,8 @@ public final class Machine {
     public func runSlice() -> MachineStop? {
         if let stop = stopReason { return stop }
         var halted = 0, haltedForever = 0
-        for vcpu in vcpus where stopReason == nil {
+        for (index, vcpu) in vcpus.enumerated() where stopReason == nil {
+            turn = index
             applyStartupSignals(vcpu)
             let exit = vcpu.run(until: turnDeadline())
             scheduler.sliceDeadline = 0 // between turns the next one looks at the timers itself
