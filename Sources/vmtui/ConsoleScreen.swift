@@ -7,6 +7,8 @@ import TUI
 /// to vmtui and opens the VM menu; the VM keeps running when the console is closed.
 final class ConsoleScreen: Panel {
     let session: any VMControl
+    /// The running VM's vCPUs, for the status line.
+    let cpuCount: Int
     private let pane: ConsolePane
     private var focus = Focus.guest
     private var view = View.screen
@@ -35,10 +37,11 @@ final class ConsoleScreen: Panel {
     /// The network switch's answer on show and when it first appeared.
     private var networkNotice: (notice: VMSession.MediaNotice, since: Date)?
 
-    init(session: any VMControl, pane: ConsolePane, currentISO: @escaping () -> String? = { nil },
+    init(session: any VMControl, pane: ConsolePane, cpuCount: Int = 1, currentISO: @escaping () -> String? = { nil },
          switchNetwork: @escaping (VMConfig.Network) throws -> Void = { _ in },
          saveISO: @escaping (String?) throws -> Void) {
         self.session = session
+        self.cpuCount = cpuCount
         self.pane = pane
         self.currentISO = currentISO
         self.switchNetwork = switchNetwork
@@ -323,15 +326,17 @@ final class ConsoleScreen: Panel {
         }
         if x < canvas.width {
             x += canvas.text(" \(session.name) ", x: x, y: y, style: styles.bold(.statusBar), maxWidth: canvas.width - x)
-            canvas.text(ConsoleScreen.summary(state: state, stats: session.stats), x: x, y: y, style: base,
+            canvas.text(ConsoleScreen.summary(state: state, stats: session.stats, cpus: cpuCount), x: x, y: y, style: base,
                         maxWidth: canvas.width - x)
         }
     }
 
-    /// "running  up 0:01:12  212.0 MIPS  engine CPU 98%" (the list's detail pane uses it too).
-    static func summary(state: VMState, stats: VMStats) -> String {
+    /// "running  up 0:01:12  2 CPUs  212.0 MIPS  engine CPU 98%" (the list's detail pane uses it
+    /// too); MIPS are all the vCPUs' instructions together.
+    static func summary(state: VMState, stats: VMStats, cpus: Int) -> String {
         let mips = stats.mips < 10 ? String(format: "%.2f", stats.mips) : String(format: "%.1f", stats.mips)
-        return "\(state.label)  up \(stats.uptimeText)  \(mips) MIPS  engine CPU \(Int(stats.cpuPercent.rounded()))%"
+        let count = cpus == 1 ? "1 CPU" : "\(cpus) CPUs"
+        return "\(state.label)  up \(stats.uptimeText)  \(count)  \(mips) MIPS  engine CPU \(Int(stats.cpuPercent.rounded()))%"
     }
 
     private var hints: StatusBar {

@@ -99,24 +99,20 @@ struct ListCommand: ParsableCommand {
                 first[name] = (figures, Date())
                 live[name] = Live(state: "running", pid: record.pid, uptimeSeconds: Int(Date().timeIntervalSince1970 - record.started),
                                   residentBytes: figures.residentBytes)
-                // The VM sends its stats right after the welcome; they have arrived after the sleep below.
-                clients[name] = try? VMClient(name: name, run: run)
+                // The VM sends its state and stats right after the welcome: they have arrived after the
+                // sleep below (a paused VM, by a user or a full host disk, says so there).
+                clients[name] = try? VMClient(name: name, run: run, timeout: .seconds(1))
             }
         }
         guard !first.isEmpty else { return live }
-        // A paused VM (by a user or a full host disk) says so over its socket.
-        let clients = first.keys.compactMap { try? VMClient(name: $0, run: run, timeout: .seconds(1)) }
         Thread.sleep(forTimeInterval: 0.25)
-        for client in clients {
-            if client.state.isPaused { live[client.name]?.state = client.state.label }
-            client.close()
-        }
         for (name, (before, time)) in first {
             guard let pid = live[name]?.pid, let after = ProcessFigures(pid: pid) else { continue }
             let seconds = Double(after.cpuTicks &- before.cpuTicks) / ProcessFigures.ticksPerSecond
             live[name]?.cpuPercent = seconds / Date().timeIntervalSince(time) * 100
         }
         for (name, client) in clients {
+            if client.state.isPaused { live[name]?.state = client.state.label }
             if client.isConnected, client.state.isActive { live[name]?.stats = client.stats }
             client.close()
         }

@@ -180,7 +180,8 @@ final class MainScreen: Panel {
 
     /// A VM's console; a CD changed there is written to the VM's config.
     private func console(_ session: any VMControl) -> ConsoleScreen {
-        ConsoleScreen(session: session, pane: consolePane, currentISO: { [library] in
+        let cpus = processes.runningConfig(session.name)?.cpuCount ?? (try? library.load(name: session.name, validating: false))?.cpuCount
+        return ConsoleScreen(session: session, pane: consolePane, cpuCount: cpus ?? 1, currentISO: { [library] in
             try? library.load(name: session.name, validating: false).bootISO
         }, switchNetwork: { [self] choice in
             var config = try library.load(name: session.name)
@@ -324,7 +325,8 @@ final class MainScreen: Panel {
                 rows = Self.pendingRows(running: running.details(library: library), saved: rows)
             }
             if let session {
-                let status = session.state.isActive ? ConsoleScreen.summary(state: session.state, stats: session.stats)
+                let status = session.state.isActive ? ConsoleScreen.summary(state: session.state, stats: session.stats,
+                                                                            cpus: (processes.runningConfig(config.name) ?? config).cpuCount)
                     + "  (Enter: console)" : session.crash.map { "crashed: \($0)" } ?? "\(session.state)"
                 let io = session.state.isActive ? [("I/O", session.stats.ioText)] : []
                 rows.insert(contentsOf: [("State", status)] + io + session.warnings.map { ("Warning", $0) }, at: 0)

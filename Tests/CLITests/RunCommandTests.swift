@@ -27,7 +27,7 @@ struct RunCommandTests {
     }
 
     @Test(arguments: [("\"schemaVersion\" : 1", "\"schemaVersion\" : 99", "schemaVersion 99"),
-                      ("\"cpuCount\" : 1", "\"cpuCount\" : 64", "cpuCount: 64 is out of range")])
+                      ("\"cpuCount\" : 1", "\"cpuCount\" : 999", "cpuCount: 999 is out of range")])
     func aConfigOtherCommandsRefuseDoesNotRun(from: String, to: String, message: String) throws {
         #expect(try vmtui.run("create", "v", "--network", "none").status == 0)
         let url = vmtui.home.appendingPathComponent("VMs/v.vmtui/config.json")

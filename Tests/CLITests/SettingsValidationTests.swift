@@ -91,7 +91,7 @@ extension SettingsValidationTests {
         #expect(shown.contains("virtio") && !shown.contains("runs as IDE"), "\(shown)")
         // The E1000 is in the PC: NAT is no longer annotated.
         #expect(shown.contains("NAT") && !shown.contains("runs with no network card"), "\(shown)")
-        if cpus == 2 { #expect(shown.contains("2 (not available yet: runs as 1 CPU)"), "\(shown)") }
+        if cpus == 2 { #expect(shown.contains("2 (not available yet in Virtualize: runs as 1 CPU)"), "\(shown)") }
         let list = try vmtui.run("list").stdout
         #expect(list.contains("KVM") && !list.contains("EMU"), "\(list)")
     }

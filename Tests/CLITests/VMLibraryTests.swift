@@ -179,7 +179,8 @@ struct FailingDiskCreator: DiskImageCreator {
     #expect(throws: VMConfigError.self) {
         try VMConfig(name: "b", network: .init(mode: .nat, portForwards: [forward, forward])).validate(limits: limits)
     }
-    #expect(throws: VMConfigError.self) { try VMConfig(name: "c", cpuCount: 2).validate(limits: limits) }
+    #expect(throws: VMConfigError.self) { try VMConfig(name: "c", cpuCount: 256).validate(limits: limits) }
+    #expect(throws: Never.self) { try VMConfig(name: "c", cpuCount: 2).validate(limits: limits) } // more than the host's: allowed
     #expect(throws: Never.self) { try VMConfig(name: "b", network: .init(mode: .bridge, bridgeInterface: "br0")).validate(limits: limits) }
 }
 

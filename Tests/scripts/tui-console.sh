@@ -20,7 +20,7 @@ keys s
 expect "echo ─ keyboard: guest ─ Ctrl-] menu"
 expect "vmtui echo guest ready: type here" 60
 expect "Ctrl-] VM menu"
-expect_re "echo running  up 0:00:[0-9]{2}  [0-9.]+ MIPS  engine CPU [0-9]+%"
+expect_re "echo running  up 0:00:[0-9]{2}  1 CPU  [0-9.]+ MIPS  engine CPU [0-9]+%"
 
 keys "Hello, World!" Enter
 keys "abcX" BSpace d F1 F12 C-a M-x Tab

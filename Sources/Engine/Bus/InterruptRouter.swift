@@ -1,7 +1,8 @@
 /// The machine's interrupt fabric: every IRQLine drives one source on a GSI, the router
 /// wire-ORs the sources of each GSI and tells its sinks when the combined level changes.
-/// GSIs 0-15 are the ISA IRQs, 16-19 the PCI interrupt lines PIRQA-D (as QEMU's `pc` wires
-/// them to IOAPIC pins 16-19), 20-23 unused.
+/// GSIs 0-15 are the ISA IRQs, 16-19 the PCI interrupt lines PIRQA-D, 20-23 unused. The PIIX3
+/// is the sink: it steers the PIRQs onto ISA IRQs and drives the PIC and the IOAPIC with the
+/// result, as QEMU's i440FX does (its IOAPIC pins 16-23 are unconnected).
 public final class InterruptRouter {
     public static let gsiCount = 24
     /// The first of the four PIRQ GSIs.

@@ -59,6 +59,39 @@ public struct CPUModel: Equatable, Sendable {
         return CPUModel(leaves: result)
     }
 
+    /// This model with a local APIC, as CPU `apicID` of `cpuCount` cores in one socket, one
+    /// thread each (Windows client editions count sockets): CPUID.1 gets the APIC bit, the
+    /// initial APIC ID and, with several CPUs, HTT and the logical count; leaf 4 gives the cores
+    /// per package (with an L1 data cache description, the leaf's required first entry); leaf
+    /// 0xB the SMT and core levels. Leaves 4 and 0xB end with their null entries, since an
+    /// absent index would read as index 0.
+    public func withLocalAPIC(id apicID: UInt8, cpuCount: Int) -> CPUModel {
+        var model = self
+        let count = UInt32(max(1, min(cpuCount, 255)))
+        let coreBits = UInt32(count > 1 ? 32 - (count - 1).leadingZeroBitCount : 0)
+        let id = UInt32(apicID)
+        for i in model.leaves.indices {
+            switch model.leaves[i].function {
+            case 0:
+                model.leaves[i].eax = max(model.leaves[i].eax, 0xB)
+            case 1:
+                model.leaves[i].ebx = id << 24 | (count > 1 ? count << 16 : 0)
+                model.leaves[i].edx |= 1 << 9 | (count > 1 ? 1 << 28 : 0)
+            default:
+                break
+            }
+        }
+        model.leaves += [
+            // L1 data cache, 8 ways x 64 sets x 64 bytes, self-initialising; one thread shares it.
+            Leaf(function: 4, index: 0, eax: (count - 1) << 26 | 1 << 8 | 1 << 5 | 1, ebx: 7 << 22 | 63, ecx: 63, edx: 0),
+            Leaf(function: 4, index: 1, eax: 0, ebx: 0, ecx: 0, edx: 0),
+            Leaf(function: 0xB, index: 0, eax: 0, ebx: 1, ecx: 1 << 8, edx: id),
+            Leaf(function: 0xB, index: 1, eax: coreBits, ebx: count, ecx: 2 << 8 | 1, edx: id),
+            Leaf(function: 0xB, index: 2, eax: 0, ebx: 0, ecx: 2, edx: id),
+        ]
+        return model
+    }
+
     /// What the interpreter implements: a family-6 Intel part (GenuineIntel, 6/3/3) with FPU,
     /// PSE, TSC, MSR, PAE, CX8, PGE, CMOV and FXSR in CPUID.1:EDX. No APIC, no MTRR
     /// (PLATFORM-NOTES §4.10), no SSE, no long mode, no hypervisor leaf; no extended leaves

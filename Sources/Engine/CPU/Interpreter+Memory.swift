@@ -48,6 +48,7 @@ extension Interpreter {
             return v
         }
         let phys = try translate(lin, write: false) & memory.a20Mask
+        if phys & 0xFFFF_F000 == apicPage, let apic = localAPIC { return apic.read(offset: phys & 0xFFF, width: width) }
         if !checked, let host = memory.readPages[Int(phys >> 12)] {
             let i = Int(lin >> 12) & (SoftTLB.entries - 1)
             tlb.readTag[i] = lin >> 12
@@ -69,6 +70,11 @@ extension Interpreter {
             return
         }
         let phys = try translate(lin, write: true) & memory.a20Mask
+        if phys & 0xFFFF_F000 == apicPage, let apic = localAPIC {
+            apic.write(offset: phys & 0xFFF, width: width, value: value)
+            state.pointee.irqCheck = true
+            return
+        }
         let page = phys >> 12
         if !checked, let host = memory.writePages[Int(page)], !memory.isCodePage(page) {
             let i = Int(lin >> 12) & (SoftTLB.entries - 1)

@@ -172,6 +172,7 @@ extension Interpreter {
         switch index {
         case 0x10: v = max(lastTSC, timeStampNow)
         case 0x8B, 0x17: v = msrs[index] ?? 0 // microcode signature, platform ID
+        case Interpreter.apicBaseMSR where localAPIC != nil: v = localAPIC!.baseMSR
         default:
             if index == Interpreter.eferMSR { longModeRefused = true }
             throw Fault.gp()
@@ -187,6 +188,9 @@ extension Interpreter {
         switch index {
         case 0x10: lastTSC = v
         case 0x8B: msrs[index] = v
+        case Interpreter.apicBaseMSR where localAPIC != nil:
+            guard localAPIC!.writeBaseMSR(v) else { throw Fault.gp() }
+            syncAPICPage()
         default:
             if index == Interpreter.eferMSR { longModeRefused = true }
             throw Fault.gp()

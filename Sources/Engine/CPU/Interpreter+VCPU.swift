@@ -74,6 +74,8 @@ extension Interpreter {
         stopRequested.store(false, ordering: .relaxed)
         waitingForStartup = index != 0
         if kind == .powerOn {
+            localAPIC?.reset()
+            syncAPICPage()
             msrs = [:]
             longModeRefused = false
             ferrAsserted = false

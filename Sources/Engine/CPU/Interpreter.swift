@@ -65,7 +65,14 @@ public final class Interpreter: VCPU {
     /// An application processor after power-on or INIT: only a startup IPI starts it.
     var waitingForStartup = false
     /// The CPUID table: what this CPU reports implementing.
-    public let model = CPUModel.interpreter
+    public internal(set) var model = CPUModel.interpreter
+    /// This CPU's local APIC (Interpreter+APIC), nil on a bare CPU.
+    public internal(set) var localAPIC: LocalAPIC?
+    /// The physical page of the APIC's registers as this CPU sees them, or 1 (never a page
+    /// address) while it has none: the memory slow paths compare against it.
+    var apicPage: UInt32 = 1
+    /// With several CPUs taking turns on one thread, PAUSE (a spin-wait) ends the turn.
+    public var yieldsOnPause = false
     /// FERR# and IGNNE# (x87 errors with CR0.NE = 0, MS-DOS compatibility): the PC's latch
     /// routes FERR# to IRQ 13 and drives IGNNE#. Nil on a bare CPU (FERR# goes nowhere).
     let coprocessorError: CoprocessorErrorLatch?
@@ -172,13 +179,13 @@ public final class Interpreter: VCPU {
         return finish(instructions, .budgetSpent)
     }
 
-    /// The stop flag was up: a kick, or HLT (PAUSE only clears it).
+    /// The stop flag was up: a kick, or HLT (PAUSE only clears it, or ends the turn: `yieldsOnPause`).
     @inline(never)
     private func stopped() -> LoopExit? {
         stopRequested.store(false, ordering: .sequentiallyConsistent)
         // kick() sets kickPending before stopRequested, so a kick whose flag was just cleared is seen here.
         if kickPending.exchange(false, ordering: .sequentiallyConsistent) { return .kicked }
-        guard state.pointee.halted else { return nil }
+        guard state.pointee.halted else { return yieldsOnPause ? .kicked : nil }
         return state.pointee.flags & Flag.IF != 0 ? .halted : .haltedForever
     }
 

@@ -27,5 +27,8 @@ public struct HostLimits: Equatable, Sendable {
     public var memoryLimitReason: String {
         memoryRange.upperBound < memoryMiB ? "the most vmtui's engine gives a VM" : "this host's RAM"
     }
-    public var cpuRange: ClosedRange<Int> { 1...cpuCount }
+    /// xAPIC IDs 0-254 (0xFF is the broadcast ID); more vCPUs than host CPUs is allowed, as
+    /// QEMU and VirtualBox allow it (they run slower; Machine warns).
+    public static let maximumCPUCount = 255
+    public var cpuRange: ClosedRange<Int> { 1...HostLimits.maximumCPUCount }
 }

@@ -15,7 +15,7 @@ extension VMConfig {
             throw bad("memoryMiB", memoryMiB, "is out of range", "\(limits.memoryRange.lowerBound)…\(limits.memoryRange.upperBound) MiB (\(limits.memoryLimitReason))")
         }
         guard limits.cpuRange.contains(cpuCount) else {
-            throw bad("cpuCount", cpuCount, "is out of range", "1…\(limits.cpuCount) (host CPUs)")
+            throw bad("cpuCount", cpuCount, "is out of range", "1…\(HostLimits.maximumCPUCount)")
         }
         if let iso = bootISO, iso.isEmpty { throw bad("bootISO", "\"\"", "is empty", "a path, or no bootISO key") }
         if let floppy = floppyImage, floppy.isEmpty { throw bad("floppyImage", "\"\"", "is empty", "a path, or no floppyImage key") }

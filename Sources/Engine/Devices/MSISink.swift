@@ -1,6 +1,6 @@
-/// Where PCI devices' MSI messages go: the local APIC(s) once they exist. Until then the
-/// machine has none and PCIBus counts the messages it drops; no guest enables MSI without an
-/// APIC (CPUID reports none), so nothing is lost in practice.
+/// Where PCI devices' MSI messages go: Emulate's APIC bus (APICBus), which hands them to the
+/// local APICs. A machine without one (KVM until its backend takes MSIs) has PCIBus count the
+/// messages it drops.
 public protocol MSISink: AnyObject {
     func deliverMSI(_ message: MSIMessage)
 }

@@ -11,7 +11,7 @@
 /// * INTx: a function with an interrupt pin in slot `s` drives PIRQ ((s - 1) + (pin - 1)) mod 4,
 ///   the swizzle of QEMU's piix_pci_slot_get_irq and SeaBIOS's piix_pci_slot_get_irq, as
 ///   interrupt-router GSI 16 + PIRQ; the PIIX3 steers it to the ISA IRQ in 0x60-0x63.
-/// * MSI: messages go to `msiSink`; without one (no APIC yet) they are counted and dropped.
+/// * MSI: messages go to `msiSink` (the APIC bus); without one they are counted and dropped.
 public final class PCIBus {
     private let memory: MemoryMap
     /// Unowned: the port map holds the host bridge, which holds this bus; a strong reference

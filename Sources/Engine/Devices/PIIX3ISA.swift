@@ -2,12 +2,14 @@
 /// 0xCF9. Header type 0x80 (multi-function) is what makes SeaBIOS look at 01.1 and 01.3.
 /// As the interrupt router's PIC-side sink it drives the 8259 pair: ISA GSIs 0-15 straight
 /// through, PCI PIRQA-D (GSIs 16-19) onto the ISA IRQ their route register (0x60-0x63) names,
-/// wire-ORed with that IRQ's own line.
+/// wire-ORed with that IRQ's own line; the IOAPIC, when there is one, gets the same levels
+/// (QEMU's PIIX3 drives ISA IRQ n to both the 8259 and IOAPIC input n).
 public final class PIIX3ISA: PortDevice, PCIFunction, InterruptSink {
     public let config = PCIConfigSpace(vendor: 0x8086, device: 0x7000, revision: 0x00, classCode: 0x06_01_00, headerType: 0x80)
     private var resetControl: UInt8 = 0
     /// The 8259 pair this bridge feeds.
     public var pic: InterruptController?
+    public var ioapic: InterruptController?
     private var isaLevels = [Bool](repeating: false, count: 16)
     private var pirqLevels = [Bool](repeating: false, count: 4)
     /// What each PIC input was last driven to.
@@ -69,6 +71,7 @@ public final class PIIX3ISA: PortDevice, PCIFunction, InterruptSink {
         guard level != picLevels[irq] else { return }
         picLevels[irq] = level
         pic?.setIRQ(irq, level: level)
+        ioapic?.setIRQ(irq, level: level)
     }
 
     /// After a route change every IRQ may have gained or lost a PIRQ.

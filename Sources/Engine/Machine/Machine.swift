@@ -25,11 +25,16 @@ public final class Machine {
     public let lock = MachineLock()
     /// Disk and network bytes moved for the guest (stats and `vmtui list` rates).
     public let ioCounters = IOCounters()
-    /// One vCPU today (index 0, the bootstrap processor); SMP adds more.
+    /// Index 0 is the bootstrap processor; Emulate has `cpuCount` of them (Machine+SMP).
     public private(set) var vcpus: [VCPU] = []
+    /// The vCPU whose turn it is (runSlice).
+    private var turn = 0
     public let timeMode: TimeMode
 
     public let pic = PIC8259Pair()
+    /// Emulate's local APICs, IOAPIC and MSIs (Machine+APIC).
+    public let apicBus = APICBus()
+    public let ioapic: IOAPIC
     /// Every interrupt source names a GSI here; the PIIX3 (PIC side) is its sink.
     public let interrupts = InterruptRouter()
     public let pit: PIT8254
@@ -118,10 +123,14 @@ public final class Machine {
         fdc = FDC82077AA(dma: dma, irq6: interrupts.line(6))
         systemControl = SystemControlPortA(memory: memory)
         coprocessorError = CoprocessorErrorLatch(irq13: interrupts.line(13))
-        vcpus = [try vcpuFactory(VCPUEnvironment(index: 0, memory: memory, ports: ports, clock: clock, timeMode: timeMode,
-                                                 interrupts: pic, coprocessorError: coprocessorError, lock: lock))]
+        ioapic = IOAPIC(bus: apicBus)
+        vcpus = try (0..<Machine.vcpuCount(config)).map { index in
+            try vcpuFactory(VCPUEnvironment(index: index, memory: memory, ports: ports, clock: clock, timeMode: timeMode,
+                                            interrupts: pic, coprocessorError: coprocessorError, lock: lock))
+        }
 
         wire()
+        wireAPICs()
         wireTime()
         try attachMedia(baseDirectory: baseDirectory)
         network = try attachNetwork()
@@ -181,7 +190,7 @@ public final class Machine {
     private func wireTime() {
         lock.onContention = { [unowned self] in for vcpu in vcpus { vcpu.kick() } }
         scheduler.onEarlierDeadline = { [unowned self] in
-            for vcpu in vcpus { vcpu.kick() }
+            vcpus[turn].kick() // only during a turn, on this thread: the others are not running
             lock.signalWake()
         }
         pic.onOutputChange = { [unowned self] level in
@@ -255,7 +264,7 @@ public final class Machine {
             cmos.setByte(reg + 1, UInt8(value >> 8))
         }
         cmos.setByte(0x14, (fdc.driveA.disk != nil ? 0x01 : 0) | 0x06)
-        cmos.setByte(0x5F, 0) // one CPU
+        cmos.setByte(0x5F, UInt8(vcpus.count - 1))
         let codes: [VMConfig.BootDevice: UInt8] = [.floppy: 1, .disk: 2, .cdrom: 3]
         let order = config.bootOrder.compactMap { codes[$0] } + [0, 0, 0]
         cmos.setByte(0x3D, order[0] | order[1] << 4)
@@ -273,11 +282,9 @@ public final class Machine {
         let bootorder = (boot + ["HALT"] + diskBootPaths.filter { !boot.contains($0) }).joined(separator: "\n")
         fwCfg.addFile("bootorder", Array(bootorder.utf8) + [0])
         fwCfg.addFile("etc/boot-fail-wait", FwCfg.le32(0xFFFF_FFFF)) // never retry, as QEMU
-        fwCfg.setItem(0x05, [1, 0]) // NB_CPUS
-        if config.cpuCount > 1 {
-            warnings.append("\(config.cpuCount) CPUs configured; the emulated PC has one (SMP is not modelled yet)")
-        }
-        fwCfg.setItem(0x0F, [1, 0]) // MAX_CPUS
+        fwCfg.setItem(0x05, [UInt8(vcpus.count & 0xFF), UInt8(vcpus.count >> 8)]) // NB_CPUS
+        fwCfg.setItem(0x0F, [UInt8(vcpus.count & 0xFF), UInt8(vcpus.count >> 8)]) // MAX_CPUS
+        warnings += Machine.cpuCountWarnings(config, vcpus: vcpus.count)
         fwCfg.setItem(0x0E, [0, 0]) // no boot menu
     }
 
@@ -295,6 +302,7 @@ public final class Machine {
         gpe.reset()
         vga.reset()
         pic.reset()
+        ioapic.reset()
         pit.reset()
         cmos.reset()
         fwCfg.reset()
@@ -326,32 +334,39 @@ public final class Machine {
 
     // MARK: Run loop
 
-    /// Runs one slice of guest time; returns the stop reason once the machine has stopped.
-    /// Call with the machine lock held (MachineRunner does); a halted realtime vCPU sleeps on it.
+    /// Runs one slice of guest time, each vCPU in turn (Machine+SMP says why and what it costs);
+    /// returns the stop reason once the machine has stopped. Call with the machine lock held
+    /// (MachineRunner does); when every vCPU is halted, a realtime machine sleeps on it.
     @discardableResult
     public func runSlice() -> MachineStop? {
         if let stop = stopReason { return stop }
-        let deadline = min(scheduler.nextDeadline() ?? .max, clock.nanoseconds &+ maxSliceNanoseconds)
-        scheduler.sliceDeadline = deadline
-        let exit = vcpus[0].run(until: deadline)
-        scheduler.sliceDeadline = 0 // between slices the next one looks at the timers itself
-        scheduler.fireDue()
-        idle = false
-        switch exit {
-        case .deadlineReached, .kicked:
-            haltedForever = false
-        case .halted, .haltedForever:
-            haltedForever = exit == .haltedForever
-            idle = true
-            waitForNextEvent()
-        case .shutdown(let what):
-            // A reset already asked for (SeaBIOS's reboot writes CF9, then triple-faults on purpose).
-            if !resetRequested { stopReason = .tripleFault(what) }
-        case .ioError(let what):
-            stopReason = .hostError(what)
-        case .internalError(let what, let registers):
-            stopReason = .unsupported(what + (registers.map { "\n" + $0.dump } ?? ""))
+        var halted = 0, haltedForever = 0
+        for (index, vcpu) in vcpus.enumerated() where stopReason == nil {
+            turn = index
+            applyStartupSignals(vcpu)
+            let exit = vcpu.run(until: turnDeadline())
+            scheduler.sliceDeadline = 0 // between turns the next one looks at the timers itself
+            scheduler.fireDue()
+            switch exit {
+            case .deadlineReached, .kicked:
+                break
+            case .halted:
+                halted += 1
+            case .haltedForever:
+                halted += 1
+                haltedForever += 1
+            case .shutdown(let what):
+                // A reset already asked for (SeaBIOS's reboot writes CF9, then triple-faults on purpose).
+                if !resetRequested { stopReason = .tripleFault(what) }
+            case .ioError(let what):
+                stopReason = .hostError(what)
+            case .internalError(let what, let registers):
+                stopReason = .unsupported(what + (registers.map { "\n" + $0.dump } ?? ""))
+            }
         }
+        idle = halted == vcpus.count
+        self.haltedForever = haltedForever == vcpus.count
+        if idle && stopReason == nil { waitForNextEvent() }
         handleRequests()
         return stopReason
     }
