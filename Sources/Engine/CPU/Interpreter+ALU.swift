@@ -49,31 +49,38 @@ extension Interpreter {
             let sx = Int64(Int32(bitPattern: v << (32 - bits))) >> Int64(32 - bits)
             r = UInt32(truncatingIfNeeded: sx >> Int64(count)) & m
             setLazy(LazyOp.sar, v, count, r, w)
+        case 0, 1:
+            // ROL/ROR change only CF and OF (widths are powers of two: a mask, not a division).
+            let bits = UInt32(w * 8)
+            let c = count & (bits - 1)
+            let msb = Interpreter.sign(w)
+            var f = flagsValue() & ~(Flag.CF | Flag.OF)
+            if op == 0 {
+                r = c == 0 ? v : ((v << c) | (v >> (bits - c))) & m
+                if r & 1 != 0 { f |= Flag.CF }
+                if (r & msb != 0) != (r & 1 != 0) { f |= Flag.OF }
+            } else {
+                r = c == 0 ? v : ((v >> c) | (v << (bits - c))) & m
+                if r & msb != 0 { f |= Flag.CF }
+                if (r & msb != 0) != (r & (msb >> 1) != 0) { f |= Flag.OF }
+            }
+            state.pointee.flags = f
+            state.pointee.lazyOp = LazyOp.none
         default:
-            r = rotate(op, v, count, w)
+            r = rotateThroughCarry(op, v, count, w)
         }
         return r
     }
 
-    /// ROL ROR RCL RCR of `v` (masked to the width) by a non-zero `count`.
+    /// RCL and RCR of `v` (masked to the width) by a non-zero `count`.
     @inline(never)
-    func rotate(_ op: UInt32, _ v: UInt32, _ count: UInt32, _ w: Int) -> UInt32 {
+    func rotateThroughCarry(_ op: UInt32, _ v: UInt32, _ count: UInt32, _ w: Int) -> UInt32 {
         let bits = UInt32(w * 8)
         let m = Interpreter.mask(w)
         let msb = Interpreter.sign(w)
         var f = flagsValue() & Flag.arith
         var r: UInt32
         switch op {
-        case 0: // ROL (widths are powers of two: a mask, not a division)
-            let c = count & (bits - 1)
-            r = c == 0 ? v : ((v << c) | (v >> (bits - c))) & m
-            f = (f & ~(Flag.CF | Flag.OF)) | (r & 1 != 0 ? Flag.CF : 0)
-            if (r & msb != 0) != (r & 1 != 0) { f |= Flag.OF }
-        case 1: // ROR
-            let c = count & (bits - 1)
-            r = c == 0 ? v : ((v >> c) | (v << (bits - c))) & m
-            f = (f & ~(Flag.CF | Flag.OF)) | (r & msb != 0 ? Flag.CF : 0)
-            if (r & msb != 0) != (r & (msb >> 1) != 0) { f |= Flag.OF }
         case 2: // RCL
             let c = count % (bits + 1)
             var wide = UInt64(v) | (f & Flag.CF != 0 ? UInt64(1) << UInt64(bits) : 0)

@@ -34,8 +34,15 @@ extension Interpreter {
         let r = res & Interpreter.mask(w)
         var f: UInt32 = r == 0 ? Flag.ZF : 0
         if r & Interpreter.sign(w) != 0 { f |= Flag.SF }
-        if UInt8(truncatingIfNeeded: r).nonzeroBitCount & 1 == 0 { f |= Flag.PF }
+        if Interpreter.evenParity(r) { f |= Flag.PF }
         return f
+    }
+
+    /// PF: the low byte of `v` has an even number of set bits. 0x6996 holds the parity of
+    /// each nibble value, so two shifts replace a population count.
+    @inline(__always)
+    static func evenParity(_ v: UInt32) -> Bool {
+        (0x6996 >> ((v ^ (v >> 4)) & 0xF)) & 1 == 0
     }
 
     @_transparent
@@ -98,7 +105,7 @@ extension Interpreter {
     func pf() -> Bool {
         let s = state
         if s.pointee.lazyOp == LazyOp.none { return s.pointee.flags & Flag.PF != 0 }
-        return UInt8(truncatingIfNeeded: s.pointee.lazyRes).nonzeroBitCount & 1 == 0
+        return Interpreter.evenParity(s.pointee.lazyRes)
     }
 
     /// EFLAGS with the arithmetic flags materialised: one switch over the lazy kind rather
