@@ -73,6 +73,10 @@ enum LazyOp {
     static let logic: UInt32 = 5
     static let inc: UInt32 = 6  // CF kept in `flags`
     static let dec: UInt32 = 7  // CF kept in `flags`
+    // Shifts by a non-zero count: dst is the value shifted, src the count; AF is 0.
+    static let shl: UInt32 = 8
+    static let shr: UInt32 = 9
+    static let sar: UInt32 = 10
 }
 
 /// EFLAGS bits.

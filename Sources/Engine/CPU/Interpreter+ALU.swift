@@ -2,7 +2,7 @@
 extension Interpreter {
     /// ADD OR ADC SBB AND SUB XOR CMP (`op` is the 3-bit ALU selector). Returns the result
     /// (CMP's result is discarded by the caller).
-    @inline(__always)
+    @_transparent
     func alu(_ op: UInt32, _ a: UInt32, _ b: UInt32, _ w: Int) -> UInt32 {
         let r: UInt32
         switch op {
@@ -19,7 +19,7 @@ extension Interpreter {
         return r & Interpreter.mask(w)
     }
 
-    @inline(__always)
+    @_transparent
     func incDec(_ a: UInt32, _ dec: Bool, _ w: Int) -> UInt32 {
         let carry = cf()
         let s = state
@@ -29,26 +29,58 @@ extension Interpreter {
         return r & Interpreter.mask(w)
     }
 
-    /// Group 2: ROL ROR RCL RCR SHL SHR SAL SAR by `count` (already masked to 5 bits).
+    /// Group 2: ROL ROR RCL RCR SHL SHR SAL SAR by `count` (already masked to 5 bits). The
+    /// shifts leave their flags lazy; the rotates, which keep SF ZF AF PF, settle them.
+    @_transparent
     func shift(_ op: UInt32, _ value: UInt32, _ count: UInt32, _ w: Int) -> UInt32 {
         if count == 0 { return value }
+        let m = Interpreter.mask(w)
+        let v = value & m
+        let r: UInt32
+        switch op {
+        case 4, 6:
+            r = UInt32(truncatingIfNeeded: UInt64(v) << UInt64(count)) & m
+            setLazy(LazyOp.shl, v, count, r, w)
+        case 5:
+            r = v >> count
+            setLazy(LazyOp.shr, v, count, r, w)
+        case 7:
+            let bits = UInt32(w * 8)
+            let sx = Int64(Int32(bitPattern: v << (32 - bits))) >> Int64(32 - bits)
+            r = UInt32(truncatingIfNeeded: sx >> Int64(count)) & m
+            setLazy(LazyOp.sar, v, count, r, w)
+        case 0, 1:
+            // ROL/ROR change only CF and OF (widths are powers of two: a mask, not a division).
+            let bits = UInt32(w * 8)
+            let c = count & (bits - 1)
+            let msb = Interpreter.sign(w)
+            var f = flagsValue() & ~(Flag.CF | Flag.OF)
+            if op == 0 {
+                r = c == 0 ? v : ((v << c) | (v >> (bits - c))) & m
+                if r & 1 != 0 { f |= Flag.CF }
+                if (r & msb != 0) != (r & 1 != 0) { f |= Flag.OF }
+            } else {
+                r = c == 0 ? v : ((v >> c) | (v << (bits - c))) & m
+                if r & msb != 0 { f |= Flag.CF }
+                if (r & msb != 0) != (r & (msb >> 1) != 0) { f |= Flag.OF }
+            }
+            state.pointee.flags = f
+            state.pointee.lazyOp = LazyOp.none
+        default:
+            r = rotateThroughCarry(op, v, count, w)
+        }
+        return r
+    }
+
+    /// RCL and RCR of `v` (masked to the width) by a non-zero `count`.
+    @inline(never)
+    func rotateThroughCarry(_ op: UInt32, _ v: UInt32, _ count: UInt32, _ w: Int) -> UInt32 {
         let bits = UInt32(w * 8)
         let m = Interpreter.mask(w)
         let msb = Interpreter.sign(w)
-        let v = value & m
         var f = flagsValue() & Flag.arith
         var r: UInt32
         switch op {
-        case 0: // ROL (widths are powers of two: a mask, not a division)
-            let c = count & (bits - 1)
-            r = c == 0 ? v : ((v << c) | (v >> (bits - c))) & m
-            f = (f & ~(Flag.CF | Flag.OF)) | (r & 1 != 0 ? Flag.CF : 0)
-            if (r & msb != 0) != (r & 1 != 0) { f |= Flag.OF }
-        case 1: // ROR
-            let c = count & (bits - 1)
-            r = c == 0 ? v : ((v >> c) | (v << (bits - c))) & m
-            f = (f & ~(Flag.CF | Flag.OF)) | (r & msb != 0 ? Flag.CF : 0)
-            if (r & msb != 0) != (r & (msb >> 1) != 0) { f |= Flag.OF }
         case 2: // RCL
             let c = count % (bits + 1)
             var wide = UInt64(v) | (f & Flag.CF != 0 ? UInt64(1) << UInt64(bits) : 0)
@@ -57,7 +89,7 @@ extension Interpreter {
             let carry = (wide >> UInt64(bits)) & 1 != 0
             f = (f & ~(Flag.CF | Flag.OF)) | (carry ? Flag.CF : 0)
             if (r & msb != 0) != carry { f |= Flag.OF }
-        case 3: // RCR
+        default: // RCR
             let c = count % (bits + 1)
             var wide = UInt64(v) | (f & Flag.CF != 0 ? UInt64(1) << UInt64(bits) : 0)
             if c != 0 { wide = (wide >> UInt64(c)) | (wide << UInt64(bits + 1 - c)) }
@@ -65,20 +97,6 @@ extension Interpreter {
             let carry = (wide >> UInt64(bits)) & 1 != 0
             f = (f & ~(Flag.CF | Flag.OF)) | (carry ? Flag.CF : 0)
             if (r & msb != 0) != (r & (msb >> 1) != 0) { f |= Flag.OF }
-        case 4, 6: // SHL/SAL
-            let wide = UInt64(v) << UInt64(count)
-            r = UInt32(truncatingIfNeeded: wide) & m
-            let carry = (wide >> UInt64(bits)) & 1 != 0
-            f = szp(r, w) | (carry ? Flag.CF : 0)
-            if (r & msb != 0) != carry { f |= Flag.OF }
-        case 5: // SHR
-            r = UInt32(truncatingIfNeeded: UInt64(v) >> UInt64(count))
-            f = szp(r, w) | ((UInt64(v) >> UInt64(count - 1)) & 1 != 0 ? Flag.CF : 0)
-            if v & msb != 0 { f |= Flag.OF }
-        default: // SAR
-            let sx = Int64(Int32(bitPattern: v << (32 - bits))) >> Int64(32 - bits)
-            r = UInt32(truncatingIfNeeded: sx >> Int64(count)) & m
-            f = szp(r, w) | ((sx >> Int64(count - 1)) & 1 != 0 ? Flag.CF : 0)
         }
         setArith(f)
         return r

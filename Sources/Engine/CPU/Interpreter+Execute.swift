@@ -13,21 +13,8 @@ extension Interpreter {
         s.pointee.segOverride = -1
         s.pointee.rep = 0
         var op = try fetch8()
-        if _slowPath(Interpreter.isPrefix(op)) { op = try decodePrefixes(op) }
+        if _slowPath(hotOps[Int(op)] == .prefix) { op = try decodePrefixes(op) }
         try execute(op)
-    }
-
-    /// 26 2E 36 3E 64-67 F0 F2 F3, as one bit test: bit (op & 63) of the word for op >> 6.
-    @inline(__always)
-    static func isPrefix(_ op: UInt32) -> Bool {
-        let word: UInt64
-        switch op >> 6 {
-        case 0: word = 1 << 0x26 | 1 << 0x2E | 1 << 0x36 | 1 << 0x3E
-        case 1: word = 0xF << (0x64 - 0x40)
-        case 2: word = 0
-        default: word = 1 << (0xF0 - 0xC0) | 1 << (0xF2 - 0xC0) | 1 << (0xF3 - 0xC0)
-        }
-        return (word >> UInt64(op & 63)) & 1 != 0
     }
 
     /// Records the prefixes starting with `first`; returns the opcode byte after them.
@@ -37,7 +24,7 @@ extension Interpreter {
         let code32 = s.pointee.code32
         var op = first
         var locked = false
-        while Interpreter.isPrefix(op) {
+        while hotOps[Int(op)] == .prefix {
             switch op {
             case 0x66: s.pointee.opsize32 = !code32
             case 0x67: s.pointee.addrsize32 = !code32
@@ -94,81 +81,79 @@ extension Interpreter {
         try execute(op, 2)
     }
 
-    /// Opcode ranges are spelled out: ranges compile to a cascade of compares, lists to one
-    /// jump table.
+    /// The switch is over `HotOpcode` classes so that it compiles to one jump table.
     @inline(__always)
     private func execute(_ op: UInt32, _ w: Int) throws(Fault) {
         let s = state
-        switch op {
-        // Most frequent first: the compiler tests the cases as a chain in this order.
-        case 0x89:
+        switch hotOps[Int(op)] {
+        case .movStore:
             try decodeModRM()
             try writeRM(w, reg(regField, w))
-        case 0x8B:
+        case .movLoad:
             try decodeModRM()
             setReg(regField, w, try readRM(w))
-        case 0x0F: try executeTwoByte()
-        case 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7D, 0x7E, 0x7F:
+        case .twoByte: try executeTwoByte()
+        case .jcc:
             let d = signExtend8(try fetch8())
             if condition(op & 0xF) { jumpRelative(d) }
-        case 0x81, 0x83:
+        case .group1:
             try decodeModRM()
             let sub = UInt32(regField)
             let a = try readRM(w)
             let b = op == 0x81 ? try fetchImm(w) : signExtend8(try fetch8())
             let r = alu(sub, a, b, w)
             if sub != 7 { try writeRM(w, r) }
-        case 0xE8:
+        case .call:
             let d = try fetchImm(w)
             try push(s.pointee.eip, w)
             jumpRelative(d)
-        case 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57:
+        case .push:
             try push(reg(Int(op & 7), w), w)
-        case 0x58, 0x59, 0x5A, 0x5B, 0x5C, 0x5D, 0x5E, 0x5F:
+        case .pop:
             let v = try pop(w)
             setReg(Int(op & 7), w, v)
-        case 0x85:
+        case .test:
             try decodeModRM()
             _ = alu(4, try readRM(w), reg(regField, w), w)
         // ALU r/m,r  r,r/m  acc,imm
-        case 0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39:
+        case .aluStore:
             try decodeModRM()
             let r = alu(op >> 3, try readRM(w), reg(regField, w), w)
             if op != 0x39 { try writeRM(w, r) }
-        case 0x03, 0x0B, 0x13, 0x1B, 0x23, 0x2B, 0x33, 0x3B:
+        case .aluLoad:
             try decodeModRM()
             let r = alu(op >> 3, reg(regField, w), try readRM(w), w)
             if op != 0x3B { setReg(regField, w, r) }
-        case 0xC2, 0xC3:
+        case .ret:
             let n = op == 0xC2 ? try fetch16() : 0
             let target = try pop(w)
             adjustSP(Int(n))
             s.pointee.eip = target
-        case 0x8D:
+        case .lea:
             try decodeModRM()
             if rmIsReg { throw Fault.ud }
             setReg(regField, w, s.pointee.eaOffset)
-        case 0xFF: try groupFF(w)
-        case 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47:
+        case .groupFF: try groupFF(w)
+        case .inc:
             let i = Int(op & 7)
             setReg(i, w, incDec(reg(i, w), false, w))
-        case 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F:
+        case .dec:
             let i = Int(op & 7)
             setReg(i, w, incDec(reg(i, w), true, w))
-        case 0xEB: jumpRelative(signExtend8(try fetch8()))
-        case 0xE9: jumpRelative(try fetchImm(w))
-        case 0xC7:
+        case .jmpShort: jumpRelative(signExtend8(try fetch8()))
+        case .jmpNear: jumpRelative(try fetchImm(w))
+        case .movImmRM:
             try decodeModRM()
             if regField != 0 { throw Fault.ud }
             try writeRM(w, try fetchImm(w))
-        case 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF: setReg(Int(op & 7), w, try fetchImm(w))
-        case 0x88:
+        case .movImmReg: setReg(Int(op & 7), w, try fetchImm(w))
+        case .movStore8:
             try decodeModRM()
             try writeRM(1, reg(regField, 1))
-        case 0x8A:
+        case .movLoad8:
             try decodeModRM()
             setReg8(regField, try readRM(1))
-        case 0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3:
+        case .shift:
             let width = op & 1 == 0 ? 1 : w
             try decodeModRM()
             let sub = UInt32(regField)
@@ -180,7 +165,7 @@ extension Interpreter {
             default: count = gpr[1] & 31
             }
             try writeRM(width, shift(sub, v, count, width))
-        case 0xF6, 0xF7:
+        case .group3:
             let width = op == 0xF6 ? 1 : w
             try decodeModRM()
             let sub = UInt32(regField)
@@ -193,60 +178,60 @@ extension Interpreter {
                 try writeRM(width, r)
             default: try mulDiv(sub, v, width)
             }
-        case 0x05, 0x0D, 0x15, 0x1D, 0x25, 0x2D, 0x35, 0x3D:
+        case .aluAcc:
             let r = alu(op >> 3, reg(0, w), try fetchImm(w), w)
             if op != 0x3D { setReg(0, w, r) }
-        case 0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38:
+        case .alu8Store:
             try decodeModRM()
             let r = alu(op >> 3, try readRM(1), reg(regField, 1), 1)
             if op != 0x38 { try writeRM(1, r) }
-        case 0x02, 0x0A, 0x12, 0x1A, 0x22, 0x2A, 0x32, 0x3A:
+        case .alu8Load:
             try decodeModRM()
             let r = alu(op >> 3, reg(regField, 1), try readRM(1), 1)
             if op != 0x3A { setReg8(regField, r) }
-        case 0x04, 0x0C, 0x14, 0x1C, 0x24, 0x2C, 0x34, 0x3C:
+        case .alu8Acc:
             let r = alu(op >> 3, gpr[0] & 0xFF, try fetch8(), 1)
             if op != 0x3C { setReg8(0, r) }
-        case 0x80, 0x82:
+        case .group1Byte:
             try decodeModRM()
             let sub = UInt32(regField)
             let r = alu(sub, try readRM(1), try fetch8(), 1)
             if sub != 7 { try writeRM(1, r) }
-        case 0x84:
+        case .test8:
             try decodeModRM()
             _ = alu(4, try readRM(1), reg(regField, 1), 1)
-        case 0xC6:
+        case .movImm8RM:
             try decodeModRM()
             if regField != 0 { throw Fault.ud }
             try writeRM(1, try fetch8())
-        case 0x68: try push(try fetchImm(w), w)
-        case 0x6A: try push(signExtend8(try fetch8()), w)
-        case 0x69, 0x6B:
+        case .pushImm: try push(try fetchImm(w), w)
+        case .pushImm8: try push(signExtend8(try fetch8()), w)
+        case .imul:
             try decodeModRM()
             let a = try readRM(w)
             let b = op == 0x69 ? try fetchImm(w) : signExtend8(try fetch8())
             setReg(regField, w, imul(a, b, w))
-        case 0x86:
+        case .xchg8:
             try decodeModRM()
             let a = try readRM(1)
             try writeRM(1, reg(regField, 1))
             setReg8(regField, a)
-        case 0x87:
+        case .xchg:
             try decodeModRM()
             let a = try readRM(w)
             try writeRM(w, reg(regField, w))
             setReg(regField, w, a)
-        case 0x90:
+        case .nop:
             if s.pointee.rep == 0xF3 { stopRequested.store(true, ordering: .relaxed) } // PAUSE: a look at the stop flag
-        case 0xA8: _ = alu(4, gpr[0] & 0xFF, try fetch8(), 1)
-        case 0xA9: _ = alu(4, reg(0, w), try fetchImm(w), w)
-        case 0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7: setReg8(Int(op & 7), try fetch8())
-        case 0xC9:
+        case .testAcc8: _ = alu(4, gpr[0] & 0xFF, try fetch8(), 1)
+        case .testAcc: _ = alu(4, reg(0, w), try fetchImm(w), w)
+        case .movImmReg8: setReg8(Int(op & 7), try fetch8())
+        case .leave:
             let bp = s.pointee.stack32 ? gpr[5] : gpr[5] & 0xFFFF
             let v = try read(SegReg.ss, bp, w)
             if s.pointee.stack32 { gpr[4] = bp &+ UInt32(w) } else { setReg16(4, bp &+ UInt32(w)) }
             setReg(5, w, v)
-        case 0xFE:
+        case .groupFE:
             try decodeModRM()
             switch regField {
             case 0: try writeRM(1, incDec(try readRM(1), false, 1))

@@ -9,7 +9,7 @@ extension Interpreter {
         w == 4 ? 0x8000_0000 : (w == 2 ? 0x8000 : 0x80)
     }
 
-    @inline(__always)
+    @_transparent
     func setLazy(_ op: UInt32, _ dst: UInt32, _ src: UInt32, _ res: UInt32, _ w: Int) {
         let s = state
         let m = Interpreter.mask(w)
@@ -34,66 +34,95 @@ extension Interpreter {
         let r = res & Interpreter.mask(w)
         var f: UInt32 = r == 0 ? Flag.ZF : 0
         if r & Interpreter.sign(w) != 0 { f |= Flag.SF }
-        if UInt8(truncatingIfNeeded: r).nonzeroBitCount & 1 == 0 { f |= Flag.PF }
+        if Interpreter.evenParity(r) { f |= Flag.PF }
         return f
     }
 
+    /// PF: the low byte of `v` has an even number of set bits. 0x6996 holds the parity of
+    /// each nibble value, so two shifts replace a population count.
     @inline(__always)
+    static func evenParity(_ v: UInt32) -> Bool {
+        (0x6996 >> ((v ^ (v >> 4)) & 0xF)) & 1 == 0
+    }
+
+    @_transparent
     func cf() -> Bool {
-        let s = state.pointee
-        switch s.lazyOp {
-        case LazyOp.add: return s.lazyRes < s.lazyDst
-        case LazyOp.adc: return s.lazyRes <= s.lazyDst
-        case LazyOp.sub: return s.lazyDst < s.lazySrc
-        case LazyOp.sbb: return s.lazyDst <= s.lazySrc
+        let s = state
+        switch s.pointee.lazyOp {
+        case LazyOp.add: return s.pointee.lazyRes < s.pointee.lazyDst
+        case LazyOp.adc: return s.pointee.lazyRes <= s.pointee.lazyDst
+        case LazyOp.sub: return s.pointee.lazyDst < s.pointee.lazySrc
+        case LazyOp.sbb: return s.pointee.lazyDst <= s.pointee.lazySrc
         case LazyOp.logic: return false
-        default: return s.flags & Flag.CF != 0
+        case LazyOp.shl, LazyOp.shr, LazyOp.sar: return Interpreter.shiftCarry(s)
+        default: return s.pointee.flags & Flag.CF != 0
         }
     }
 
+    /// CF of a lazy SHL, SHR or SAR: the last bit shifted out.
     @inline(__always)
+    static func shiftCarry(_ s: UnsafeMutablePointer<CPUState>) -> Bool {
+        let (d, count) = (s.pointee.lazyDst, s.pointee.lazySrc)
+        let bits = UInt64(s.pointee.lazyWidth * 8)
+        switch s.pointee.lazyOp {
+        case LazyOp.shl: return (UInt64(d) << UInt64(count)) >> bits & 1 != 0
+        case LazyOp.shr: return (d >> (count - 1)) & 1 != 0
+        default:
+            let sx = Int64(Int32(bitPattern: d << UInt32(32 - bits))) >> Int64(32 - bits)
+            return (sx >> Int64(count - 1)) & 1 != 0
+        }
+    }
+
+    @_transparent
     func zf() -> Bool {
-        let s = state.pointee
-        return s.lazyOp == LazyOp.none ? s.flags & Flag.ZF != 0 : s.lazyRes == 0
+        let s = state
+        return s.pointee.lazyOp == LazyOp.none ? s.pointee.flags & Flag.ZF != 0 : s.pointee.lazyRes == 0
     }
 
-    @inline(__always)
+    @_transparent
     func sf() -> Bool {
-        let s = state.pointee
-        return s.lazyOp == LazyOp.none ? s.flags & Flag.SF != 0 : s.lazyRes & Interpreter.sign(s.lazyWidth) != 0
+        let s = state
+        return s.pointee.lazyOp == LazyOp.none ? s.pointee.flags & Flag.SF != 0 : s.pointee.lazyRes & Interpreter.sign(s.pointee.lazyWidth) != 0
     }
 
-    @inline(__always)
+    @_transparent
     func of() -> Bool {
-        let s = state.pointee
-        let sign = Interpreter.sign(s.lazyWidth)
-        switch s.lazyOp {
+        let s = state
+        let sign = Interpreter.sign(s.pointee.lazyWidth)
+        switch s.pointee.lazyOp {
         case LazyOp.add, LazyOp.adc, LazyOp.inc:
-            return (s.lazyDst ^ s.lazyRes) & (s.lazySrc ^ s.lazyRes) & sign != 0
+            return (s.pointee.lazyDst ^ s.pointee.lazyRes) & (s.pointee.lazySrc ^ s.pointee.lazyRes) & sign != 0
         case LazyOp.sub, LazyOp.sbb, LazyOp.dec:
-            return (s.lazyDst ^ s.lazySrc) & (s.lazyDst ^ s.lazyRes) & sign != 0
-        case LazyOp.logic: return false
-        default: return s.flags & Flag.OF != 0
+            return (s.pointee.lazyDst ^ s.pointee.lazySrc) & (s.pointee.lazyDst ^ s.pointee.lazyRes) & sign != 0
+        case LazyOp.logic, LazyOp.sar: return false
+        case LazyOp.shl: return (s.pointee.lazyRes & sign != 0) != Interpreter.shiftCarry(s)
+        case LazyOp.shr: return s.pointee.lazyDst & sign != 0
+        default: return s.pointee.flags & Flag.OF != 0
         }
     }
 
-    @inline(__always)
+    @_transparent
     func pf() -> Bool {
-        let s = state.pointee
-        if s.lazyOp == LazyOp.none { return s.flags & Flag.PF != 0 }
-        return UInt8(truncatingIfNeeded: s.lazyRes).nonzeroBitCount & 1 == 0
+        let s = state
+        if s.pointee.lazyOp == LazyOp.none { return s.pointee.flags & Flag.PF != 0 }
+        return Interpreter.evenParity(s.pointee.lazyRes)
     }
 
     /// EFLAGS with the arithmetic flags materialised: one switch over the lazy kind rather
     /// than one per flag (ROL/ROR and PUSHF read this often).
     func flagsValue() -> UInt32 {
-        let s = state.pointee
-        let op = s.lazyOp
-        if op == LazyOp.none { return s.flags }
-        let (d, src, r) = (s.lazyDst, s.lazySrc, s.lazyRes)
-        let f = (s.flags & ~Flag.arith) | szp(r, s.lazyWidth)
+        let s = state
+        let op = s.pointee.lazyOp
+        if op == LazyOp.none { return s.pointee.flags }
+        let (d, src, r) = (s.pointee.lazyDst, s.pointee.lazySrc, s.pointee.lazyRes)
+        let f = (s.pointee.flags & ~Flag.arith) | szp(r, s.pointee.lazyWidth)
         if op == LazyOp.logic { return f }
-        let sign = Interpreter.sign(s.lazyWidth)
+        let sign = Interpreter.sign(s.pointee.lazyWidth)
+        if op >= LazyOp.shl {
+            let carry = Interpreter.shiftCarry(s)
+            let overflow = op == LazyOp.shl ? (r & sign != 0) != carry : op == LazyOp.shr && d & sign != 0
+            return f | (carry ? Flag.CF : 0) | (overflow ? Flag.OF : 0)
+        }
         let carry: Bool
         let overflow: UInt32
         switch op {
@@ -101,8 +130,8 @@ extension Interpreter {
         case LazyOp.adc: carry = r <= d; overflow = (d ^ r) & (src ^ r)
         case LazyOp.sub: carry = d < src; overflow = (d ^ src) & (d ^ r)
         case LazyOp.sbb: carry = d <= src; overflow = (d ^ src) & (d ^ r)
-        case LazyOp.inc: carry = s.flags & Flag.CF != 0; overflow = (d ^ r) & (src ^ r)
-        default: carry = s.flags & Flag.CF != 0; overflow = (d ^ src) & (d ^ r) // dec
+        case LazyOp.inc: carry = s.pointee.flags & Flag.CF != 0; overflow = (d ^ r) & (src ^ r)
+        default: carry = s.pointee.flags & Flag.CF != 0; overflow = (d ^ src) & (d ^ r) // dec
         }
         return f | ((d ^ src ^ r) & Flag.AF) | (carry ? Flag.CF : 0) | (overflow & sign != 0 ? Flag.OF : 0)
     }
@@ -117,7 +146,7 @@ extension Interpreter {
     }
 
     /// Condition code `cc` (the low nibble of Jcc/SETcc/CMOVcc).
-    @inline(__always)
+    @_transparent
     func condition(_ cc: UInt32) -> Bool {
         let r: Bool
         switch cc >> 1 {

@@ -12,24 +12,31 @@ extension Interpreter {
         let eipAtFault = s.pointee.eip
         let csAtFault = seg[SegReg.cs].selector
         var event = first
-        faultChain = [first.vector]
+        // The vectors being delivered, for #DF and the shutdown message: a value, so that
+        // delivering an interrupt allocates nothing.
+        var chain = SIMD16<UInt8>()
+        chain[0] = first.vector
+        var depth = 1
         while true {
             do {
                 try enterInterrupt(event)
                 return nil
             } catch {
-                if event.vector == 8 || faultChain.count > 8 {
-                    faultChain.append(error.vector)
-                    let chain = faultChain.map { "#\(Interpreter.exceptionName($0))" }.joined(separator: " -> ")
-                    return "\(chain) at \(hex16(csAtFault)):\(hex32(eipAtFault)) (shutdown)" + (longModeRefused ? Interpreter.longModeHint : "")
+                if event.vector == 8 || depth > 8 {
+                    chain[depth] = error.vector
+                    let names = (0...depth).map { "#\(Interpreter.exceptionName(chain[$0]))" }
+                    return "\(names.joined(separator: " -> ")) at \(hex16(csAtFault)):\(hex32(eipAtFault)) (shutdown)" + (longModeRefused ? Interpreter.longModeHint : "")
                 }
                 // A fault while delivering a contributory fault or #PF is a double fault;
                 // after a benign event the new fault is simply delivered.
                 // A fault while delivering INT n, INT3 or INTO points back at that instruction.
                 if event.kind == .software || event.kind == .trap { s.pointee.eip = s.pointee.startEIP }
-                let benign = event.kind == .external || event.kind == .software || ![0, 10, 11, 12, 13, 14].contains(event.vector)
+                let escalating: UInt32 = 1 << 0 | 1 << 10 | 1 << 11 | 1 << 12 | 1 << 13 | 1 << 14
+                let benign = event.kind == .external || event.kind == .software
+                    || event.vector >= 32 || (escalating >> UInt32(event.vector)) & 1 == 0
                 event = benign ? error : Fault(vector: 8, errorCode: 0, hasErrorCode: true)
-                faultChain.append(event.vector)
+                chain[depth] = event.vector
+                depth += 1
             }
         }
     }

@@ -117,6 +117,7 @@ extension Interpreter {
         if pde & 1 == 0 { throw pageFault(lin, write: write, user: user, present: false) }
         if pde & 0x80 != 0 && state.pointee.cr4 & CR4.pse != 0 {
             try checkAccess(pde, lin, write: write, user: user)
+            tlb.largePages = true
             setAccessed(pdeAddr, pde, dirty: write)
             return (pde & 0xFFC0_0000) | (lin & 0x3F_FFFF)
         }
@@ -150,6 +151,7 @@ extension Interpreter {
         if pde & 1 == 0 { throw pageFault(lin, write: write, user: user, present: false) }
         if pde & 0x80 != 0 {
             try checkAccess(pde, lin, write: write, user: user)
+            tlb.largePages = true
             setAccessed(pdeAddr, pde, dirty: write)
             return (pde & 0xFFE0_0000) | (lin & 0x1F_FFFF)
         }
@@ -179,10 +181,10 @@ extension Interpreter {
         return Fault(vector: 14, errorCode: UInt32(code), hasErrorCode: true)
     }
 
-    /// INVLPG: the page may belong to a 2 or 4 MiB mapping whose 4 KiB pieces sit all over the
-    /// direct-mapped TLB, so every entry of the surrounding 4 MiB goes.
+    /// INVLPG: one TLB entry, unless the page may belong to a 2 or 4 MiB mapping whose 4 KiB
+    /// pieces sit all over the direct-mapped TLB; then every entry of the surrounding 4 MiB goes.
     func invalidatePage(_ lin: UInt32) {
-        tlb.flush(region: lin >> 22)
+        if tlb.largePages { tlb.flush(region: lin >> 22) } else { tlb.flush(page: lin >> 12) }
         state.pointee.fetchLen = 0
     }
 

@@ -37,31 +37,35 @@ extension Interpreter {
     @inline(__always) var rmIsReg: Bool { state.pointee.modrm >= 0xC0 }
 
     /// Fetches the ModRM byte and, for a memory operand, its SIB/displacement, leaving the
-    /// effective address in `eaSeg:eaOffset`.
+    /// effective address in `eaSeg:eaOffset`. The common 32-bit forms, [reg], [reg+disp8] and
+    /// [reg+disp32] (no SIB, not disp32 alone), inline; the rest in `decodeAddress`.
     @inline(__always)
     func decodeModRM() throws(Fault) {
         let s = state
         let modrm = try fetch8()
         s.pointee.modrm = modrm
-        if modrm < 0xC0 { try decodeAddress(modrm) }
+        if modrm >= 0xC0 { return }
+        let rm = Int(modrm & 7)
+        guard _fastPath(s.pointee.addrsize32 && rm != 4 && modrm & 0xC7 != 0x05) else {
+            try decodeAddress(modrm)
+            return
+        }
+        var off = gpr[rm]
+        if modrm >= 0x80 {
+            off &+= try fetch32()
+        } else if modrm >= 0x40 {
+            off &+= signExtend8(try fetch8())
+        }
+        s.pointee.eaOffset = off
+        let o = s.pointee.segOverride
+        s.pointee.eaSeg = o >= 0 ? o : (rm == 5 ? SegReg.ss : SegReg.ds)
     }
 
+    /// The 16-bit forms and the 32-bit forms with a SIB byte or a bare disp32.
+    @inline(never)
     func decodeAddress(_ modrm: UInt32) throws(Fault) {
         let s = state
         let rm = Int(modrm & 7)
-        // The common 32-bit forms first: [reg], [reg+disp8], [reg+disp32] (no SIB, not disp32 alone).
-        if _fastPath(s.pointee.addrsize32 && rm != 4 && modrm & 0xC7 != 0x05) {
-            var off = gpr[rm]
-            if modrm >= 0x80 {
-                off &+= try fetch32()
-            } else if modrm >= 0x40 {
-                off &+= signExtend8(try fetch8())
-            }
-            s.pointee.eaOffset = off
-            let o = s.pointee.segOverride
-            s.pointee.eaSeg = o >= 0 ? o : (rm == 5 ? SegReg.ss : SegReg.ds)
-            return
-        }
         let mod = modrm >> 6
         var sg = SegReg.ds
         var off: UInt32

@@ -35,14 +35,14 @@ public final class Interpreter: VCPU {
     /// ES, CS, SS, DS, FS, GS (the x86 encoding order).
     let seg: UnsafeMutablePointer<SegmentCache>
     let tlb: SoftTLB
+    /// Opcode byte -> the hot switch's case (`HotOpcode.table`).
+    let hotOps = HotOpcode.table
     /// x87 data registers (physical order) and control state.
     let fpr: UnsafeMutablePointer<Float80>
     let fpu: UnsafeMutablePointer<X87State>
 
     var retired: UInt64 = 0
     var nmiPending = false
-    /// Exceptions being delivered, for #DF and the triple-fault message.
-    var faultChain: [UInt8] = []
     /// What the last shutdown (triple fault) said.
     var shutdownMessage = ""
     var lastMappingGeneration: UInt64 = .max

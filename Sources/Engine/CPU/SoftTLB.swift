@@ -8,6 +8,9 @@ final class SoftTLB {
     let writeTag: UnsafeMutablePointer<UInt32>
     let readPtr: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     let writePtr: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    /// A page walk met a 2 or 4 MiB page since the last full flush: its 4 KiB pieces may sit
+    /// anywhere in the TLB, so INVLPG must drop the whole surrounding region.
+    var largePages = false
 
     init() {
         readTag = .allocate(capacity: SoftTLB.entries)
@@ -30,6 +33,14 @@ final class SoftTLB {
     func flush() {
         readTag.update(repeating: SoftTLB.invalid, count: SoftTLB.entries)
         writeTag.update(repeating: SoftTLB.invalid, count: SoftTLB.entries)
+        largePages = false
+    }
+
+    /// Drops the one entry that can hold linear page `page` (mapped by a 4 KiB page).
+    func flush(page: UInt32) {
+        let i = Int(page) & (SoftTLB.entries - 1)
+        if readTag[i] == page { readTag[i] = SoftTLB.invalid }
+        if writeTag[i] == page { writeTag[i] = SoftTLB.invalid }
     }
 
     /// Drops every page of the 4 MiB region `region` (linear address >> 22).
