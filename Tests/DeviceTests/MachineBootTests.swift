@@ -25,6 +25,7 @@ import TestSupport
         config.memoryMiB = 32
         config.floppyImage = image
         config.bootOrder = [.floppy]
+        config.network.mode = .none // no host I/O thread in a deterministic run: 5 PCI functions
         let machine = try Machine(config: config, firmware: try FirmwareLocator().load(),
                                   timeMode: .deterministic(nanosecondsPerInstruction: 10),
                                   unixTime: 1_700_000_000) { Interpreter(environment: $0) }

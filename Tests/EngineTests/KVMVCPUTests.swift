@@ -68,7 +68,7 @@ private final class TinyGuest {
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var exit: VCPUExit?
         nonisolated(unsafe) let vcpu = self.vcpu
-        nonisolated(unsafe) let lock = self.lock
+        let lock = self.lock
         Thread.detachNewThread {
             lock.lock() // run is called with the machine lock, as Machine.runSlice does
             exit = vcpu.run(until: deadline)
