@@ -6,7 +6,12 @@
 # the second boot), it reads each file back and powers off. PASS/FAIL lines on COM1, for
 # Tests/scripts/disk-controllers.sh.
 say() { echo "$*"; echo "$*" > /dev/ttyS0; }
-check() { if eval "$2" >/dev/null 2>&1; then say "PASS: $1"; else say "FAIL: $1"; fi; }
+# A FAIL line says what the command printed and what the kernel logged last: a lost write shows.
+check() {
+  if out=$(eval "$2" 2>&1); then say "PASS: $1"; else
+    say "FAIL: $1: $(echo $out | cut -c1-200)"; dmesg | tail -n 8 > /dev/ttyS0
+  fi
+}
 controller=${1:-ahci}
 if [ "$controller" = virtio ]; then
   disks="vda vdb vdc"
@@ -19,6 +24,9 @@ else
       [ "$(basename "$(readlink /sys/bus/pci/devices/0000:00:04.0/driver)")" = ahci ]
   }
 fi
+# sd and virtio_blk probe asynchronously, so sda and sdc may swap names between boots: each
+# file names the disk by its place (PCI function, then ATA port), which a reboot keeps.
+place() { readlink -f /sys/block/$1/device | sed -e 's|/host[0-9]*/.*||' -e 's|/virtio[0-9]*$||' -e 's|.*/||'; }
 name=disk-$controller
 first=${disks%% *}
 if mount -t ext2 /dev/$first /mnt 2>/dev/null; then
@@ -29,7 +37,7 @@ if [ -z "$second" ]; then
   for d in $disks; do
     check "$name: /dev/$d present on the $controller driver" "on_driver $d"
     check "$name: mke2fs on /dev/$d" "mke2fs -q /dev/$d"
-    check "$name: file written on /dev/$d" "mount -t ext2 /dev/$d /mnt && echo 'vmtui file on $d' > /mnt/vmtui-file && umount /mnt"
+    check "$name: file written on /dev/$d" "mount -t ext2 /dev/$d /mnt && echo \"vmtui file on \$(place $d)\" > /mnt/vmtui-file && umount /mnt"
   done
   sync
   say "$name: first boot done, rebooting"
@@ -39,7 +47,7 @@ fi
 say "$name: second boot"
 for d in $disks; do
   check "$name: file read back from /dev/$d after the reboot" \
-    "mount -t ext2 -o ro /dev/$d /mnt && [ \"\$(cat /mnt/vmtui-file)\" = 'vmtui file on $d' ] && umount /mnt"
+    "mount -t ext2 -o ro /dev/$d /mnt && [ \"\$(cat /mnt/vmtui-file)\" = \"vmtui file on \$(place $d)\" ] && umount /mnt"
 done
 say "$name: all done"
 sync
