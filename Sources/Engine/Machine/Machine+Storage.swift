@@ -94,7 +94,7 @@ extension Machine {
         case .flushFailed:
             if stopReason == nil { stopReason = .hostError(stop.message) }
         }
-        for vcpu in vcpus { vcpu.kick() }
+        endSlice()
     }
 
     /// Runs the requests a full host disk held back (after the user freed space). If the disk
