@@ -23,7 +23,15 @@ public struct VMConfig: Codable, Equatable, Sendable {
     }
 
     public enum DiskFormat: String, ConfigEnum { case qcow2, raw, vdi }
-    public enum DiskInterface: String, ConfigEnum { case ide, sata, virtio }
+    public enum DiskInterface: String, ConfigEnum {
+        case ide, sata, virtio
+
+        /// Disks the PC's controller for this interface takes (Machine+Storage): the PIIX3's
+        /// primary IDE channel, the AHCI's six ports, one virtio-blk function per slot 05-08.
+        public var diskLimit: Int {
+            switch self { case .ide: 2; case .sata: 6; case .virtio: 4 }
+        }
+    }
     public enum BootDevice: String, ConfigEnum { case cdrom, disk, floppy }
 
     public struct Disk: Codable, Equatable, Sendable {

@@ -12,8 +12,7 @@ import Glibc
 /// of its slice, and `retryStorage()` runs the request again. A failed fsync stops the machine.
 extension Machine {
     static let ahciSlot = 4
-    static let virtioSlots = 5...8
-    static let ideDiskLimit = 2
+    static let virtioSlots = 5..<(5 + VMConfig.DiskInterface.virtio.diskLimit)
 
     /// Builds the controllers and puts each configured disk on its interface's controller.
     func attachDisks(baseDirectory: String?) throws {
@@ -21,11 +20,7 @@ extension Machine {
         var sata: [AHCIPort.Device] = []
         for spec in config.disks {
             let path = resolve(spec.path, baseDirectory)
-            let limit = switch spec.interface {
-            case .ide: Machine.ideDiskLimit
-            case .sata: 6
-            case .virtio: Machine.virtioSlots.count
-            }
+            let limit = spec.interface.diskLimit
             let used = switch spec.interface {
             case .ide: ideCount
             case .sata: sata.count
