@@ -9,7 +9,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VMTUI=${VMTUI:-$ROOT/.build/release/vmtui}
 main() {
-    local scenario=disks timeout=${LINUX_BOOT_TIMEOUT:-500} name=linux-disks
+    local scenario=disks timeout=${LINUX_BOOT_TIMEOUT:-900} name=linux-disks
     [ -x "$VMTUI" ] || { echo "FAIL $name: $VMTUI is missing (swift build -c release)"; return 1; }
     command -v qemu-img >/dev/null || { echo "SKIP $name: qemu-img is not installed (apt-get install qemu-utils)"; return 77; }
     local media
