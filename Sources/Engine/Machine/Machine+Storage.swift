@@ -18,7 +18,7 @@ extension Machine {
     /// Builds the controllers and puts each configured disk on its interface's controller.
     func attachDisks(baseDirectory: String?) throws {
         var ideCount = 0
-        var sata: [AHCIPort.Device] = []
+        var sata: [(device: AHCIPort.Device, onHostDiskFull: HostDiskFullPolicy)] = []
         for spec in config.disks {
             let path = resolve(spec.path, baseDirectory)
             let limit = switch spec.interface {
@@ -43,10 +43,11 @@ extension Machine {
                 ide.primary.attach(ATADisk(disk: disk), slot: ideCount)
                 ideCount += 1
             case .sata:
-                sata.append(.disk(disk))
+                sata.append((.disk(disk), spec.onHostDiskFull))
             case .virtio:
                 let block = VirtioBlock(disk: disk, memory: memory, serial: "VMTUI-VIRTIO-\(virtioDisks.count)")
                 block.ioCounters = ioCounters
+                block.onHostDiskFull = spec.onHostDiskFull
                 block.onStop = { [unowned self] in storageStopped($0) }
                 hostBridge.attach(block.transport, device: Machine.virtioSlots.lowerBound + virtioDisks.count)
                 virtioDisks.append(block)
@@ -54,7 +55,7 @@ extension Machine {
         }
         guard !sata.isEmpty else { return }
         let controller = AHCI(memory: memory)
-        for (port, device) in sata.enumerated() { controller.attach(device, port: port) }
+        for (port, disk) in sata.enumerated() { controller.attach(disk.device, port: port, onHostDiskFull: disk.onHostDiskFull) }
         controller.ioCounters = ioCounters
         controller.onStop = { [unowned self] in storageStopped($0) }
         hostBridge.attach(controller, device: Machine.ahciSlot)
