@@ -82,3 +82,78 @@ import Testing
         #expect(rig.stops == [.hostDiskFull(path: "/full/disk.qcow2")])
     }
 }
+
+/// The IDE disk holds a write on a full host disk as the other controllers do: BSY, no
+/// interrupt, until `retry()`; under `report` the command aborts with ABRT.
+extension IDETests {
+    final class Stops { var list: [DiskControllerStop] = [] }
+
+    func watchedDrive() -> (ATADisk, Stops) {
+        let drive = ide.primary.drives[0] as! ATADisk
+        let stops = Stops()
+        drive.onStop = { stops.list.append($0) }
+        disk.hostFull = true
+        return (drive, stops)
+    }
+
+    @Test func pioWriteOnAFullHostDiskWaitsForRetry() {
+        let (drive, stops) = watchedDrive()
+        taskFile(lba: 100, count: 2, extended: false)
+        ports.write(Self.status, width: 1, value: 0x30) // WRITE SECTORS
+        writeSector(Self.pattern(1))
+        #expect(stops.list == [.hostDiskFull(path: "/full/disk.qcow2")])
+        #expect(ports.read(0x3F6, width: 1) == 0x80 && !irqs.levels[14]) // busy, nothing to the guest
+        drive.retry()
+        #expect(stops.list.count == 2 && ports.read(0x3F6, width: 1) == 0x80) // still full
+        disk.hostFull = false
+        drive.retry()
+        #expect(irqs.levels[14]) // the second block is wanted
+        #expect(ports.read(Self.status, width: 1) == 0x58)
+        writeSector(Self.pattern(2))
+        #expect(ports.read(Self.status, width: 1) == 0x50)
+        #expect(disk.sector(100) == Self.pattern(1) && disk.sector(101) == Self.pattern(2))
+    }
+
+    @Test func dmaWriteOnAFullHostDiskWaitsForRetry() {
+        let (drive, stops) = watchedDrive()
+        Self.pattern(3).withUnsafeBytes { memory.writeBytes(at: 0x4_0000, from: $0) }
+        prdTable(at: 0x1_0000, [(0x4_0000, 512)])
+        ports.write(Self.busMaster, width: 1, value: 0x01)
+        taskFile(lba: 200, count: 1, extended: false)
+        ports.write(Self.status, width: 1, value: 0xCA) // WRITE DMA
+        #expect(stops.list == [.hostDiskFull(path: "/full/disk.qcow2")])
+        #expect(ports.read(0x3F6, width: 1) == 0x80 && !irqs.levels[14])
+        disk.hostFull = false
+        drive.retry()
+        #expect(irqs.levels[14])
+        #expect(ports.read(Self.status, width: 1) == 0x50)
+        #expect(ports.read(Self.busMaster + 2, width: 1) & 0x05 == 0x04)
+        #expect(disk.sector(200) == Self.pattern(3))
+        drive.retry()
+        #expect(stops.list.count == 1) // nothing left to run
+    }
+
+    @Test func reportPolicyAbortsTheWrite() {
+        let (drive, stops) = watchedDrive()
+        drive.onHostDiskFull = .report
+        disk.fill(100, with: Self.pattern(9))
+        taskFile(lba: 100, count: 1, extended: false)
+        ports.write(Self.status, width: 1, value: 0x30)
+        writeSector(Self.pattern(1))
+        #expect(stops.list.isEmpty)
+        #expect(ports.read(Self.status, width: 1) & 0x01 != 0) // ERR
+        #expect(ports.read(0x1F1, width: 1) == 0x04) // ABRT
+        #expect(disk.sector(100) == Self.pattern(9))
+    }
+
+    @Test func aResetDropsAHeldWrite() {
+        let (drive, stops) = watchedDrive()
+        taskFile(lba: 100, count: 1, extended: false)
+        ports.write(Self.status, width: 1, value: 0x30)
+        writeSector(Self.pattern(1))
+        drive.reset()
+        disk.hostFull = false
+        drive.retry()
+        #expect(stops.list.count == 1 && disk.sector(100) == [UInt8](repeating: 0, count: 512))
+    }
+}

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # A full host disk pauses the VM instead of failing the guest's write (issue 17): a nasm writer
 # guest (Tests/guests/disk-writer.asm) fills an image on a 12 MiB tmpfs this script mounts,
-# once on SATA (qcow2) and once on virtio-blk (VDI). The VM must pause with "paused: host disk
+# on SATA (qcow2), virtio-blk (VDI) and IDE (qcow2). The VM must pause with "paused: host disk
 # full (PATH)" in `vmtui list`; after the test frees space, `vmtui resume` retries the write,
 # the guest finishes without ever seeing an error, and `qemu-img check` finds the image clean
 # with every byte the guest wrote in it (qemu-io).
 # Then the same with the disk's policy set to report (`vmtui set VM disk-full=report`), SATA on
-# VDI and virtio-blk on qcow2: the guest's write fails (SeaBIOS returns the controller's error
-# from INT 13h, the writer prints "write failed"), the VM is never paused and keeps running, and
-# qemu-img check finds no damage in the image (leaked clusters at most: it is powered off while
-# the host disk is still full).
+# VDI, virtio-blk on qcow2 and IDE on VDI: the guest's write fails (SeaBIOS returns the
+# controller's error from INT 13h, the writer prints "write failed"), the VM is never paused and
+# keeps running, and qemu-img check finds no damage in the image (leaked clusters at most: it is
+# powered off while the host disk is still full).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VMTUI=${VMTUI:-$ROOT/.build/release/vmtui}
@@ -24,7 +24,7 @@ mkdir -p "$XDG_RUNTIME_DIR" "$VMTUI_HOME/small"
 small=$VMTUI_HOME/small
 mount -t tmpfs -o size=12m vmtui-disk-full "$small" || { echo "SKIP disk-full: cannot mount a tmpfs here"; exit 0; }
 cleanup() {
-    for vm in fullsata fullvirtio reportsata reportvirtio; do "$VMTUI" stop "$vm" --force >/dev/null 2>&1; done
+    for vm in fullsata fullvirtio fullide reportsata reportvirtio reportide; do "$VMTUI" stop "$vm" --force >/dev/null 2>&1; done
     umount "$small"
     rm -rf "$VMTUI_HOME"
 }
@@ -37,7 +37,7 @@ nasm -f bin -i "$ROOT/Tests/guests/" -DCHUNKS=256 -o "$VMTUI_HOME/writer.img" "$
     || { echo "FAIL disk-full: nasm"; exit 1; }
 truncate -s 1474560 "$VMTUI_HOME/writer.img"
 
-for case in "sata qcow2" "virtio vdi"; do
+for case in "sata qcow2" "virtio vdi" "ide qcow2"; do
     set -- $case
     interface=$1 format=$2 vm=full$1
     image=$small/disk.$format
@@ -77,7 +77,7 @@ for case in "sata qcow2" "virtio vdi"; do
     rm -f "$image"
 done
 
-for case in "sata vdi" "virtio qcow2"; do
+for case in "sata vdi" "virtio qcow2" "ide vdi"; do
     set -- $case
     interface=$1 format=$2 vm=report$1
     image=$small/disk.$format

@@ -8,8 +8,9 @@ import Glibc
 /// the PIRQ routing until an MSI sink exists.
 ///
 /// A write that finds the host disk full pauses the machine (`hostDiskFull`) without blocking
-/// inside the MMIO handler that ran it: the controller keeps the request, the vCPU is kicked out
-/// of its slice, and `retryStorage()` runs the request again. A failed fsync stops the machine.
+/// inside the port or MMIO handler that ran it: the controller keeps the request, the vCPU is
+/// kicked out of its slice, and `retryStorage()` runs the request again; a disk whose policy is
+/// `report` fails the write in the guest instead. A failed fsync stops the machine.
 extension Machine {
     static let ahciSlot = 4
     static let virtioSlots = 5...8
@@ -40,7 +41,10 @@ extension Machine {
             }
             switch spec.interface {
             case .ide:
-                ide.primary.attach(ATADisk(disk: disk), slot: ideCount)
+                let drive = ATADisk(disk: disk)
+                drive.onHostDiskFull = spec.onHostDiskFull
+                drive.onStop = { [unowned self] in storageStopped($0) }
+                ide.primary.attach(drive, slot: ideCount)
                 ideCount += 1
             case .sata:
                 sata.append((.disk(disk), spec.onHostDiskFull))
@@ -81,7 +85,11 @@ extension Machine {
         }
     }
 
+    /// The IDE disks, which hold a write on a full host disk as the other controllers do.
+    private var ideDisks: [ATADisk] { ide.primary.drives.compactMap { $0 as? ATADisk } }
+
     func resetStorage() {
+        for disk in ideDisks { disk.reset() }
         ahci?.reset()
         for block in virtioDisks { block.transport.reset() }
     }
@@ -104,6 +112,7 @@ extension Machine {
         guard hostDiskFull != nil else { return }
         hostDiskFull = nil
         (clock as? HostClock)?.resume()
+        for disk in ideDisks { disk.retry() }
         ahci?.retry()
         for block in virtioDisks { block.retry() }
     }
