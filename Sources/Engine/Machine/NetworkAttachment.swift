@@ -18,7 +18,14 @@ public final class NetworkAttachment: @unchecked Sendable {
     /// Frames for the guest waiting for receive descriptors, as QEMU queues them while
     /// e1000_can_receive says no: a burst from the host is not lost to a full ring.
     private var backlog: [[UInt8]] = []
+    /// At this many the backend is paused (a TAP stops reading; QEMU stops polling it the same
+    /// way) until the backlog is delivered; a few batches, so the ring never waits for a read.
+    private static let pauseLevel = 4 * TapBridge.batch
+    /// What a backend that cannot pause (libslirp) may queue; more is dropped, and its TCP
+    /// sends it again.
     private static let backlogLimit = 512
+    /// Whether the backend was told to pause (machine lock).
+    private var paused = false
     /// How long the cable stays out during a switch: the guest driver's watchdog (2 s in
     /// Linux's e1000) must see the link down to report a carrier change.
     private static let switchLinkDownNanoseconds: UInt64 = 2_500_000_000
@@ -48,6 +55,7 @@ public final class NetworkAttachment: @unchecked Sendable {
     func reset() {
         nic.reset()
         backlog.removeAll()
+        resumeIfPaused()
     }
 
     /// Plugs the card into `network` while the guest runs: the link goes down, the old backend
@@ -61,6 +69,7 @@ public final class NetworkAttachment: @unchecked Sendable {
                 nic.setLink(up: false)
                 nic.backend = nil
                 backlog.removeAll()
+                paused = false
             }
             backend?.close()
             backend = nil
@@ -85,6 +94,7 @@ public final class NetworkAttachment: @unchecked Sendable {
     public func close() {
         io.performAndWait { [self] in
             relink?.cancel()
+            lock.withLock { nic.backend = nil } // no flow control calls into a closed backend
             backend?.close()
             backend = nil
         }
@@ -118,9 +128,10 @@ public final class NetworkAttachment: @unchecked Sendable {
                                 + "(N in vmtui's list, the console's Ctrl-] menu, or vmtui set \(vmName) network=nat)")
             }
         }
-        opened?.receiver = { [weak self] frame in self?.deliver(frame) }
+        opened?.receiver = { [weak self] frames in self?.deliver(frames) }
         lock.withLock {
             self.network = network
+            paused = false
             nic.backend = opened
             nic.setLink(up: opened != nil && linkUp)
         }
@@ -128,13 +139,20 @@ public final class NetworkAttachment: @unchecked Sendable {
         return problems
     }
 
-    /// A frame for the guest: into the ring when it has room, else held back (bounded).
-    private func deliver(_ frame: [UInt8]) {
+    /// Frames for the guest: into the ring while it has room, the rest held back (bounded);
+    /// a backlog at `pauseLevel` pauses the backend until the driver takes it.
+    private func deliver(_ frames: [[UInt8]]) {
         lock.withLock {
-            if backlog.isEmpty, nic.hasReceiveRoom(for: frame.count) {
-                nic.receive(frame)
-            } else if nic.isReceiving, backlog.count < NetworkAttachment.backlogLimit {
-                backlog.append(frame)
+            for frame in frames {
+                if backlog.isEmpty, nic.hasReceiveRoom(for: frame.count) {
+                    nic.receive(frame)
+                } else if nic.isReceiving, backlog.count < NetworkAttachment.backlogLimit {
+                    backlog.append(frame)
+                }
+            }
+            if !paused, backlog.count >= NetworkAttachment.pauseLevel {
+                paused = true
+                nic.backend?.pauseReceiving()
             }
         }
     }
@@ -148,5 +166,12 @@ public final class NetworkAttachment: @unchecked Sendable {
             taken += 1
         }
         if taken > 0 { backlog.removeFirst(taken) }
+        if backlog.isEmpty { resumeIfPaused() }
+    }
+
+    private func resumeIfPaused() {
+        guard paused else { return }
+        paused = false
+        nic.backend?.resumeReceiving()
     }
 }
