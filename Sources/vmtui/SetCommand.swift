@@ -33,10 +33,13 @@ struct SetCommand: ParsableCommand {
         }
         try library.save(config)
         // A running VM switches at once (its process swaps the backend); other settings wait for its next start.
-        if settings.contains(where: { $0.lowercased().hasPrefix("network=") }) {
-            let processes = VMProcesses()
+        // Port forwards too: NAT listens on the new host ports at once.
+        let processes = VMProcesses()
+        for key in ["network=", "forwards="] where settings.contains(where: { $0.lowercased().hasPrefix(key) }) {
             processes.scan()
-            if let notice = processes.switchNetwork(name, to: config.network) {
+            let notice = key == "network=" ? processes.switchNetwork(name, to: config.network)
+                : processes.setPortForwards(name, to: config.network)
+            if let notice {
                 if notice.isError { CLIOutput.warn(notice.text) } else { print("\(name): \(notice.text)") }
             }
         }

@@ -90,6 +90,28 @@ public final class NetworkAttachment: @unchecked Sendable {
         }
     }
 
+    /// Replaces the port forwards while the guest runs: NAT stops listening on the removed host
+    /// ports and listens on the new ones (a taken port is reported and skipped); while bridged
+    /// the list is only kept for the next switch to NAT. `done` is called on the I/O thread.
+    public func setPortForwards(_ forwards: [VMConfig.PortForward], done: @escaping @Sendable (String, Bool) -> Void) {
+        io.perform { [self] in
+            let old = lock.withLock { network.portForwards }
+            var problems: [String] = []
+            if let nat = backend as? SlirpNAT {
+                // One that is not there (its port was taken) is already as wanted.
+                for forward in old where !forwards.contains(forward) { try? nat.removeForward(forward) }
+                for forward in forwards where !old.contains(forward) {
+                    do { try nat.addForward(forward) } catch { problems.append("\(error)") }
+                }
+            }
+            lock.withLock { network.portForwards = forwards }
+            let list = forwards.isEmpty ? "none" : forwards.map { "\($0.proto.rawValue) 127.0.0.1:\($0.hostPort)->\($0.guestPort)" }
+                .joined(separator: ", ")
+            let applied = backend is SlirpNAT ? "port forwards now \(list)" : "port forwards \(list) apply when the VM switches to NAT"
+            done(([applied] + problems).joined(separator: "; "), !problems.isEmpty)
+        }
+    }
+
     /// Closes the backend and ends the I/O thread (the VM stopped). A TAP vanishes with it.
     public func close() {
         io.performAndWait { [self] in
