@@ -113,6 +113,17 @@ struct TapBridgeTests {
         #expect(Array(reply[38..<40]) == [0x12, 0x34])
         #expect(Array(reply[0..<6]) == TapBridgeTests.guestMAC)
 
+        // The link follows the TAP: down when an administrator takes it off the bridge or
+        // down, up again when it is back.
+        let link = FrameSink()
+        tap.linkChanged = { [link] up in link.append([up ? 1 : 0]) }
+        TapBridgeTests.ip("link", "set", tap.name, "nomaster")
+        #expect(link.first(within: 3) { $0 == [0] } != nil && !tap.isLinkUp, "no link down after leaving the bridge")
+        TapBridgeTests.ip("link", "set", tap.name, "master", bridgeName)
+        #expect(link.first(within: 3) { $0 == [1] } != nil && tap.isLinkUp, "no link up back on the bridge")
+        TapBridgeTests.ip("link", "set", tap.name, "down")
+        #expect(MachineNetworkTests.waitFor(3) { !tap.isLinkUp }, "no link down after ip link set down")
+
         // Non-persistent: the TAP is gone once closed.
         tap.close()
         #expect(!FileManager.default.fileExists(atPath: "/sys/class/net/\(tap.name)"))

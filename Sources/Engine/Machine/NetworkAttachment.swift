@@ -81,7 +81,7 @@ public final class NetworkAttachment: @unchecked Sendable {
             }
             let timer = io.makeTimer { [weak self] in
                 guard let self else { return }
-                lock.withLock { if nic.backend != nil { nic.setLink(up: true) } }
+                lock.withLock { if nic.backend?.isLinkUp == true { nic.setLink(up: true) } }
             }
             timer.arm(after: NetworkAttachment.switchLinkDownNanoseconds)
             relink = timer
@@ -151,11 +151,16 @@ public final class NetworkAttachment: @unchecked Sendable {
             }
         }
         opened?.receiver = { [weak self] frames in self?.deliver(frames) }
+        // A TAP taken down or off its bridge: the guest sees the cable pulled, and put back.
+        opened?.linkChanged = { [weak self] up in
+            guard let self else { return }
+            lock.withLock { if nic.backend != nil, relink?.isArmed != true { nic.setLink(up: up) } }
+        }
         lock.withLock {
             self.network = network
             paused = false
             nic.backend = opened
-            nic.setLink(up: opened != nil && linkUp)
+            nic.setLink(up: opened?.isLinkUp == true && linkUp)
         }
         backend = opened
         return problems

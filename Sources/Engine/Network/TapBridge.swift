@@ -21,7 +21,12 @@ public final class TapBridge: NetBackend, @unchecked Sendable {
     public let bridge: String?
     public var receiver: (([[UInt8]]) -> Void)?
     public var linkChanged: ((Bool) -> Void)?
-    public var isLinkUp: Bool { true }
+    /// Up, and still on its bridge when vmtui attached it there (an administrator may take the
+    /// TAP down, or delete or leave the bridge, while the VM runs). Set on the I/O thread.
+    public private(set) var isLinkUp = true
+    /// How often the TAP's state is looked at (a carrier change the guest sees within a second).
+    static let carrierInterval: UInt64 = 500_000_000
+    private var carrierCheck: HostTimer?
 
     private let io: HostIOThread
     private var fd: Int32
@@ -114,10 +119,28 @@ public final class TapBridge: NetBackend, @unchecked Sendable {
         guard up == 0 else { throw NetworkError.tapFailed(tap: tap, reason: "cannot bring it up: \(String(cString: strerror(-up)))") }
     }
 
-    /// Reads the TAP whenever it is readable and the guest has room (see `pauseReceiving`).
+    /// Reads the TAP whenever it is readable and the guest has room (see `pauseReceiving`), and
+    /// watches its state.
     private func start() {
         let descriptor = fd
         io.register(descriptor, events: .readable) { [weak self] _ in self?.readFrames(from: descriptor) }
+        carrierCheck = io.makeTimer { [weak self] in self?.checkCarrier() }
+        checkCarrier()
+    }
+
+    /// On the I/O thread: the link follows the TAP's IFF_UP flag and, for a TAP vmtui put on a
+    /// bridge, its master (sysfs, as `ip link` shows them).
+    private func checkCarrier() {
+        let flags = (try? String(contentsOfFile: "/sys/class/net/\(name)/flags", encoding: .utf8))
+            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst(2), radix: 16) } ?? 0
+        let master = bridge.map { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/sys/class/net/\(name)/master"))?
+            .hasSuffix("/\($0)") == true } ?? true
+        let up = flags & 1 != 0 && master // IFF_UP
+        if up != isLinkUp {
+            isLinkUp = up
+            linkChanged?(up)
+        }
+        carrierCheck?.arm(after: TapBridge.carrierInterval)
     }
 
     /// On the I/O thread: hands what the TAP has to `receiver`, `batch` frames at a time, until
@@ -155,6 +178,7 @@ public final class TapBridge: NetBackend, @unchecked Sendable {
     /// Stops reading and closes the TAP (a non-persistent one disappears with it).
     public func close() {
         guard fd >= 0 else { return }
+        carrierCheck?.cancel()
         io.unregister(fd)
         io.performAndWait {} // a read already dispatched has finished
         Glibc.close(fd)
