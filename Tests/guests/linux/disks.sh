@@ -23,8 +23,13 @@ on_driver() {
 }
 driver() { case $1 in sd*) echo ahci ;; *) echo virtio_blk ;; esac; }
 # sd and virtio_blk probe asynchronously, so sda and sdc may swap names between boots: each
-# file names the disk by its place (PCI function, then ATA port), which a reboot keeps.
-place() { readlink -f /sys/block/$1/device | sed -e 's|/host[0-9]*/.*||' -e 's|/virtio[0-9]*$||' -e 's|.*/||'; }
+# file names the disk by its place, the PCI function and the port on it, which a reboot keeps
+# (not the ataN number: the second boot loads ata_piix too, which takes ata1 and ata2).
+place() {
+  path=$(readlink -f /sys/block/$1/device)
+  ata=$(echo "$path" | sed -n 's|.*/\(ata[0-9]*\)/.*|\1|p')
+  echo "$(echo "$path" | sed -n 's|.*/\(0000:[0-9a-f:.]*\)/.*|\1|p') port ${ata:+$(cat /sys/class/ata_port/$ata/port_no)}"
+}
 if mount -t ext2 /dev/sda /mnt 2>/dev/null; then
   [ -f /mnt/vmtui-file ] && second=yes
   umount /mnt
