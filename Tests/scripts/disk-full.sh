@@ -37,14 +37,21 @@ nasm -f bin -i "$ROOT/Tests/guests/" -DCHUNKS=256 -o "$VMTUI_HOME/writer.img" "$
     || { echo "FAIL disk-full: nasm"; exit 1; }
 truncate -s 1474560 "$VMTUI_HOME/writer.img"
 
+# make_vm VM INTERFACE FORMAT: a fresh 64 MiB image on the small file system, the filler that
+# leaves it 4 MiB, and a VM booting the writer from its floppy with the image on INTERFACE.
+make_vm() {
+    local vm=$1 interface=$2 format=$3
+    image=$small/disk.$format
+    qemu-img create -q -f "$format" "$image" 64M || { fail "qemu-img create $format"; return 1; }
+    dd if=/dev/zero of="$small/filler" bs=1M count=8 status=none 2>/dev/null
+    "$VMTUI" create "$vm" --memory 16 --floppy "$VMTUI_HOME/writer.img" --disk "$image" --disk-interface "$interface" \
+        --boot floppy --network none >/dev/null || { fail "create $vm"; rm -f "$small/filler" "$image"; return 1; }
+}
+
 for case in "sata qcow2" "virtio vdi" "ide qcow2"; do
     set -- $case
     interface=$1 format=$2 vm=full$1
-    image=$small/disk.$format
-    qemu-img create -q -f "$format" "$image" 64M || { fail "qemu-img create $format"; continue; }
-    dd if=/dev/zero of="$small/filler" bs=1M count=8 status=none 2>/dev/null
-    "$VMTUI" create "$vm" --memory 16 --floppy "$VMTUI_HOME/writer.img" --disk "$image" --disk-interface "$interface" \
-        --boot floppy --network none >/dev/null || { fail "create $vm"; rm -f "$small/filler" "$image"; continue; }
+    make_vm "$vm" "$interface" "$format" || continue
     start=$(date +%s)
     "$VMTUI" start "$vm" >/dev/null || { fail "start $vm"; continue; }
     paused=
@@ -80,11 +87,7 @@ done
 for case in "sata vdi" "virtio qcow2" "ide vdi"; do
     set -- $case
     interface=$1 format=$2 vm=report$1
-    image=$small/disk.$format
-    qemu-img create -q -f "$format" "$image" 64M || { fail "qemu-img create $format"; continue; }
-    dd if=/dev/zero of="$small/filler" bs=1M count=8 status=none 2>/dev/null
-    "$VMTUI" create "$vm" --memory 16 --floppy "$VMTUI_HOME/writer.img" --disk "$image" --disk-interface "$interface" \
-        --boot floppy --network none >/dev/null || { fail "create $vm"; rm -f "$small/filler" "$image"; continue; }
+    make_vm "$vm" "$interface" "$format" || continue
     "$VMTUI" set "$vm" disk-full=report >/dev/null || fail "$interface/$format: vmtui set $vm disk-full=report"
     "$VMTUI" show "$vm" | grep -q "host full: report" || fail "$interface/$format: vmtui show does not say 'host full: report'"
     "$VMTUI" start "$vm" >/dev/null || { fail "start $vm"; continue; }
