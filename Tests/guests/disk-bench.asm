@@ -91,25 +91,8 @@ exit:
         hlt
         jmp .halt
 
-print:
-        lodsb
-        test al, al
-        jz .done
-        call putc
-        jmp print
-.done:
-        ret
-
-; The character in AL on COM1 and the screen.
-putc:
-        pusha
-        mov dx, 0x3F8
-        out dx, al
-        mov ah, 0x0E
-        mov bx, 0x0007
-        int 0x10
-        popa
-        ret
+%define PRINT_TO_COM1           ; the host times each test from the COM1 lines
+%include "bios-print.inc"
 
 op:       db 0x43
 seqwrite: db "seq-write", 13, 10, 0
