@@ -1,5 +1,6 @@
 import CLinuxHost
 import Foundation
+import TestSupport
 import Testing
 @testable import Engine
 
@@ -29,14 +30,7 @@ struct TapBridgeTests {
 
     @discardableResult
     static func ip(_ arguments: String...) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
+        (try? HostProcess("/usr/sbin/ip", arguments, stdout: .null, stderr: .null).status) ?? -1
     }
 
     func makeBridgeAndNamespace() {
