@@ -327,9 +327,14 @@ final class MainScreen: Panel {
                 rows = Self.pendingRows(running: running.details(library: library), saved: rows)
             }
             if let session {
-                let status = session.state.isActive ? ConsoleScreen.summary(state: session.state, stats: session.stats,
-                                                                            cpus: (processes.runningConfig(config.name) ?? config).cpuCount)
-                    + "  (Enter: console)" : session.crash.map { "crashed: \($0)" } ?? "\(session.state)"
+                var status = session.crash.map { "crashed: \($0)" } ?? "\(session.state)"
+                if session.state.isActive {
+                    status = ConsoleScreen.summary(state: session.state, stats: session.stats,
+                                                   cpus: (processes.runningConfig(config.name) ?? config).cpuCount)
+                    // The hint only where it fits: wrapped, it took a line of its own (the footer says it too).
+                    let hint = "  (Enter: console)"
+                    if status.count + hint.count <= rect.width - 9 { status += hint }
+                }
                 // Two short rows: one long line wrapped a word onto a line of its own in a narrow pane.
                 let io = session.state.isActive ? [("Disk I/O", session.stats.diskText), ("Net I/O", session.stats.networkText)] : []
                 rows.insert(contentsOf: [("State", status)] + io + session.warnings.map { ("Warning", $0) }, at: 0)
