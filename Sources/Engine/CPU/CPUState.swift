@@ -61,6 +61,8 @@ struct CPUState {
     var fetchLo: UInt32 = 0
     var fetchLen: UInt32 = 0
     var fetchPtr: UnsafeMutableRawPointer?
+    /// The physical address of EIP fetchLo (A20 applied): where `DecodeCache` looks.
+    var fetchPhys: UInt32 = 0
 }
 
 /// Kinds of the last flag-setting operation (CPUState.lazyOp).
