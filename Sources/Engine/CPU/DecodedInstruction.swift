@@ -9,7 +9,7 @@
 ///
 /// 64-bit guests extend this form instead of replacing it: REX.R/X/B widen `base`, `index` and
 /// the ModRM fields to four bits (16 registers, the zero register moving to 16), REX.W is one
-/// more operand-size state beside `opsize32`, RIP-relative addressing is a `base` naming a
+/// more operand-size state beside `prefixes.opsize32`, RIP-relative addressing is a `base` naming a
 /// pseudo-register that holds the next RIP, `disp` is sign-extended to 64 bits and MOV r64,
 /// imm64 keeps its upper half in a second immediate word (the struct has room within its 32
 /// bytes); the tag's mode bits then name long mode as well as `code32`.
@@ -31,12 +31,7 @@ struct DecodedInstruction {
     var scale: UInt8 = 0
     /// The memory operand's segment, the override applied.
     var eaSeg: Int8 = 0
-    /// Segment override (SegReg index) or -1.
-    var segOverride: Int8 = -1
-    /// 0, 0xF2 or 0xF3.
-    var rep: UInt8 = 0
-    var opsize32 = false
-    var addrsize32 = false
+    var prefixes = InstructionPrefixes()
 
     /// The zero register's index in the interpreter's `gpr`.
     static let none: UInt8 = 8

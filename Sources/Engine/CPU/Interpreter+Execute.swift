@@ -30,8 +30,8 @@ extension Interpreter {
         let s = state
         let code32 = s.pointee.code32
         var d = DecodedInstruction()
-        d.opsize32 = code32
-        d.addrsize32 = code32
+        d.prefixes.opsize32 = code32
+        d.prefixes.addrsize32 = code32
         var op = try fetch8()
         if _slowPath(hotOps[Int(op)] == .prefix) { op = try decodePrefixes(op, &d) }
         d.opcode = UInt8(op)
@@ -60,11 +60,11 @@ extension Interpreter {
         var locked = false
         while hotOps[Int(op)] == .prefix {
             switch op {
-            case 0x66: d.opsize32 = !code32
-            case 0x67: d.addrsize32 = !code32
-            case 0x26, 0x2E, 0x36, 0x3E: d.segOverride = Int8((op >> 3) & 3)
-            case 0x64, 0x65: d.segOverride = Int8(op - 0x60)
-            case 0xF2, 0xF3: d.rep = UInt8(op)
+            case 0x66: d.prefixes.opsize32 = !code32
+            case 0x67: d.prefixes.addrsize32 = !code32
+            case 0x26, 0x2E, 0x36, 0x3E: d.prefixes.segOverride = Int8((op >> 3) & 3)
+            case 0x64, 0x65: d.prefixes.segOverride = Int8(op - 0x60)
+            case 0xF2, 0xF3: d.prefixes.rep = UInt8(op)
             default: locked = true
             }
             // A 386 refuses instructions longer than 15 bytes.
@@ -79,7 +79,7 @@ extension Interpreter {
     @inline(__always)
     private func decodeOperands(_ d: inout DecodedInstruction) throws(Fault) {
         let op = UInt32(d.opcode)
-        let w = d.opsize32 ? 4 : 2
+        let w = d.prefixes.opsize32 ? 4 : 2
         switch d.hot {
         case .movStore, .movLoad, .test, .aluStore, .aluLoad, .lea, .groupFF, .movStore8, .movLoad8,
              .alu8Store, .alu8Load, .test8, .xchg8, .xchg, .groupFE:
@@ -118,11 +118,8 @@ extension Interpreter {
     @inline(__always)
     func execute(_ d: UnsafeMutablePointer<DecodedInstruction>) throws(Fault) {
         let s = state
-        s.pointee.opsize32 = d.pointee.opsize32
-        s.pointee.addrsize32 = d.pointee.addrsize32
-        s.pointee.segOverride = Int(d.pointee.segOverride)
-        s.pointee.rep = d.pointee.rep
-        if _fastPath(d.pointee.opsize32) { try execute(d, 4) } else { try execute16(d) }
+        s.pointee.prefixes = d.pointee.prefixes
+        if _fastPath(d.pointee.prefixes.opsize32) { try execute(d, 4) } else { try execute16(d) }
     }
 
     /// LOCK is #UD except on the read-modify-write instructions with a memory destination.

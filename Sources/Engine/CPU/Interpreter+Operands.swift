@@ -41,8 +41,7 @@ extension Interpreter {
     func decodeModRM() throws(Fault) {
         let s = state
         var d = DecodedInstruction()
-        d.addrsize32 = s.pointee.addrsize32
-        d.segOverride = Int8(s.pointee.segOverride)
+        d.prefixes = s.pointee.prefixes
         try decodeModRM(&d)
         address(d)
     }
@@ -61,7 +60,7 @@ extension Interpreter {
         let rm = UInt8(modrm & 7)
         let mod = modrm >> 6
         var sg = SegReg.ds
-        if !d.addrsize32 {
+        if !d.prefixes.addrsize32 {
             switch rm {
             case 0: d.base = 3; d.index = 6
             case 1: d.base = 3; d.index = 7
@@ -105,7 +104,7 @@ extension Interpreter {
                 d.disp = try fetch32()
             }
         }
-        d.eaSeg = d.segOverride >= 0 ? d.segOverride : Int8(sg)
+        d.eaSeg = d.prefixes.segOverride >= 0 ? d.prefixes.segOverride : Int8(sg)
     }
 
     /// Puts a decoded ModRM operand where regField, readRM and writeRM look: the ModRM byte
@@ -116,7 +115,7 @@ extension Interpreter {
         s.pointee.modrm = UInt32(d.modrm)
         if d.modrm >= 0xC0 { return }
         let off = gpr[Int(d.base)] &+ (gpr[Int(d.index)] << UInt32(d.scale)) &+ d.disp
-        s.pointee.eaOffset = d.addrsize32 ? off : off & 0xFFFF
+        s.pointee.eaOffset = d.prefixes.addrsize32 ? off : off & 0xFFFF
         s.pointee.eaSeg = Int(d.eaSeg)
     }
 
