@@ -100,19 +100,26 @@ struct SelfModifyingCodeTests {
 
     @Test func aStoreThroughAWritePointerTakenBeforeThePageRanChangesIt() throws {
         // The first stores fill the TLB's fast write pointer for 0x3000 while it is plain data;
-        // once the routine there has run, the same store must reach the decoded code.
+        // once the routine there has run, the same store must reach the decoded code. No port
+        // I/O in between (it resynchronises the TLB), and the patched instruction is not the
+        // routine's first (entering a page decodes afresh).
         let outcome = try GuestProgram.run("""
             bits 16
             org 0x1000
                 xor ax, ax
                 mov ds, ax
-                mov byte [0x3000], 0xB0     ; mov al, 0x11
-                mov byte [0x3001], 0x11
-                mov byte [0x3002], 0xC3     ; ret
+                mov byte [0x3000], 0x90     ; nop
+                mov byte [0x3001], 0xB0     ; mov al, 0x11
+                mov byte [0x3002], 0x11
+                mov byte [0x3003], 0xC3     ; ret
                 call 0x3000
+                mov bl, al
+                mov byte [0x3002], 0x22
+                call 0x3000
+                mov ah, al
+                mov al, bl
                 out 0xE9, al
-                mov byte [0x3001], 0x22
-                call 0x3000
+                mov al, ah
                 out 0xE9, al
                 cli
                 hlt
@@ -122,8 +129,9 @@ struct SelfModifyingCodeTests {
     }
 
     @Test func theSameBytesRunAs16BitCodeThenAs32BitCode() throws {
-        // B8 11 22 C3 33 C3: MOV AX, 0x2211; RET as 16-bit code, MOV EAX, 0x33C32211; RET as
-        // 32-bit code. What was decoded in real mode must not run in the 32-bit segment.
+        // NOP, then B8 11 22 C3 33 C3: MOV AX, 0x2211; RET as 16-bit code, MOV EAX, 0x33C32211;
+        // RET as 32-bit code. What was decoded in real mode must not run in the 32-bit segment
+        // (the NOP first: entering a page decodes afresh).
         let outcome = try GuestProgram.run("""
             bits 16
             org 0x1000
@@ -160,7 +168,7 @@ struct SelfModifyingCodeTests {
                 dw 23
                 dd gdt
                 times 0x2000 - ($ - $$) db 0
-                db 0xB8, 0x11, 0x22, 0xC3, 0x33, 0xC3
+                db 0x90, 0xB8, 0x11, 0x22, 0xC3, 0x33, 0xC3
             """)
         #expect(outcome.bytes == [0x11, 0x22, 0x33], "guest wrote \(outcome.bytes), exit \(outcome.exit)\n\(outcome.cpu.registerDump)")
         #expect(outcome.exit == .haltedForever)
