@@ -24,15 +24,26 @@ extension Interpreter {
     }
 
     /// Decodes the instruction at EIP (leaving EIP after the bytes decoded) into its cache slot
-    /// when it lies in one fetch window, else into `DecodeCache.scratch`.
+    /// when it lies in one fetch window, else into `DecodeCache.scratch`. EIP outside the window
+    /// (a jump to another page) comes here too: the first fetch re-aims the window, and the
+    /// instruction may be in the cache after all.
     @inline(never)
     func decode() throws(Fault) -> UnsafeMutablePointer<DecodedInstruction> {
         let s = state
         let code32 = s.pointee.code32
+        var op = try fetch8()
+        let first = s.pointee.startEIP &- s.pointee.fetchLo
+        if first < s.pointee.fetchLen {
+            let slot = decoded.slot(s.pointee.fetchPhys &+ first)
+            if slot.pointee.tag == DecodeCache.key(s.pointee.fetchPhys &+ first, code32: code32)
+                && first &+ UInt32(slot.pointee.length) <= s.pointee.fetchLen {
+                s.pointee.eip = s.pointee.startEIP &+ UInt32(slot.pointee.length)
+                return slot
+            }
+        }
         var d = DecodedInstruction()
         d.prefixes.opsize32 = code32
         d.prefixes.addrsize32 = code32
-        var op = try fetch8()
         if _slowPath(hotOps[Int(op)] == .prefix) { op = try decodePrefixes(op, &d) }
         d.opcode = UInt8(op)
         d.hot = hotOps[Int(op)]
