@@ -74,8 +74,9 @@ struct CPUState {
     var fetchLo: UInt32 = 0
     var fetchLen: UInt32 = 0
     var fetchPtr: UnsafeMutableRawPointer?
-    /// The physical address of EIP fetchLo (A20 applied): where `DecodeCache` looks.
-    var fetchPhys: UInt32 = 0
+    /// `DecodeCache.key` of EIP fetchLo: its physical address (A20 applied) and the mode it is
+    /// decoded in (CS changes empty the window), so that EIP fetchLo+n has key fetchKey+n.
+    var fetchKey: UInt64 = 0
 }
 
 /// Kinds of the last flag-setting operation (CPUState.lazyOp).

@@ -2,25 +2,41 @@ import Synchronization
 
 /// Decoding prefixes and executing one-byte opcodes: one `switch`, state behind pointers.
 extension Interpreter {
-    /// Executes one instruction (with its prefixes). Faults propagate to `run`'s `deliver`.
-    /// An instruction wholly inside the fetch window runs from `DecodeCache` when decoded before
-    /// in the same mode; the window bounds it by the page and the CS limit. One call of
+    /// Runs a block: the instruction at EIP, then the next while it is cached in the fetch
+    /// window (so in the same page) and nothing asks the run loop to look: the budget spent,
+    /// `irqCheck` (interrupts, single-step, breakpoints), or an instruction of a class that ends
+    /// blocks (`HotOpcode.endsBlock`: branches, mode, CS and interrupt changes, HLT, PAUSE,
+    /// port I/O). So the loop's checks and its stop flag load are per block.
+    /// `left` counts down per instruction run; a faulting one is not counted here. One call of
     /// `execute`, so that its switch is inlined once, into the run loop.
     @inline(__always)
-    func step() throws(Fault) {
+    func runBlock(_ left: inout Int) throws(Fault) {
+        var d: UnsafeMutablePointer<DecodedInstruction>
+        if let hit = cached() { d = hit } else { d = try decode() }
+        while true {
+            try execute(d)
+            left &-= 1
+            if _slowPath(left <= 0 || state.pointee.irqCheck || d.pointee.hot.endsBlock) { return }
+            guard let next = cached() else { return }
+            d = next
+        }
+    }
+
+    /// The instruction at EIP from `DecodeCache`, EIP moved past it, when it lies wholly inside
+    /// the fetch window (which bounds it by the page and the CS limit) and was decoded before in
+    /// the same mode; nil sends the caller to `decode`.
+    @inline(__always)
+    func cached() -> UnsafeMutablePointer<DecodedInstruction>? {
         let s = state
         let e = s.pointee.eip
         s.pointee.startEIP = e
         let at = e &- s.pointee.fetchLo
-        var d = decoded.slot(s.pointee.fetchPhys &+ at)
-        if _fastPath(at < s.pointee.fetchLen
-                     && d.pointee.tag == DecodeCache.key(s.pointee.fetchPhys &+ at, code32: s.pointee.code32)
-                     && at &+ UInt32(d.pointee.length) <= s.pointee.fetchLen) {
-            s.pointee.eip = e &+ UInt32(d.pointee.length)
-        } else {
-            d = try decode()
-        }
-        try execute(d)
+        let key = s.pointee.fetchKey &+ UInt64(at)
+        let d = decoded.slot(UInt32(truncatingIfNeeded: key))
+        guard _fastPath(at < s.pointee.fetchLen && d.pointee.tag == key
+                        && at &+ UInt32(d.pointee.length) <= s.pointee.fetchLen) else { return nil }
+        s.pointee.eip = e &+ UInt32(d.pointee.length)
+        return d
     }
 
     /// Decodes the instruction at EIP (leaving EIP after the bytes decoded) into its cache slot
@@ -34,8 +50,9 @@ extension Interpreter {
         var op = try fetch8()
         let first = s.pointee.startEIP &- s.pointee.fetchLo
         if first < s.pointee.fetchLen {
-            let slot = decoded.slot(s.pointee.fetchPhys &+ first)
-            if slot.pointee.tag == DecodeCache.key(s.pointee.fetchPhys &+ first, code32: code32)
+            let key = s.pointee.fetchKey &+ UInt64(first)
+            let slot = decoded.slot(UInt32(truncatingIfNeeded: key))
+            if slot.pointee.tag == key
                 && first &+ UInt32(slot.pointee.length) <= s.pointee.fetchLen {
                 s.pointee.eip = s.pointee.startEIP &+ UInt32(slot.pointee.length)
                 return slot
@@ -56,10 +73,9 @@ extension Interpreter {
             decoded.scratch.pointee = d
             return decoded.scratch
         }
-        let phys = s.pointee.fetchPhys &+ at
-        d.tag = DecodeCache.key(phys, code32: code32)
+        d.tag = s.pointee.fetchKey &+ UInt64(at)
         if decoded.insert(d) { tlb.flushWrites() }
-        return decoded.slot(phys)
+        return decoded.slot(UInt32(truncatingIfNeeded: d.tag))
     }
 
     /// Records the prefixes starting with `first`; returns the opcode byte after them.

@@ -23,8 +23,8 @@ public final class Interpreter: VCPU {
     /// low first guess, so that a slow host does not overrun its first deadline).
     var measuredRate: Double = 1
 
-    /// The hot loop's one load per instruction: set by HLT, PAUSE, a waiting x87 error and
-    /// `kick()`. A relaxed atomic load is a plain load on x86 and ARM64.
+    /// The hot loop's one load per block: set by HLT, PAUSE, a waiting x87 error (each ends its
+    /// block) and `kick()`. A relaxed atomic load is a plain load on x86 and ARM64.
     let stopRequested = Atomic<Bool>(false)
     /// Set by `kick()` (any thread) until `run` returns `.kicked`.
     let kickPending = Atomic<Bool>(false)
@@ -173,11 +173,11 @@ public final class Interpreter: VCPU {
         while left > 0 {
             if s.pointee.irqCheck, let message = serviceInterrupts() { return finish(instructions - left, shutdown: message) }
             do {
-                try step()
+                try runBlock(&left)
             } catch {
                 if let message = deliver(error) { return finish(instructions - left, shutdown: message) }
+                left &-= 1 // the faulting instruction counts as run
             }
-            left &-= 1
             if _slowPath(stopRequested.load(ordering: .relaxed)), let exit = stopped() {
                 return finish(instructions - left, exit)
             }
