@@ -338,7 +338,7 @@ extension Interpreter {
             case 1: try writeRM(1, incDec(try readRM(1), true, 1))
             default: throw Fault.ud
             }
-        default:
+        case .rare, .prefix: // every class named, so the jump table needs no range check
             try executeRare(op)
         }
     }
