@@ -1,9 +1,9 @@
 import Testing
 @testable import Engine
 
-/// Self-modifying code and code replaced by DMA: whatever the interpreter keeps of code it ran
-/// (the fetch window today, decoded blocks later) must follow every write to that code. Each
-/// guest runs the code once before changing it, so that anything cached is stale afterwards.
+/// Self-modifying code and code replaced by DMA: what the interpreter keeps of code it ran (the
+/// fetch window, DecodeCache) must follow every write to that code and the mode it runs in.
+/// Each guest runs the code once before changing it, so that anything cached is stale afterwards.
 @Suite(.enabled(if: GuestProgram.available, "needs nasm to assemble the guest (apt-get install nasm)"))
 struct SelfModifyingCodeTests {
     @Test func aStoreChangesTheInstructionRightAfterIt() throws {
@@ -96,5 +96,81 @@ struct SelfModifyingCodeTests {
         let exit = cpu.run(instructions: 1000)
         #expect(console.bytes == [0x11, 0x22], "guest wrote \(console.bytes), exit \(exit)\n\(cpu.registerDump)")
         #expect(exit == .haltedForever)
+    }
+
+    @Test func aStoreThroughAWritePointerTakenBeforeThePageRanChangesIt() throws {
+        // The first stores fill the TLB's fast write pointer for 0x3000 while it is plain data;
+        // once the routine there has run, the same store must reach the decoded code. No port
+        // I/O in between (it resynchronises the TLB), and the patched instruction is not the
+        // routine's first (entering a page decodes afresh).
+        let outcome = try GuestProgram.run("""
+            bits 16
+            org 0x1000
+                xor ax, ax
+                mov ds, ax
+                mov byte [0x3000], 0x90     ; nop
+                mov byte [0x3001], 0xB0     ; mov al, 0x11
+                mov byte [0x3002], 0x11
+                mov byte [0x3003], 0xC3     ; ret
+                call 0x3000
+                mov bl, al
+                mov byte [0x3002], 0x22
+                call 0x3000
+                mov ah, al
+                mov al, bl
+                out 0xE9, al
+                mov al, ah
+                out 0xE9, al
+                cli
+                hlt
+            """)
+        #expect(outcome.bytes == [0x11, 0x22], "guest wrote \(outcome.bytes), exit \(outcome.exit)\n\(outcome.cpu.registerDump)")
+        #expect(outcome.exit == .haltedForever)
+    }
+
+    @Test func theSameBytesRunAs16BitCodeThenAs32BitCode() throws {
+        // NOP, then B8 11 22 C3 33 C3: MOV AX, 0x2211; RET as 16-bit code, MOV EAX, 0x33C32211;
+        // RET as 32-bit code. What was decoded in real mode must not run in the 32-bit segment
+        // (the NOP first: entering a page decodes afresh).
+        let outcome = try GuestProgram.run("""
+            bits 16
+            org 0x1000
+                cli
+                xor ax, ax
+                mov ds, ax
+                mov ss, ax
+                mov sp, 0x9000
+                call 0x3000
+                out 0xE9, al
+                mov al, ah
+                out 0xE9, al
+                lgdt [gdtr]
+                mov eax, cr0
+                or al, 1
+                mov cr0, eax
+                jmp 0x08:pm32
+            bits 32
+            pm32:
+                mov ax, 0x10
+                mov ds, ax
+                mov ss, ax
+                mov esp, 0x9000
+                call 0x3000
+                shr eax, 24
+                out 0xE9, al
+                hlt
+            align 8
+            gdt:
+                dq 0
+                dq 0x00CF9A000000FFFF       ; 0x08 flat 32-bit code
+                dq 0x00CF92000000FFFF       ; 0x10 flat data
+            gdtr:
+                dw 23
+                dd gdt
+                times 0x2000 - ($ - $$) db 0
+                db 0x90, 0xB8, 0x11, 0x22, 0xC3, 0x33, 0xC3
+            """)
+        #expect(outcome.bytes == [0x11, 0x22, 0x33], "guest wrote \(outcome.bytes), exit \(outcome.exit)\n\(outcome.cpu.registerDump)")
+        #expect(outcome.exit == .haltedForever)
     }
 }

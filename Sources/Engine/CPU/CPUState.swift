@@ -12,12 +12,25 @@ struct CPUState {
 
     // Decoder state of the instruction being executed.
     var startEIP: UInt32 = 0
-    var opsize32 = false
-    var addrsize32 = false
+    var prefixes = InstructionPrefixes()
+    var opsize32: Bool {
+        get { prefixes.opsize32 }
+        set { prefixes.opsize32 = newValue }
+    }
+    var addrsize32: Bool {
+        get { prefixes.addrsize32 }
+        set { prefixes.addrsize32 = newValue }
+    }
     /// Segment override (SegReg index) or -1.
-    var segOverride = -1
+    var segOverride: Int {
+        get { Int(prefixes.segOverride) }
+        set { prefixes.segOverride = Int8(newValue) }
+    }
     /// 0, 0xF2 (REPNE) or 0xF3 (REP/REPE).
-    var rep: UInt8 = 0
+    var rep: UInt8 {
+        get { prefixes.rep }
+        set { prefixes.rep = newValue }
+    }
     var modrm: UInt32 = 0
     var eaOffset: UInt32 = 0
     var eaSeg = 0
@@ -61,6 +74,9 @@ struct CPUState {
     var fetchLo: UInt32 = 0
     var fetchLen: UInt32 = 0
     var fetchPtr: UnsafeMutableRawPointer?
+    /// `DecodeCache.key` of EIP fetchLo: its physical address (A20 applied) and the mode it is
+    /// decoded in (CS changes empty the window), so that EIP fetchLo+n has key fetchKey+n.
+    var fetchKey: UInt64 = 0
 }
 
 /// Kinds of the last flag-setting operation (CPUState.lazyOp).

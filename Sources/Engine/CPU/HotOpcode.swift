@@ -3,25 +3,19 @@
 /// of compares (17 host instructions per guest instruction on the benchmark guest).
 /// `rare` goes to the second switch; `prefix` marks the prefix bytes.
 enum HotOpcode: UInt8 {
-    case rare, prefix
+    case rare, prefix, twoByte, nop
+    case jcc, call, ret, jmpShort, jmpNear, groupFF
     case movStore
     case movLoad
-    case twoByte
-    case jcc
     case group1
-    case call
     case push
     case pop
     case test
     case aluStore
     case aluLoad
-    case ret
     case lea
-    case groupFF
     case inc
     case dec
-    case jmpShort
-    case jmpNear
     case movImmRM
     case movImmReg
     case movStore8
@@ -40,12 +34,18 @@ enum HotOpcode: UInt8 {
     case imul
     case xchg8
     case xchg
-    case nop
     case testAcc8
     case testAcc
     case movImmReg8
     case leave
     case groupFE
+
+    /// The classes after which `Interpreter.runBlock` goes back to the run loop: the branches
+    /// (so that a block is straight-line code and the loop's stop flag is read at least once
+    /// per page of it), the rare and two-byte opcodes (mode, CS and interrupt-flag changes, HLT,
+    /// port I/O, x87 waits) and NOP (PAUSE raises the stop flag).
+    @inline(__always)
+    var endsBlock: Bool { rawValue <= HotOpcode.groupFF.rawValue }
 
     /// Opcode byte -> class, built once, read-only after, shared by every interpreter (never freed).
     nonisolated(unsafe) static let table: UnsafeMutablePointer<HotOpcode> = {

@@ -2,35 +2,96 @@ import Synchronization
 
 /// Decoding prefixes and executing one-byte opcodes: one `switch`, state behind pointers.
 extension Interpreter {
-    /// Executes one instruction (with its prefixes). Faults propagate to `run`'s `deliver`.
+    /// Runs a block: the instruction at EIP, then the next while it is cached in the fetch
+    /// window (so in the same page) and nothing asks the run loop to look: the budget spent,
+    /// `irqCheck` (interrupts, single-step, breakpoints), or an instruction of a class that ends
+    /// blocks (`HotOpcode.endsBlock`: branches, mode, CS and interrupt changes, HLT, PAUSE,
+    /// port I/O). So the loop's checks and its stop flag load are per block.
+    /// `left` counts down per instruction run; a faulting one is not counted here. One call of
+    /// `execute`, so that its switch is inlined once, into the run loop.
     @inline(__always)
-    func step() throws(Fault) {
+    func runBlock(_ left: inout Int) throws(Fault) {
+        var d: UnsafeMutablePointer<DecodedInstruction>
+        if let hit = cached() { d = hit } else { d = try decode() }
+        while true {
+            try execute(d)
+            left &-= 1
+            if _slowPath(left <= 0 || state.pointee.irqCheck || d.pointee.hot.endsBlock) { return }
+            guard let next = cached() else { return }
+            d = next
+        }
+    }
+
+    /// The instruction at EIP from `DecodeCache`, EIP moved past it, when it lies wholly inside
+    /// the fetch window (which bounds it by the page and the CS limit) and was decoded before in
+    /// the same mode; nil sends the caller to `decode`.
+    @inline(__always)
+    func cached() -> UnsafeMutablePointer<DecodedInstruction>? {
         let s = state
-        s.pointee.startEIP = s.pointee.eip
+        let e = s.pointee.eip
+        s.pointee.startEIP = e
+        let at = e &- s.pointee.fetchLo
+        let key = s.pointee.fetchKey &+ UInt64(at)
+        let d = decoded.slot(UInt32(truncatingIfNeeded: key))
+        guard _fastPath(at < s.pointee.fetchLen && d.pointee.tag == key
+                        && at &+ UInt32(d.pointee.length) <= s.pointee.fetchLen) else { return nil }
+        s.pointee.eip = e &+ UInt32(d.pointee.length)
+        return d
+    }
+
+    /// Decodes the instruction at EIP (leaving EIP after the bytes decoded) into its cache slot
+    /// when it lies in one fetch window, else into `DecodeCache.scratch`. EIP outside the window
+    /// (a jump to another page) comes here too: the first fetch re-aims the window, and the
+    /// instruction may be in the cache after all.
+    @inline(never)
+    func decode() throws(Fault) -> UnsafeMutablePointer<DecodedInstruction> {
+        let s = state
         let code32 = s.pointee.code32
-        s.pointee.opsize32 = code32
-        s.pointee.addrsize32 = code32
-        s.pointee.segOverride = -1
-        s.pointee.rep = 0
         var op = try fetch8()
-        if _slowPath(hotOps[Int(op)] == .prefix) { op = try decodePrefixes(op) }
-        try execute(op)
+        let first = s.pointee.startEIP &- s.pointee.fetchLo
+        if first < s.pointee.fetchLen {
+            let key = s.pointee.fetchKey &+ UInt64(first)
+            let slot = decoded.slot(UInt32(truncatingIfNeeded: key))
+            if slot.pointee.tag == key
+                && first &+ UInt32(slot.pointee.length) <= s.pointee.fetchLen {
+                s.pointee.eip = s.pointee.startEIP &+ UInt32(slot.pointee.length)
+                return slot
+            }
+        }
+        var d = DecodedInstruction()
+        d.prefixes.opsize32 = code32
+        d.prefixes.addrsize32 = code32
+        if _slowPath(hotOps[Int(op)] == .prefix) { op = try decodePrefixes(op, &d) }
+        d.opcode = UInt8(op)
+        d.hot = hotOps[Int(op)]
+        try decodeOperands(&d)
+        let start = s.pointee.startEIP
+        let length = s.pointee.eip &- start
+        let at = start &- s.pointee.fetchLo
+        d.length = UInt8(truncatingIfNeeded: length)
+        guard at < s.pointee.fetchLen && at &+ length <= s.pointee.fetchLen else {
+            decoded.scratch.pointee = d
+            return decoded.scratch
+        }
+        d.tag = s.pointee.fetchKey &+ UInt64(at)
+        if decoded.insert(d) { tlb.flushWrites() }
+        return decoded.slot(UInt32(truncatingIfNeeded: d.tag))
     }
 
     /// Records the prefixes starting with `first`; returns the opcode byte after them.
     @inline(never)
-    func decodePrefixes(_ first: UInt32) throws(Fault) -> UInt32 {
+    func decodePrefixes(_ first: UInt32, _ d: inout DecodedInstruction) throws(Fault) -> UInt32 {
         let s = state
         let code32 = s.pointee.code32
         var op = first
         var locked = false
         while hotOps[Int(op)] == .prefix {
             switch op {
-            case 0x66: s.pointee.opsize32 = !code32
-            case 0x67: s.pointee.addrsize32 = !code32
-            case 0x26, 0x2E, 0x36, 0x3E: s.pointee.segOverride = Int((op >> 3) & 3)
-            case 0x64, 0x65: s.pointee.segOverride = Int(op - 0x60)
-            case 0xF2, 0xF3: s.pointee.rep = UInt8(op)
+            case 0x66: d.prefixes.opsize32 = !code32
+            case 0x67: d.prefixes.addrsize32 = !code32
+            case 0x26, 0x2E, 0x36, 0x3E: d.prefixes.segOverride = Int8((op >> 3) & 3)
+            case 0x64, 0x65: d.prefixes.segOverride = Int8(op - 0x60)
+            case 0xF2, 0xF3: d.prefixes.rep = UInt8(op)
             default: locked = true
             }
             // A 386 refuses instructions longer than 15 bytes.
@@ -39,6 +100,53 @@ extension Interpreter {
         }
         if locked { try validateLock(op) }
         return op
+    }
+
+    /// The ModRM, SIB, displacement and immediate bytes a hot opcode takes.
+    @inline(__always)
+    private func decodeOperands(_ d: inout DecodedInstruction) throws(Fault) {
+        let op = UInt32(d.opcode)
+        let w = d.prefixes.opsize32 ? 4 : 2
+        switch d.hot {
+        case .movStore, .movLoad, .test, .aluStore, .aluLoad, .lea, .groupFF, .movStore8, .movLoad8,
+             .alu8Store, .alu8Load, .test8, .xchg8, .xchg, .groupFE:
+            try decodeModRM(&d)
+        case .movImmRM:
+            try decodeModRM(&d)
+            if d.modrm & 0x38 == 0 { d.imm = try fetchImm(w) } // else #UD when it runs
+        case .movImm8RM:
+            try decodeModRM(&d)
+            if d.modrm & 0x38 == 0 { d.imm = try fetch8() }
+        case .group1:
+            try decodeModRM(&d)
+            d.imm = op == 0x81 ? try fetchImm(w) : signExtend8(try fetch8())
+        case .group1Byte:
+            try decodeModRM(&d)
+            d.imm = try fetch8()
+        case .shift:
+            try decodeModRM(&d)
+            if op <= 0xC1 { d.imm = try fetch8() & 31 }
+        case .group3:
+            try decodeModRM(&d)
+            if d.modrm & 0x30 == 0 { d.imm = try fetchImm(op == 0xF6 ? 1 : w) } // TEST r/m, imm
+        case .imul:
+            try decodeModRM(&d)
+            d.imm = op == 0x69 ? try fetchImm(w) : signExtend8(try fetch8())
+        case .jcc, .jmpShort, .pushImm8: d.imm = signExtend8(try fetch8())
+        case .call, .jmpNear, .aluAcc, .testAcc, .movImmReg, .pushImm: d.imm = try fetchImm(w)
+        case .alu8Acc, .testAcc8, .movImmReg8: d.imm = try fetch8()
+        case .ret: if op == 0xC2 { d.imm = try fetch16() }
+        default: break
+        }
+    }
+
+    /// Runs a decoded instruction: its prefixes into the state the handlers read, then the
+    /// handler for its operand size.
+    @inline(__always)
+    func execute(_ d: UnsafeMutablePointer<DecodedInstruction>) throws(Fault) {
+        let s = state
+        s.pointee.prefixes = d.pointee.prefixes
+        if _fastPath(d.pointee.prefixes.opsize32) { try execute(d, 4) } else { try execute16(d) }
     }
 
     /// LOCK is #UD except on the read-modify-write instructions with a memory destination.
@@ -71,107 +179,101 @@ extension Interpreter {
     /// Two copies of the opcode switch, one per operand size, so that every width-generic
     /// helper below is specialised for a constant width. The 32-bit copy sits inside the run
     /// loop (no call and no reloads of `state`/`gpr` per instruction); 16-bit code calls out.
-    @inline(__always)
-    func execute(_ op: UInt32) throws(Fault) {
-        if _fastPath(state.pointee.opsize32) { try execute(op, 4) } else { try execute16(op) }
-    }
-
     @inline(never)
-    func execute16(_ op: UInt32) throws(Fault) {
-        try execute(op, 2)
+    func execute16(_ d: UnsafeMutablePointer<DecodedInstruction>) throws(Fault) {
+        try execute(d, 2)
     }
 
-    /// The switch is over `HotOpcode` classes so that it compiles to one jump table.
+    /// The switch is over `HotOpcode` classes so that it compiles to one jump table. Operands
+    /// come from `d`; `address(d)` puts its memory operand where readRM/writeRM look.
     @inline(__always)
-    private func execute(_ op: UInt32, _ w: Int) throws(Fault) {
+    private func execute(_ d: UnsafeMutablePointer<DecodedInstruction>, _ w: Int) throws(Fault) {
         let s = state
-        switch hotOps[Int(op)] {
+        let op = UInt32(d.pointee.opcode)
+        switch d.pointee.hot {
         case .movStore:
-            try decodeModRM()
+            address(d.pointee)
             try writeRM(w, reg(regField, w))
         case .movLoad:
-            try decodeModRM()
+            address(d.pointee)
             setReg(regField, w, try readRM(w))
         case .twoByte: try executeTwoByte()
         case .jcc:
-            let d = signExtend8(try fetch8())
-            if condition(op & 0xF) { jumpRelative(d) }
+            if condition(op & 0xF) { jumpRelative(d.pointee.imm) }
         case .group1:
-            try decodeModRM()
+            address(d.pointee)
             let sub = UInt32(regField)
             let a = try readRM(w)
-            let b = op == 0x81 ? try fetchImm(w) : signExtend8(try fetch8())
-            let r = alu(sub, a, b, w)
+            let r = alu(sub, a, d.pointee.imm, w)
             if sub != 7 { try writeRM(w, r) }
         case .call:
-            let d = try fetchImm(w)
             try push(s.pointee.eip, w)
-            jumpRelative(d)
+            jumpRelative(d.pointee.imm)
         case .push:
             try push(reg(Int(op & 7), w), w)
         case .pop:
             let v = try pop(w)
             setReg(Int(op & 7), w, v)
         case .test:
-            try decodeModRM()
+            address(d.pointee)
             _ = alu(4, try readRM(w), reg(regField, w), w)
         // ALU r/m,r  r,r/m  acc,imm
         case .aluStore:
-            try decodeModRM()
+            address(d.pointee)
             let r = alu(op >> 3, try readRM(w), reg(regField, w), w)
             if op != 0x39 { try writeRM(w, r) }
         case .aluLoad:
-            try decodeModRM()
+            address(d.pointee)
             let r = alu(op >> 3, reg(regField, w), try readRM(w), w)
             if op != 0x3B { setReg(regField, w, r) }
         case .ret:
-            let n = op == 0xC2 ? try fetch16() : 0
             let target = try pop(w)
-            adjustSP(Int(n))
+            adjustSP(Int(d.pointee.imm))
             s.pointee.eip = target
         case .lea:
-            try decodeModRM()
+            address(d.pointee)
             if rmIsReg { throw Fault.ud }
             setReg(regField, w, s.pointee.eaOffset)
-        case .groupFF: try groupFF(w)
+        case .groupFF:
+            address(d.pointee)
+            try groupFF(w)
         case .inc:
             let i = Int(op & 7)
             setReg(i, w, incDec(reg(i, w), false, w))
         case .dec:
             let i = Int(op & 7)
             setReg(i, w, incDec(reg(i, w), true, w))
-        case .jmpShort: jumpRelative(signExtend8(try fetch8()))
-        case .jmpNear: jumpRelative(try fetchImm(w))
+        case .jmpShort, .jmpNear: jumpRelative(d.pointee.imm)
         case .movImmRM:
-            try decodeModRM()
+            address(d.pointee)
             if regField != 0 { throw Fault.ud }
-            try writeRM(w, try fetchImm(w))
-        case .movImmReg: setReg(Int(op & 7), w, try fetchImm(w))
+            try writeRM(w, d.pointee.imm)
+        case .movImmReg: setReg(Int(op & 7), w, d.pointee.imm)
         case .movStore8:
-            try decodeModRM()
+            address(d.pointee)
             try writeRM(1, reg(regField, 1))
         case .movLoad8:
-            try decodeModRM()
+            address(d.pointee)
             setReg8(regField, try readRM(1))
         case .shift:
             let width = op & 1 == 0 ? 1 : w
-            try decodeModRM()
+            address(d.pointee)
             let sub = UInt32(regField)
             let v = try readRM(width)
             let count: UInt32
             switch op {
-            case 0xC0, 0xC1: count = try fetch8() & 31
+            case 0xC0, 0xC1: count = d.pointee.imm
             case 0xD0, 0xD1: count = 1
             default: count = gpr[1] & 31
             }
             try writeRM(width, shift(sub, v, count, width))
         case .group3:
             let width = op == 0xF6 ? 1 : w
-            try decodeModRM()
+            address(d.pointee)
             let sub = UInt32(regField)
             let v = try readRM(width)
             switch sub {
-            case 0, 1: _ = alu(4, v, try fetchImm(width), width)
+            case 0, 1: _ = alu(4, v, d.pointee.imm, width)
             case 2: try writeRM(width, ~v & Interpreter.mask(width))
             case 3:
                 let r = alu(5, 0, v, width)
@@ -179,66 +281,64 @@ extension Interpreter {
             default: try mulDiv(sub, v, width)
             }
         case .aluAcc:
-            let r = alu(op >> 3, reg(0, w), try fetchImm(w), w)
+            let r = alu(op >> 3, reg(0, w), d.pointee.imm, w)
             if op != 0x3D { setReg(0, w, r) }
         case .alu8Store:
-            try decodeModRM()
+            address(d.pointee)
             let r = alu(op >> 3, try readRM(1), reg(regField, 1), 1)
             if op != 0x38 { try writeRM(1, r) }
         case .alu8Load:
-            try decodeModRM()
+            address(d.pointee)
             let r = alu(op >> 3, reg(regField, 1), try readRM(1), 1)
             if op != 0x3A { setReg8(regField, r) }
         case .alu8Acc:
-            let r = alu(op >> 3, gpr[0] & 0xFF, try fetch8(), 1)
+            let r = alu(op >> 3, gpr[0] & 0xFF, d.pointee.imm, 1)
             if op != 0x3C { setReg8(0, r) }
         case .group1Byte:
-            try decodeModRM()
+            address(d.pointee)
             let sub = UInt32(regField)
-            let r = alu(sub, try readRM(1), try fetch8(), 1)
+            let r = alu(sub, try readRM(1), d.pointee.imm, 1)
             if sub != 7 { try writeRM(1, r) }
         case .test8:
-            try decodeModRM()
+            address(d.pointee)
             _ = alu(4, try readRM(1), reg(regField, 1), 1)
         case .movImm8RM:
-            try decodeModRM()
+            address(d.pointee)
             if regField != 0 { throw Fault.ud }
-            try writeRM(1, try fetch8())
-        case .pushImm: try push(try fetchImm(w), w)
-        case .pushImm8: try push(signExtend8(try fetch8()), w)
+            try writeRM(1, d.pointee.imm)
+        case .pushImm, .pushImm8: try push(d.pointee.imm, w)
         case .imul:
-            try decodeModRM()
+            address(d.pointee)
             let a = try readRM(w)
-            let b = op == 0x69 ? try fetchImm(w) : signExtend8(try fetch8())
-            setReg(regField, w, imul(a, b, w))
+            setReg(regField, w, imul(a, d.pointee.imm, w))
         case .xchg8:
-            try decodeModRM()
+            address(d.pointee)
             let a = try readRM(1)
             try writeRM(1, reg(regField, 1))
             setReg8(regField, a)
         case .xchg:
-            try decodeModRM()
+            address(d.pointee)
             let a = try readRM(w)
             try writeRM(w, reg(regField, w))
             setReg(regField, w, a)
         case .nop:
             if s.pointee.rep == 0xF3 { stopRequested.store(true, ordering: .relaxed) } // PAUSE: a look at the stop flag
-        case .testAcc8: _ = alu(4, gpr[0] & 0xFF, try fetch8(), 1)
-        case .testAcc: _ = alu(4, reg(0, w), try fetchImm(w), w)
-        case .movImmReg8: setReg8(Int(op & 7), try fetch8())
+        case .testAcc8: _ = alu(4, gpr[0] & 0xFF, d.pointee.imm, 1)
+        case .testAcc: _ = alu(4, reg(0, w), d.pointee.imm, w)
+        case .movImmReg8: setReg8(Int(op & 7), d.pointee.imm)
         case .leave:
             let bp = s.pointee.stack32 ? gpr[5] : gpr[5] & 0xFFFF
             let v = try read(SegReg.ss, bp, w)
             if s.pointee.stack32 { gpr[4] = bp &+ UInt32(w) } else { setReg16(4, bp &+ UInt32(w)) }
             setReg(5, w, v)
         case .groupFE:
-            try decodeModRM()
+            address(d.pointee)
             switch regField {
             case 0: try writeRM(1, incDec(try readRM(1), false, 1))
             case 1: try writeRM(1, incDec(try readRM(1), true, 1))
             default: throw Fault.ud
             }
-        default:
+        case .rare, .prefix: // every class named, so the jump table needs no range check
             try executeRare(op)
         }
     }
@@ -444,9 +544,9 @@ extension Interpreter {
         s.pointee.eip = s.pointee.opsize32 ? t : t & 0xFFFF
     }
 
+    /// Group FF, its ModRM operand already decoded.
     func groupFF(_ w: Int) throws(Fault) {
         let s = state
-        try decodeModRM()
         switch regField {
         case 0: try writeRM(w, incDec(try readRM(w), false, w))
         case 1: try writeRM(w, incDec(try readRM(w), true, w))

@@ -313,6 +313,7 @@ extension Interpreter {
         s.pointee.fetchLo = lo
         s.pointee.fetchLen = len
         s.pointee.fetchPtr = host + start
+        s.pointee.fetchKey = DecodeCache.key((phys & 0xFFFF_F000) &+ UInt32(start), code32: code32)
         return UInt32(host.load(fromByteOffset: Int(offset), as: UInt8.self))
     }
 

@@ -37,79 +37,86 @@ extension Interpreter {
     @inline(__always) var rmIsReg: Bool { state.pointee.modrm >= 0xC0 }
 
     /// Fetches the ModRM byte and, for a memory operand, its SIB/displacement, leaving the
-    /// effective address in `eaSeg:eaOffset`. The common 32-bit forms, [reg], [reg+disp8] and
-    /// [reg+disp32] (no SIB, not disp32 alone), inline; the rest in `decodeAddress`.
-    @inline(__always)
+    /// effective address in `eaSeg:eaOffset` (the handlers outside the decoded hot set).
     func decodeModRM() throws(Fault) {
         let s = state
-        let modrm = try fetch8()
-        s.pointee.modrm = modrm
-        if modrm >= 0xC0 { return }
-        let rm = Int(modrm & 7)
-        guard _fastPath(s.pointee.addrsize32 && rm != 4 && modrm & 0xC7 != 0x05) else {
-            try decodeAddress(modrm)
-            return
-        }
-        var off = gpr[rm]
-        if modrm >= 0x80 {
-            off &+= try fetch32()
-        } else if modrm >= 0x40 {
-            off &+= signExtend8(try fetch8())
-        }
-        s.pointee.eaOffset = off
-        let o = s.pointee.segOverride
-        s.pointee.eaSeg = o >= 0 ? o : (rm == 5 ? SegReg.ss : SegReg.ds)
+        var d = DecodedInstruction()
+        d.prefixes = s.pointee.prefixes
+        try decodeModRM(&d)
+        address(d)
     }
 
-    /// The 16-bit forms and the 32-bit forms with a SIB byte or a bare disp32.
-    @inline(never)
-    func decodeAddress(_ modrm: UInt32) throws(Fault) {
-        let s = state
-        let rm = Int(modrm & 7)
+    /// Decodes a ModRM byte and its SIB and displacement into `d`'s address form.
+    @inline(__always)
+    func decodeModRM(_ d: inout DecodedInstruction) throws(Fault) {
+        let modrm = try fetch8()
+        d.modrm = UInt8(modrm)
+        if modrm < 0xC0 { try decodeAddress(modrm, &d) }
+    }
+
+    /// A memory operand as base + index << scale + displacement over `gpr` (the absent
+    /// register is `DecodedInstruction.none`, always 0), and its segment.
+    func decodeAddress(_ modrm: UInt32, _ d: inout DecodedInstruction) throws(Fault) {
+        let rm = UInt8(modrm & 7)
         let mod = modrm >> 6
         var sg = SegReg.ds
-        var off: UInt32
-        if !s.pointee.addrsize32 {
+        if !d.prefixes.addrsize32 {
             switch rm {
-            case 0: off = gpr[3] &+ gpr[6]
-            case 1: off = gpr[3] &+ gpr[7]
-            case 2: off = gpr[5] &+ gpr[6]; sg = SegReg.ss
-            case 3: off = gpr[5] &+ gpr[7]; sg = SegReg.ss
-            case 4: off = gpr[6]
-            case 5: off = gpr[7]
+            case 0: d.base = 3; d.index = 6
+            case 1: d.base = 3; d.index = 7
+            case 2: d.base = 5; d.index = 6; sg = SegReg.ss
+            case 3: d.base = 5; d.index = 7; sg = SegReg.ss
+            case 4: d.base = 6
+            case 5: d.base = 7
             case 6:
-                if mod == 0 { off = try fetch16() } else { off = gpr[5]; sg = SegReg.ss }
-            default: off = gpr[3]
+                if mod == 0 { d.disp = try fetch16() } else { d.base = 5; sg = SegReg.ss }
+            default: d.base = 3
             }
             if mod == 1 {
-                off &+= UInt32(bitPattern: Int32(Int8(truncatingIfNeeded: try fetch8())))
+                d.disp = signExtend8(try fetch8())
             } else if mod == 2 {
-                off &+= try fetch16()
+                d.disp = try fetch16()
             }
-            off &= 0xFFFF
         } else {
             if rm == 4 {
                 let sib = try fetch8()
-                let base = Int(sib & 7)
-                let index = Int((sib >> 3) & 7)
+                let base = UInt8(sib & 7)
+                let index = UInt8((sib >> 3) & 7)
                 if base == 5 && mod == 0 {
-                    off = try fetch32()
+                    d.disp = try fetch32()
                 } else {
-                    off = gpr[base]
+                    d.base = base
                     if base == 4 || base == 5 { sg = SegReg.ss }
                 }
-                if index != 4 { off &+= gpr[index] << (sib >> 6) }
+                if index != 4 {
+                    d.index = index
+                    d.scale = UInt8(sib >> 6)
+                }
+            } else if rm == 5 && mod == 0 {
+                d.disp = try fetch32() // disp32 alone
             } else {
-                off = try fetch32() // disp32 alone (mod 00, r/m 101); the rest took the fast path
+                d.base = rm
+                if rm == 5 { sg = SegReg.ss }
             }
             if mod == 1 {
-                off &+= UInt32(bitPattern: Int32(Int8(truncatingIfNeeded: try fetch8())))
+                d.disp = signExtend8(try fetch8())
             } else if mod == 2 {
-                off &+= try fetch32()
+                d.disp = try fetch32()
             }
         }
-        s.pointee.eaOffset = off
-        s.pointee.eaSeg = s.pointee.segOverride >= 0 ? s.pointee.segOverride : sg
+        d.eaSeg = d.prefixes.segOverride >= 0 ? d.prefixes.segOverride : Int8(sg)
+    }
+
+    /// Puts a decoded ModRM operand where regField, readRM and writeRM look: the ModRM byte
+    /// and, for memory, the effective address from today's registers.
+    @inline(__always)
+    func address(_ d: DecodedInstruction) {
+        let s = state
+        s.pointee.modrm = UInt32(d.modrm)
+        if d.modrm >= 0xC0 { return }
+        let off = gpr[Int(d.base)] &+ (gpr[Int(d.index)] << UInt32(d.scale)) &+ d.disp
+        s.pointee.eaOffset = d.prefixes.addrsize32 ? off : off & 0xFFFF
+        s.pointee.eaSeg = Int(d.eaSeg)
     }
 
     @inline(__always)

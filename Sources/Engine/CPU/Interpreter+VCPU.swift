@@ -79,6 +79,7 @@ extension Interpreter {
             longModeRefused = false
             ferrAsserted = false
             fninit()
+            decoded.flush() // firmware and loaders write RAM without telling the cache
         }
         updateModes()
         flushTLB()
@@ -137,6 +138,7 @@ extension Interpreter {
             s.pointee.irqCheck = true
             updateModes()
             flushTLB()
+            decoded.flush() // a restored state comes with memory written behind the cache's back
         }
     }
 

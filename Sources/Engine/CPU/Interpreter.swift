@@ -4,9 +4,9 @@ import Synchronization
 ///
 /// Hot state lives behind `let` pointers (`state`, `gpr`, `seg`, the TLB arrays), so the hot
 /// loop touches plain memory: no exclusivity checks, no ARC, no existentials. Instructions are
-/// decoded straight from guest memory through a per-page host pointer, so self-modifying code
-/// needs no invalidation (nothing is cached beyond host pointers, which follow
-/// `MemoryMap.mappingGeneration`, CR3 and A20). Faults are `Fault` values delivered by one
+/// fetched through a per-page host pointer (the fetch window, which follows
+/// `MemoryMap.mappingGeneration`, CR3 and A20) and decoded once into `DecodeCache`, which
+/// guest stores and DMA into code invalidate. Faults are `Fault` values delivered by one
 /// function, `deliver(_:)`.
 public final class Interpreter: VCPU {
     public let index: Int
@@ -23,18 +23,23 @@ public final class Interpreter: VCPU {
     /// low first guess, so that a slow host does not overrun its first deadline).
     var measuredRate: Double = 1
 
-    /// The hot loop's one load per instruction: set by HLT, PAUSE, a waiting x87 error and
-    /// `kick()`. A relaxed atomic load is a plain load on x86 and ARM64.
+    /// The hot loop's one load per block: set by HLT, PAUSE, a waiting x87 error (each ends its
+    /// block) and `kick()`. A relaxed atomic load is a plain load on x86 and ARM64.
     let stopRequested = Atomic<Bool>(false)
     /// Set by `kick()` (any thread) until `run` returns `.kicked`.
     let kickPending = Atomic<Bool>(false)
 
     let state: UnsafeMutablePointer<CPUState>
-    /// EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI.
+    /// EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, then a register that stays 0 (the absent base or
+    /// index of a decoded address, `DecodedInstruction.none`).
     let gpr: UnsafeMutablePointer<UInt32>
     /// ES, CS, SS, DS, FS, GS (the x86 encoding order).
     let seg: UnsafeMutablePointer<SegmentCache>
     let tlb: SoftTLB
+    /// Decoded instructions, shared with the other CPUs of `memory`.
+    let decoded: DecodeCache
+    /// The `decoded.codeEpoch` this CPU's write TLB has caught up with.
+    var codeEpoch: UInt64 = 0
     /// Opcode byte -> the hot switch's case (`HotOpcode.table`).
     let hotOps = HotOpcode.table
     /// x87 data registers (physical order) and control state.
@@ -104,11 +109,12 @@ public final class Interpreter: VCPU {
         self.coprocessorError = coprocessorError
         state = .allocate(capacity: 1)
         state.initialize(to: CPUState())
-        gpr = .allocate(capacity: 8)
-        gpr.initialize(repeating: 0, count: 8)
+        gpr = .allocate(capacity: 9)
+        gpr.initialize(repeating: 0, count: 9)
         seg = .allocate(capacity: 6)
         seg.initialize(repeating: SegmentCache(), count: 6)
         tlb = SoftTLB()
+        decoded = DecodeCache.attached(to: memory)
         fpr = .allocate(capacity: 8)
         fpr.initialize(repeating: 0, count: 8)
         fpu = .allocate(capacity: 1)
@@ -167,11 +173,11 @@ public final class Interpreter: VCPU {
         while left > 0 {
             if s.pointee.irqCheck, let message = serviceInterrupts() { return finish(instructions - left, shutdown: message) }
             do {
-                try step()
+                try runBlock(&left)
             } catch {
                 if let message = deliver(error) { return finish(instructions - left, shutdown: message) }
+                left &-= 1 // the faulting instruction counts as run
             }
-            left &-= 1
             if _slowPath(stopRequested.load(ordering: .relaxed)), let exit = stopped() {
                 return finish(instructions - left, exit)
             }
@@ -232,13 +238,20 @@ public final class Interpreter: VCPU {
         return nil
     }
 
-    /// Re-reads what the host-pointer TLB depends on; called at slice start and after port I/O.
+    /// Re-reads what the host-pointer TLB and the decode cache depend on; called at slice start
+    /// and after port I/O.
     @inline(never)
     func syncMappings() {
         if memory.mappingGeneration != lastMappingGeneration || memory.a20Mask != lastA20 {
             lastMappingGeneration = memory.mappingGeneration
             lastA20 = memory.a20Mask
             flushTLB()
+            decoded.flush()
+        }
+        if codeEpoch != decoded.codeEpoch {
+            // Another CPU made a page a code page: drop fast write pointers that may reach it.
+            codeEpoch = decoded.codeEpoch
+            tlb.flushWrites()
         }
     }
 

@@ -36,6 +36,11 @@ final class SoftTLB {
         largePages = false
     }
 
+    /// Drops the write side: a page just became a code page, whose stores must take the slow path.
+    func flushWrites() {
+        writeTag.update(repeating: SoftTLB.invalid, count: SoftTLB.entries)
+    }
+
     /// Drops the one entry that can hold linear page `page` (mapped by a 4 KiB page).
     func flush(page: UInt32) {
         let i = Int(page) & (SoftTLB.entries - 1)

@@ -1,0 +1,38 @@
+/// One instruction as the decoder leaves it: prefixes, opcode, the memory operand's address
+/// form and the immediate, so that running it again reads no guest bytes (`DecodeCache`).
+///
+/// The effective address is `gpr[base] + gpr[index] << scale + disp`, masked to 16 bits for a
+/// 16-bit address size; register 8 is the zero register, so every 16- and 32-bit form (SIB,
+/// disp32 alone, [BX+SI]...) is one sum with no branches. Opcodes outside the hot set
+/// (`HotOpcode.rare`, `.twoByte`) keep only their prefixes and opcode, and their handlers fetch
+/// the rest as they go.
+///
+/// 64-bit guests extend this form instead of replacing it: REX.R/X/B widen `base`, `index` and
+/// the ModRM fields to four bits (16 registers, the zero register moving to 16), REX.W is one
+/// more operand-size state beside `prefixes.opsize32`, RIP-relative addressing is a `base` naming a
+/// pseudo-register that holds the next RIP, `disp` is sign-extended to 64 bits and MOV r64,
+/// imm64 keeps its upper half in a second immediate word (the struct has room within its 32
+/// bytes); the tag's mode bits then name long mode as well as `code32`.
+struct DecodedInstruction {
+    /// The physical address of the first byte with the decoding mode above bit 32
+    /// (`DecodeCache.key`); `DecodeCache.empty` in an unused slot.
+    var tag: UInt64 = DecodeCache.empty
+    var disp: UInt32 = 0
+    /// The immediate as the handler uses it: zero-extended, or sign-extended where the opcode
+    /// sign-extends an 8-bit one (Jcc, 0x83, PUSH imm8...); the count of C0/C1.
+    var imm: UInt32 = 0
+    var opcode: UInt8 = 0
+    var hot: HotOpcode = .rare
+    /// Bytes decoded: the whole instruction for hot opcodes, prefixes and opcode otherwise.
+    var length: UInt8 = 0
+    var modrm: UInt8 = 0
+    var base: UInt8 = DecodedInstruction.none
+    var index: UInt8 = DecodedInstruction.none
+    var scale: UInt8 = 0
+    /// The memory operand's segment, the override applied.
+    var eaSeg: Int8 = 0
+    var prefixes = InstructionPrefixes()
+
+    /// The zero register's index in the interpreter's `gpr`.
+    static let none: UInt8 = 8
+}
