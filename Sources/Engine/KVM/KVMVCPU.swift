@@ -164,9 +164,10 @@ public final class KVMVCPU: VCPU {
         if thread != 0 { pthread_kill(pthread_t(thread), ckvm_kick_signal()) }
     }
 
-    /// INTR changed: `run` offers the PIC's vector before every KVM_RUN, so only a vCPU
-    /// inside KVM_RUN on another thread needs a kick.
+    /// INTR changed: `run` offers the PIC's vector before every KVM_RUN, so only the bootstrap
+    /// processor (the PIC's only target) inside KVM_RUN on another thread needs a kick.
     public func interruptRequestChanged() {
+        guard index == 0 else { return }
         let thread = runningThread.load(ordering: .sequentiallyConsistent)
         if thread != 0 && thread != UInt(pthread_self()) { kick() }
     }
@@ -182,10 +183,13 @@ public final class KVMVCPU: VCPU {
             return nil
         case KVM_EXIT_IRQ_WINDOW_OPEN, KVM_EXIT_INTR:
             return nil
+        case KVM_EXIT_IOAPIC_EOI:
+            vm.onIOAPICEOI(kvmRun.pointee.eoi.vector)
+            return nil
         case KVM_EXIT_HLT:
             return .halted
         case KVM_EXIT_SHUTDOWN:
-            return .shutdown("triple fault (KVM_EXIT_SHUTDOWN)")
+            return .shutdown("vCPU \(index) (KVM_EXIT_SHUTDOWN)\n" + registers.dump)
         case KVM_EXIT_FAIL_ENTRY:
             let reason = kvmRun.pointee.fail_entry.hardware_entry_failure_reason
             return .internalError("KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY, hardware reason 0x\(String(reason, radix: 16)))",
@@ -239,9 +243,10 @@ public final class KVMVCPU: VCPU {
     }
 
     /// Before entering: hand the PIC's interrupt to KVM if the guest can take it now (INTA only
-    /// then, so the vector is not lost), else ask KVM to exit when it can.
+    /// then, so the vector is not lost), else ask KVM to exit when it can. The PIC's INTR is
+    /// wired to the bootstrap processor's LINT0 only, as on a PC.
     private func offerInterrupt() {
-        guard interrupts.interruptPending else {
+        guard index == 0, interrupts.interruptPending else {
             kvmRun.pointee.request_interrupt_window = 0
             return
         }
