@@ -102,8 +102,8 @@ extension KVMVCPU {
         try ioctl(ckvm_set_mp_state(), &mp, "KVM_SET_MP_STATE")
     }
 
-    func setCPUID(_ supported: [kvm_cpuid_entry2]) throws {
-        let table = KVMCPUID.table(supported: supported, vcpuIndex: index)
+    func setCPUID(_ supported: [kvm_cpuid_entry2], cpuCount: Int) throws {
+        let table = KVMCPUID.table(supported: supported, vcpuIndex: index, cpuCount: cpuCount)
         guard let cpuid = ckvm_cpuid2_alloc(UInt32(table.count)) else { throw KVMError("out of memory for CPUID") }
         defer { free(cpuid) }
         let entries = ckvm_cpuid2_entries(cpuid)!

@@ -59,7 +59,7 @@ public final class KVMVCPU: VCPU {
         }
         kvmRun = mapped.bindMemory(to: kvm_run.self, capacity: 1)
         do {
-            try setCPUID(cpuid)
+            try setCPUID(cpuid, cpuCount: environment.cpuCount)
             try ioctl(ckvm_get_lapic(), &powerOnLAPIC, "KVM_GET_LAPIC")
             try powerOn()
         } catch {

@@ -129,7 +129,7 @@ public final class Machine {
         coprocessorError = CoprocessorErrorLatch(irq13: interrupts.line(13))
         ioapic = IOAPIC(bus: apicBus)
         vcpus = try (0..<config.cpuCount).map { index in
-            try vcpuFactory(VCPUEnvironment(index: index, memory: memory, ports: ports, clock: clock, timeMode: timeMode,
+            try vcpuFactory(VCPUEnvironment(index: index, cpuCount: config.cpuCount, memory: memory, ports: ports, clock: clock, timeMode: timeMode,
                                             interrupts: pic, coprocessorError: coprocessorError, lock: lock))
         }
 
