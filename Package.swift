@@ -43,7 +43,7 @@ let package = Package(
             ]
         ),
         // Helpers several test targets share (seeded random numbers, the host files guest tests need).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CLinuxHost"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "TUITests", dependencies: ["TUI"]),
         .testTarget(name: "CLITests", dependencies: ["Engine", "TestSupport"]),

@@ -17,6 +17,9 @@
 
 static inline int lh_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 
+// A pipe whose ends no concurrently spawned child inherits (pipe2 is declared only for _GNU_SOURCE).
+static inline int lh_pipe_cloexec(int fds[2]) { return (int)syscall(SYS_pipe2, fds, O_CLOEXEC); }
+
 static inline void lh_ifname(struct ifreq *ifr, const char *name) {
     memset(ifr, 0, sizeof *ifr);
     strncpy(ifr->ifr_name, name, IFNAMSIZ - 1);

@@ -328,7 +328,8 @@ final class MainScreen: Panel {
                 let status = session.state.isActive ? ConsoleScreen.summary(state: session.state, stats: session.stats,
                                                                             cpus: (processes.runningConfig(config.name) ?? config).cpuCount)
                     + "  (Enter: console)" : session.crash.map { "crashed: \($0)" } ?? "\(session.state)"
-                let io = session.state.isActive ? [("I/O", session.stats.ioText)] : []
+                // Two short rows: one long line wrapped a word onto a line of its own in a narrow pane.
+                let io = session.state.isActive ? [("Disk I/O", session.stats.diskText), ("Net I/O", session.stats.networkText)] : []
                 rows.insert(contentsOf: [("State", status)] + io + session.warnings.map { ("Warning", $0) }, at: 0)
             }
             for (label, value) in rows {

@@ -33,11 +33,17 @@ struct SetCommand: ParsableCommand {
         }
         try library.save(config)
         // A running VM switches at once (its process swaps the backend); other settings wait for its next start.
-        if settings.contains(where: { $0.lowercased().hasPrefix("network=") }) {
+        // Port forwards too: NAT listens on the new host ports at once.
+        let live = ["network=", "forwards="].filter { key in settings.contains { $0.lowercased().hasPrefix(key) } }
+        if !live.isEmpty {
             let processes = VMProcesses()
             processes.scan()
-            if let notice = processes.switchNetwork(name, to: config.network) {
-                if notice.isError { CLIOutput.warn(notice.text) } else { print("\(name): \(notice.text)") }
+            for key in live {
+                let notice = key == "network=" ? processes.switchNetwork(name, to: config.network)
+                    : processes.setPortForwards(name, to: config.network)
+                if let notice {
+                    if notice.isError { CLIOutput.warn(notice.text) } else { print("\(name): \(notice.text)") }
+                }
             }
         }
         if config.mode == .virtualize, case let kvm = KVMAvailability.probe(), !kvm.isAvailable {

@@ -14,8 +14,8 @@ extension VMConfig {
         switch osType { case .linux: "Linux"; case .windows: "Windows"; case .dos: "DOS"; case .other: "Other" }
     }
 
-    /// "disk0.img  raw  8 GiB (12 MiB used)  virtio": the space used is what the sparse image
-    /// really takes on the host.
+    /// "disk0.img  raw  8 GiB (12 MiB used)  virtio  host full: pause": the space used is what
+    /// the sparse image really takes on the host; the last part is what a full host disk does.
     private func diskLines(library: VMLibrary) -> [String] {
         if disks.isEmpty { return ["none"] }
         return disks.map { disk in
@@ -26,7 +26,7 @@ extension VMConfig {
             } else {
                 size += " (image missing)"
             }
-            return "\(disk.path)  \(disk.format.rawValue)  \(size)  \(disk.interface.rawValue)"
+            return "\(disk.path)  \(disk.format.rawValue)  \(size)  \(disk.interface.rawValue)  host full: \(disk.onHostDiskFull.rawValue)"
         }
     }
 

@@ -44,9 +44,23 @@ final class VMProcesses {
     /// Plugs a running VM's network card into `network` and records it as what the VM runs
     /// with; waits up to 3 s for the VM's answer. nil when the VM is not running.
     func switchNetwork(_ name: String, to network: VMConfig.Network) -> VMSession.MediaNotice? {
+        askRunning(name, network) { $0.switchNetwork(to: VMConfig.networkSetting(network)) }
+    }
+
+    /// Gives a running VM `network`'s port forwards at once and records them; as switchNetwork.
+    func setPortForwards(_ name: String, to network: VMConfig.Network) -> VMSession.MediaNotice? {
+        askRunning(name, network) { client in
+            client.setPortForwards(network.portForwards.map { "\($0.proto.rawValue):\($0.hostPort):\($0.guestPort)" }
+                .joined(separator: ","))
+        }
+    }
+
+    /// Sends a network request to a running VM, records `network` as what it runs with, and
+    /// waits up to 3 s for its answer in the network notice.
+    private func askRunning(_ name: String, _ network: VMConfig.Network, _ ask: (VMClient) -> Void) -> VMSession.MediaNotice? {
         guard let run, let client = byName[name], client.isConnected, client.state.isActive else { return nil }
         let before = client.networkNotice
-        client.switchNetwork(to: VMConfig.networkSetting(network))
+        ask(client)
         if var config = runningConfig(name) {
             config.network = network
             run.write(config, to: run.configFile(name))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs the built `vmtui` binary (swift test builds it) with its own VMTUI_HOME.
@@ -12,23 +13,14 @@ struct VMTUIProcess {
 
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 
+    var environment: [String: String] { ProcessInfo.processInfo.environment.merging(["VMTUI_HOME": home.path]) { $1 } }
+
     func run(_ arguments: String...) throws -> Result { try run(arguments) }
 
     func run(_ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = VMTUIProcess.binary
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["VMTUI_HOME": home.path]) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        let process = try HostProcess(VMTUIProcess.binary.path, arguments, environment: environment, stdout: .pipe, stderr: .pipe)
+        let (stdout, stderr) = process.finish()
+        return Result(status: process.status, stdout: stdout, stderr: stderr)
     }
 }
 

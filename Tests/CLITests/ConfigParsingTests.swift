@@ -69,3 +69,21 @@ import Testing
     #expect(config.network.portForwards.isEmpty)
     #expect(throws: VMConfigError.self) { try config.apply(setting: "forwards=tcp:1:1,tcp:1:2") }
 }
+
+@Test func diskFullPolicyIsSetPerDiskOrForAll() throws {
+    var config = VMConfig(name: "d")
+    #expect(throws: VMConfigError.self) { try config.apply(setting: "disk-full=report") } // no disk yet
+    config.disks = [.init(path: "a.qcow2", format: .qcow2, sizeBytes: nil, interface: .sata),
+                    .init(path: "b.vdi", format: .vdi, sizeBytes: nil, interface: .virtio)]
+    #expect(config.disks.map(\.onHostDiskFull) == [.pause, .pause])
+    try config.apply(setting: "disk-full=1:report")
+    #expect(config.disks.map(\.onHostDiskFull) == [.pause, .report])
+    try config.apply(setting: "disk-full=REPORT")
+    #expect(config.disks.map(\.onHostDiskFull) == [.report, .report])
+    try config.apply(setting: "disk-full=0:pause")
+    #expect(config.disks.map(\.onHostDiskFull) == [.pause, .report])
+    #expect(throws: VMConfigError.self) { try config.apply(setting: "disk-full=2:pause") }
+    #expect(throws: VMConfigError.self) { try config.apply(setting: "disk-full=x:pause") }
+    #expect(throws: VMConfigError.self) { try config.apply(setting: "disk-full=ignore") }
+    #expect(config.disks.map(\.onHostDiskFull) == [.pause, .report])
+}

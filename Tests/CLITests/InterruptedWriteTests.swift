@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Engine
 
@@ -20,16 +21,11 @@ func killedWriteLeavesOldOrNewConfig() throws {
     for round in 0..<40 {
         let before = try library.load(name: "web").memoryMiB
         let target = before == 256 ? 384 : 256
-        let process = Process()
-        process.executableURL = VMTUIProcess.binary
-        process.arguments = ["set", "web", "memory=\(target)"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["VMTUI_HOME": vmtui.home.path]) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try HostProcess(VMTUIProcess.binary.path, ["set", "web", "memory=\(target)"],
+                                      environment: vmtui.environment, stdout: .null, stderr: .null)
         usleep(UInt32.random(in: 0...lifetimeMicroseconds + lifetimeMicroseconds / 4, using: &generator))
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.kill(SIGKILL)
+        process.wait()
         let after = try library.load(name: "web")
         #expect(after.memoryMiB == before || after.memoryMiB == target, "round \(round): \(after.memoryMiB)")
         if after.memoryMiB == before { sawOld = true } else { sawNew = true }

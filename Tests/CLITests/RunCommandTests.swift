@@ -47,15 +47,7 @@ struct RunCommandTests {
     static func helloFloppy() throws -> String {
         let guests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../guests").standardizedFileURL
         let image = FileManager.default.temporaryDirectory.appendingPathComponent("hello-floppy-\(UUID().uuidString).img").path
-        let nasm = Process()
-        nasm.executableURL = URL(fileURLWithPath: HostFiles.nasm)
-        nasm.arguments = ["-f", "bin", "-DMEDIUM=floppy", "-i", guests.path + "/", "-o", image, guests.appendingPathComponent("hello-boot.asm").path]
-        try nasm.run()
-        nasm.waitUntilExit()
-        try #require(nasm.terminationStatus == 0)
-        let handle = try #require(FileHandle(forWritingAtPath: image))
-        try handle.truncate(atOffset: 1_474_560)
-        try handle.close()
+        try assembleFloppy(guests.appendingPathComponent("hello-boot.asm").path, into: image, defines: ["MEDIUM=floppy"])
         return image
     }
 

@@ -22,17 +22,11 @@ import TestSupport
           .enabled(if: HostFiles.have(HostFiles.nasm, HostFiles.seabios, HostFiles.multibootROM),
                    "needs nasm, seabios and QEMU's multiboot.bin (apt-get install nasm seabios qemu-system-data)"))
     func multibootKernelPrintsOnSerialAndExitsWithItsCode() throws {
-        let nasm = HostFiles.nasm
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../guests/multiboot-hello.asm").standardizedFileURL.path
         let kernel = NSTemporaryDirectory() + "run-kernel-\(UUID().uuidString).bin"
         defer { try? FileManager.default.removeItem(atPath: kernel) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: nasm)
-        process.arguments = ["-f", "bin", "-o", kernel, source]
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0)
+        try assemble(source, into: kernel)
         let run = try VMTUIProcess().run("run", "--kernel", kernel, "--append", "a=1 b", "--headless", "--serial", "stdio", "--timeout", "60")
         #expect(run.status == 33, "\(run.stderr)")
         #expect(run.stdout.contains("multiboot ok flags=0000024D lower=0000027F upper="), "\(run.stdout)")

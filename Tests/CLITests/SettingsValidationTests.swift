@@ -88,6 +88,10 @@ extension SettingsValidationTests {
         #expect(shown.contains("Virtualize (KVM)") && !shown.contains("runs as Emulate"), "\(shown)")
         // The SATA and virtio-blk controllers are in the PC: the interface is shown as it is.
         #expect(shown.contains("virtio") && !shown.contains("runs as IDE"), "\(shown)")
+        // What a full host disk does, per disk: pause unless set otherwise.
+        #expect(shown.contains("virtio  host full: pause"), "\(shown)")
+        #expect(try vmtui.run("set", "v", "disk-full=0:report").status == 0)
+        #expect(try vmtui.run("show", "v").stdout.contains("virtio  host full: report"))
         // The E1000 is in the PC: NAT is no longer annotated.
         #expect(shown.contains("NAT") && !shown.contains("runs with no network card"), "\(shown)")
         // KVM runs a thread per vCPU: the CPU count is shown as it is.

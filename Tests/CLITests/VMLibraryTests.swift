@@ -184,6 +184,22 @@ struct FailingDiskCreator: DiskImageCreator {
     #expect(throws: Never.self) { try VMConfig(name: "b", network: .init(mode: .bridge, bridgeInterface: "br0")).validate(limits: limits) }
 }
 
+/// As many disks as the PC's controllers take: 2 IDE, 6 SATA, 4 virtio, each counted alone.
+@Test func diskCountIsLimitedPerController() {
+    let limits = HostLimits(memoryMiB: 1024, cpuCount: 1)
+    func config(ide: Int, sata: Int, virtio: Int) -> VMConfig {
+        var config = VMConfig(name: "d")
+        config.disks = [(VMConfig.DiskInterface.ide, ide), (.sata, sata), (.virtio, virtio)].flatMap { interface, count in
+            (0..<count).map { VMConfig.Disk(path: "/d/\(interface)\($0).qcow2", format: .qcow2, sizeBytes: nil, interface: interface) }
+        }
+        return config
+    }
+    #expect(throws: Never.self) { try config(ide: 2, sata: 6, virtio: 4).validate(limits: limits) }
+    for (ide, sata, virtio) in [(3, 0, 0), (0, 7, 0), (0, 0, 5)] {
+        #expect(throws: VMConfigError.self) { try config(ide: ide, sata: sata, virtio: virtio).validate(limits: limits) }
+    }
+}
+
 @Test func newVMsGetALocalMACAndOldConfigsKeepTheOneTheyGetOnFirstLoad() throws {
     let library = try temporaryLibrary()
     let first = VMConfig(name: "a"), second = VMConfig(name: "b")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import Engine
 
 /// A self-checking nasm guest, assembled at test time (`nasm -f bin`, never committed as a
@@ -47,15 +48,8 @@ struct GuestProgram {
         let asm = dir.appendingPathComponent("guest.asm")
         let bin = dir.appendingPathComponent("guest.bin")
         try source.write(to: asm, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: nasm)
-        process.arguments = ["-f", "bin", "-i", directory + "/", "-o", bin.path, asm.path]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let log = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        if process.terminationStatus != 0 { throw Failure.assembler(String(decoding: log, as: UTF8.self)) }
+        let run = try runHostProgram(nasm, ["-f", "bin", "-i", directory + "/", "-o", bin.path, asm.path])
+        if run.status != 0 { throw Failure.assembler(run.output) }
         return [UInt8](try Data(contentsOf: bin))
     }
 

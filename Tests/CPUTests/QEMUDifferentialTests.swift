@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Engine
 
@@ -246,16 +247,11 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let disk = dir.appendingPathComponent("disk.img"), out = dir.appendingPathComponent("out.bin")
         try Data(image).write(to: disk)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: qemu)
-        process.arguments = ["-display", "none", "-no-reboot", "-nodefaults", "-m", "32",
-                             "-drive", "file=\(disk.path),format=raw,if=ide",
-                             "-debugcon", "file:\(out.path)",
-                             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { process.terminate() }
+        let process = try HostProcess(qemu, ["-display", "none", "-no-reboot", "-nodefaults", "-m", "32",
+                                             "-drive", "file=\(disk.path),format=raw,if=ide",
+                                             "-debugcon", "file:\(out.path)",
+                                             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
+        if process.wait(seconds: 60) == nil { process.kill() }
         return [UInt8]((try? Data(contentsOf: out)) ?? Data())
     }
 }

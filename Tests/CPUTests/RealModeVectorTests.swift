@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Engine
 
@@ -96,15 +97,9 @@ import Testing
     }
 
     static func load(_ url: URL) throws -> [[String: Any]] {
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        gzip.arguments = ["-dc", url.path]
-        let pipe = Pipe()
-        gzip.standardOutput = pipe
-        try gzip.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        gzip.waitUntilExit()
-        return try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []
+        let gzip = try HostProcess("/bin/gzip", ["-dc", url.path], stdout: .pipe)
+        let json = gzip.finish().output
+        return try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
     }
 
     static let regOrder = ["ax", "cx", "dx", "bx", "sp", "bp", "si", "di"]

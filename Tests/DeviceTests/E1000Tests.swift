@@ -19,7 +19,7 @@ import Testing
 
     final class RecordingBackend: NetBackend {
         var frames: [[UInt8]] = []
-        var receiver: (([UInt8]) -> Void)?
+        var receiver: (([[UInt8]]) -> Void)?
         var isLinkUp = true
         var linkChanged: ((Bool) -> Void)?
         func send(_ frame: [UInt8]) { frames.append(frame) }

@@ -1,13 +1,15 @@
 import Testing
 @testable import Engine
 
-/// A sparse in-memory disk that counts flushes and can be told to fail them.
+/// A sparse in-memory disk that counts flushes and can be told to fail them, or to fail
+/// writes as a full host file system does (ENOSPC: nothing of the write lands).
 final class MemoryDisk: BlockDevice {
     let size: UInt64
     let isReadOnly = false
     private(set) var sectors: [UInt64: [UInt8]] = [:]
     private(set) var flushes = 0
     var failFlush = false
+    var hostFull = false
 
     init(sectors count: UInt64) { size = count * 512 }
 
@@ -22,6 +24,7 @@ final class MemoryDisk: BlockDevice {
     }
 
     func write(at offset: UInt64, from buffer: UnsafeRawBufferPointer) throws(StorageError) {
+        if hostFull { throw StorageError(path: "/full/disk.qcow2", problem: "host disk full (No space left on device)", kind: .hostDiskFull) }
         for i in 0..<(buffer.count / 512) {
             sectors[offset / 512 + UInt64(i)] = Array(buffer[(i * 512)..<((i + 1) * 512)])
         }

@@ -42,16 +42,7 @@ import TestSupport
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmtui-boot-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let image = dir.appendingPathComponent("floppy.img").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: HostFiles.nasm)
-        process.arguments = ["-f", "bin", "-DMEDIUM=floppy", "-i", URL(fileURLWithPath: source).deletingLastPathComponent().path + "/",
-                             "-o", image, source]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw MachineError.storage("nasm failed on \(source)") }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: image))
-        try handle.truncate(atOffset: 1_474_560)
-        try handle.close()
+        try assembleFloppy(source, into: image, defines: ["MEDIUM=floppy"])
         return image
     }
 

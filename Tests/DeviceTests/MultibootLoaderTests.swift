@@ -163,15 +163,9 @@ import TestSupport
     func nasmKernelBootsThroughSeaBIOSAndTheOptionROM() throws {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../guests/multiboot-hello.asm").standardizedFileURL.path
-        let nasm = HostFiles.nasm
         let kernelPath = NSTemporaryDirectory() + "multiboot-hello-\(getpid()).bin"
         defer { try? FileManager.default.removeItem(atPath: kernelPath) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: nasm)
-        process.arguments = ["-f", "bin", "-o", kernelPath, source]
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0)
+        try assemble(source, into: kernelPath)
 
         var config = VMConfig(name: "multiboot-test", bootOrder: [], network: .init(mode: .none))
         config.memoryMiB = 32

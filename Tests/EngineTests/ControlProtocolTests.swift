@@ -9,7 +9,7 @@ import Testing
         .hello(version: ControlMessage.version), .keys([0x1C, 0xF0, 0x1C]), .serialInput(Array("ls\r".utf8)),
         .request(.pause), .request(.resume), .request(.reset), .request(.ctrlAltDel), .request(.powerButton),
         .request(.powerOff), .request(.changeISO("/srv/isos/débian.iso")), .request(.changeISO(nil)),
-        .request(.switchNetwork("bridge")),
+        .request(.switchNetwork("bridge")), .request(.setPortForwards("tcp:2222:22,udp:5353:53")),
         .welcome(.init(name: "web", powerButtonSeconds: 10, warnings: ["no KVM", ""])),
         .state(.starting), .state(.running), .state(.paused), .state(.hostDiskFull(path: "/full/disk.qcow2")), .state(.stopped(.poweredOff)),
         .state(.stopped(.tripleFault("at 0008:1234"))), .state(.stopped(.resetLoop(count: 5))),

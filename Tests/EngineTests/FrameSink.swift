@@ -7,6 +7,7 @@ final class FrameSink: @unchecked Sendable {
     private var frames: [[UInt8]] = []
 
     func append(_ frame: [UInt8]) { lock.withLock { frames.append(frame) } }
+    func append(_ batch: [[UInt8]]) { lock.withLock { frames += batch } }
 
     /// The first frame matching `test`, waiting up to `seconds`.
     func first(within seconds: Double = 5, where test: ([UInt8]) -> Bool) -> [UInt8]? {

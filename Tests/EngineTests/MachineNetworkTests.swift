@@ -124,4 +124,49 @@ import Testing
                 "the link did not come up after the switch")
         #expect(nic.mac == [0x52, 0x54, 0x00, 0x12, 0x34, 0x56])
     }
+
+    /// `vmtui set NAME forwards=...` on a running VM: NAT listens on the new host ports of
+    /// 127.0.0.1 at once (TCP and UDP) and lets go of the removed ones, with no restart.
+    @Test func portForwardsChangeWhileTheVMRuns() throws {
+        let machine = try MachineNetworkTests.machine("nat")
+        defer { machine.network?.close() }
+        let tcp = SlirpNATTests.freePort(), udp = SlirpNATTests.freePort()
+        func set(_ text: String) throws -> String {
+            let said = FrameSink()
+            let forwards = try VMConfig.parsePortForwards(text)
+            machine.lock.withLock {
+                machine.setPortForwards(forwards) { text, isError in said.append(Array((isError ? "error: " : "").utf8) + Array(text.utf8)) }
+            }
+            return said.first { _ in true }.map { String(decoding: $0, as: UTF8.self) } ?? "no answer"
+        }
+        /// Whether something on the host holds UDP 127.0.0.1:`port` (a bind there fails).
+        func udpTaken(_ port: Int) -> Bool {
+            let s = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            defer { close(s) }
+            var address = SlirpNATTests.loopback(port: port)
+            return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, 16) } } != 0
+        }
+        func tcpListening(_ port: Int) -> Bool {
+            let (s, error) = SlirpNATTests.connect(port: port, blocking: true)
+            close(s)
+            return error == 0
+        }
+        #expect(!tcpListening(tcp) && !udpTaken(udp))
+
+        let added = try set("tcp:\(tcp):80,udp:\(udp):53")
+        #expect(added == "port forwards now tcp 127.0.0.1:\(tcp)->80, udp 127.0.0.1:\(udp)->53", "\(added)")
+        #expect(tcpListening(tcp) && udpTaken(udp))
+        #expect(machine.network?.network.portForwards.count == 2)
+
+        let removed = try set("udp:\(udp):53")
+        #expect(removed == "port forwards now udp 127.0.0.1:\(udp)->53", "\(removed)")
+        #expect(!tcpListening(tcp) && udpTaken(udp))
+
+        // A host port something else holds: said, with the fix; the rest still applies.
+        let (holder, taken) = SlirpNATTests.listener()
+        defer { close(holder) }
+        let clash = try set("tcp:\(taken):22")
+        #expect(clash.hasPrefix("error: ") && clash.contains("\(taken)") && clash.contains("choose another host port"), "\(clash)")
+        #expect(!udpTaken(udp))
+    }
 }

@@ -13,15 +13,7 @@ import TestSupport
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("guests/\(name).asm").path
         let image = FileManager.default.temporaryDirectory.appendingPathComponent("vmtui-\(name)-\(UUID().uuidString).img").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: HostFiles.nasm)
-        process.arguments = ["-f", "bin", "-i", URL(fileURLWithPath: source).deletingLastPathComponent().path + "/", "-o", image, source]
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "nasm failed on \(source)")
-        let handle = try #require(FileHandle(forWritingAtPath: image))
-        try handle.truncate(atOffset: 1_474_560)
-        try handle.close()
+        try assembleFloppy(source, into: image)
         return image
     }
 

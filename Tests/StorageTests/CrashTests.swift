@@ -23,28 +23,24 @@ struct CrashTests {
 
     /// Runs the child until it has flushed `flushes` times, lets it run a little longer, kills it.
     private func runAndKill(_ path: String, seed: UInt64, flushes: Int, delayMicroseconds: UInt32) throws -> Progress {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(Tools.vmtui))
-        process.arguments = ["disk", "exercise", path, "--seed", "\(seed)", "--flush-every", "8", "--max-sectors", "256"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
+        let process = try HostProcess(try #require(Tools.vmtui),
+                                      ["disk", "exercise", path, "--seed", "\(seed)", "--flush-every", "8", "--max-sectors", "256"],
+                                      stdout: .pipe)
         var text = ""
         var progress = Progress()
         while progress.flushed < flushes * 8 {
-            let data = pipe.fileHandleForReading.availableData
+            let data = process.readOutput()
             if data.isEmpty { break }  // the child died on its own
             text += String(decoding: data, as: UTF8.self)
             progress = Progress()
             progress.scan(text[...])
         }
         usleep(delayMicroseconds)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        text += String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.kill(SIGKILL)
+        text += process.finish().output
         progress = Progress()
         progress.scan(text[...])
-        #expect(process.terminationReason == .uncaughtSignal, "the child ended before it was killed:\n\(text.suffix(400))")
+        #expect(process.wait() == .signal(SIGKILL), "the child ended before it was killed:\n\(text.suffix(400))")
         return progress
     }
 

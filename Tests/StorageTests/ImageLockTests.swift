@@ -36,31 +36,27 @@ struct ImageLockTests {
     }
 
     /// A QEMU process holding the image open for writing, killed when the test ends.
-    final class Holder {
-        let process = Process()
-        let input = Pipe()
-
-        init(_ program: String, _ arguments: [String]) throws {
-            process.executableURL = URL(fileURLWithPath: program)
-            process.arguments = arguments
-            process.standardInput = input
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-        }
-
-        // SIGKILL: a process spawned from a test thread may inherit a mask that blocks SIGTERM.
-        deinit {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+    static func holder(_ program: String, _ arguments: [String]) throws -> HostProcess {
+        try HostProcess(program, arguments, stdin: .pipe, stdout: .null, stderr: .null)
     }
 
-    /// Waits until qemu-img stops getting the image (the holder has locked it).
-    static func waitUntilLocked(_ path: String) throws -> Bool {
-        for _ in 0..<100 {
-            if try runHostProgram(Tools.qemuImg, ["info", "-f", "qcow2", path]).status != 0 { return true }
-            usleep(50_000)
+    /// Waits until the holder has taken QEMU's write-permission lock (byte 101) on the image.
+    /// Read from /proc/locks rather than probed with qemu-img: a probe holds a lock for a moment,
+    /// and a holder opening the image just then fails and never locks it.
+    static func waitUntilLocked(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        for _ in 0..<200 {
+            let locks = (try? String(contentsOfFile: "/proc/locks", encoding: .utf8)) ?? ""
+            // "1: OFDLCK ADVISORY  READ -1 fe:00:16223415 100 101": the device:inode, then the byte range.
+            let coversWrite = locks.split(separator: "\n").contains { line in
+                let fields = line.split(separator: " ")
+                guard fields.count >= 3, line.contains("OFDLCK"), fields[fields.count - 3].hasSuffix(":\(info.st_ino)"),
+                      let first = Int(fields[fields.count - 2]), let last = Int(fields[fields.count - 1]) else { return false }
+                return first <= 101 && 101 <= last
+            }
+            if coversWrite { return true }
+            usleep(25_000)
         }
         return false
     }
@@ -75,9 +71,9 @@ struct ImageLockTests {
         let path = dir.file("disk.qcow2")
         try #require(try runHostProgram(Tools.qemuImg, ["create", "-q", "-f", "qcow2", path, "1M"]).status == 0)
         let process = holder == "qemu-io"
-            ? try Holder(Tools.qemuIO, ["-f", "qcow2", path]) // interactive: holds the image while stdin is open
-            : try Holder(Self.qemuSystem, ["-S", "-nodefaults", "-display", "none", "-drive", "file=\(path),format=qcow2,if=ide"])
-        try #require(try Self.waitUntilLocked(path), "\(holder) did not lock the image")
+            ? try Self.holder(Tools.qemuIO, ["-f", "qcow2", path]) // interactive: holds the image while stdin is open
+            : try Self.holder(Self.qemuSystem, ["-S", "-nodefaults", "-display", "none", "-drive", "file=\(path),format=qcow2,if=ide"])
+        try #require(Self.waitUntilLocked(path), "\(holder) did not lock the image")
         #expect(throws: StorageError.self) { _ = try DiskImage.open(path: path, readOnly: false) }
         do {
             _ = try DiskImage.open(path: path, readOnly: true)

@@ -1,50 +1,78 @@
-; Boot sector (from a floppy) for scripts/bench-disk's guest part: COUNT 4 KiB requests through
-; INT 13h extended reads and writes (AH=42h/43h) on BIOS disk 0x80, sequential and then in a
-; scattered order (each request 7919 blocks after the previous one, wrapping at SECTORS), and
-; prints each test's time in BIOS timer ticks (18.2 Hz) on the screen and COM1:
-; "seq-read TICKS", "rnd-read TICKS", "seq-write TICKS", "rnd-write TICKS", "bench done".
+; Boot sector (from a floppy) for scripts/bench-disk: disk requests through INT 13h extended
+; writes and reads (AH=43h/42h) on BIOS disk 0x80, as SeaBIOS's IDE, AHCI and virtio-blk
+; drivers run them. The host times the tests: each starts with its name on a line of COM1
+; and ends where the next line starts, so the guest's clock plays no part.
+;   seq-write  SEQ requests of 32 KiB from LBA 0 (allocates every cluster of a fresh image)
+;   seq-read   the same area read back
+;   rnd-read   RND requests of 4 KiB in a scattered order over that area (each 7919 blocks
+;              after the previous one, wrapping: every block once per pass, no useful order)
+;   rnd-write  the same order, rewriting
+; then "bench done" and a write of 0 to the debug-exit port 0xF4 (QEMU's isa-debug-exit, and
+; vmtui's), which ends the run. A failed request prints "bench: disk error" and exits with 1.
         bits 16
         org 0x7C00
-%ifndef COUNT
-%define COUNT 512
+%ifndef SEQ
+%define SEQ 1024                ; 32 MiB
 %endif
-%ifndef SECTORS
-%define SECTORS 131072          ; a 64 MiB disk
+%ifndef RND
+%define RND 4096
 %endif
+%define AREA (SEQ * 64)         ; sectors written by seq-write: a power of two
 start:
         xor ax, ax
         mov ds, ax
         mov ss, ax
         mov sp, 0x7C00
-        mov si, seqread
-        call bench
-        mov si, rndread
-        call bench
+        mov ax, 0x1000          ; the data at 1000:0000, not zeros
+        mov es, ax
+        xor di, di
+        mov cx, 0x8000
+        mov al, 0x5A
+        rep stosb
         mov byte [op], 0x43
         mov si, seqwrite
-        call bench
+        call sequential
+        mov byte [op], 0x42
+        mov si, seqread
+        call sequential
+        mov si, rndread
+        call scattered
+        mov byte [op], 0x43
         mov si, rndwrite
-        call bench
+        call scattered
         mov si, done
         call print
-.halt:
-        hlt
-        jmp .halt
+        xor al, al
+        jmp exit
 
-; SI: the test's label; "seq-..." runs in order, "rnd-..." scattered.
-bench:
-        mov di, si
+; SI: the test's name.
+sequential:
         call print
-        mov dword [step], 8
-        cmp byte [di], 's'
-        je .timed
-        mov dword [step], 7919 * 8
-.timed:
-        call ticks
-        mov [start_ticks], eax
+        mov word [dap.count], 64
         xor ebx, ebx
-        mov bp, COUNT
+        mov bp, SEQ
 .next:
+        call request
+        add ebx, 64
+        dec bp
+        jnz .next
+        ret
+
+scattered:
+        call print
+        mov word [dap.count], 8
+        xor ebx, ebx
+        mov bp, RND
+.next:
+        call request
+        add ebx, 7919 * 8
+        and ebx, AREA - 1
+        dec bp
+        jnz .next
+        ret
+
+; One request of [dap.count] sectors at LBA EBX.
+request:
         mov [dap.lba], ebx
         mov si, dap
         mov ah, [op]
@@ -52,83 +80,29 @@ bench:
         mov dl, 0x80
         int 0x13
         jc .failed
-        add ebx, [step]
-        cmp ebx, SECTORS
-        jb .same
-        sub ebx, SECTORS
-.same:
-        dec bp
-        jnz .next
-        call ticks
-        sub eax, [start_ticks]
-        call decimal
-        mov al, 13
-        call putc
-        mov al, 10
-        jmp putc
+        ret
 .failed:
         mov si, failed
         call print
-        jmp start.halt
+        mov al, 1
+exit:
+        out 0xF4, al
+.halt:
+        hlt
+        jmp .halt
 
-; EAX: BIOS ticks since midnight.
-ticks:
-        xor ah, ah
-        int 0x1A
-        movzx eax, cx
-        shl eax, 16
-        mov ax, dx
-        ret
+%define PRINT_TO_COM1           ; the host times each test from the COM1 lines
+%include "bios-print.inc"
 
-; Prints EAX in decimal.
-decimal:
-        xor cx, cx
-        mov ebx, 10
-.digit:
-        xor edx, edx
-        div ebx
-        push dx
-        inc cx
-        test eax, eax
-        jnz .digit
-.out:
-        pop ax
-        add al, '0'
-        call putc
-        loop .out
-        ret
-
-print:
-        lodsb
-        test al, al
-        jz .done
-        call putc
-        jmp print
-.done:
-        ret
-
-; The character in AL on the screen (INT 10h) and COM1.
-putc:
-        pusha
-        mov dx, 0x3F8
-        out dx, al
-        mov ah, 0x0E
-        mov bx, 0x0007
-        int 0x10
-        popa
-        ret
-
-op:       db 0x42
-step:     dd 8
-start_ticks: dd 0
-seqread:  db "seq-read ", 0
-rndread:  db "rnd-read ", 0
-seqwrite: db "seq-write ", 0
-rndwrite: db "rnd-write ", 0
+op:       db 0x43
+seqwrite: db "seq-write", 13, 10, 0
+seqread:  db "seq-read", 13, 10, 0
+rndread:  db "rnd-read", 13, 10, 0
+rndwrite: db "rnd-write", 13, 10, 0
 done:     db "bench done", 13, 10, 0
 failed:   db "bench: disk error", 13, 10, 0
 dap:      db 16, 0
-          dw 8                  ; one 4 KiB request
+.count:   dw 64
           dw 0, 0x1000          ; buffer 1000:0000
 .lba:     dd 0, 0
 times 510-($-$$) db 0

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # A full host disk pauses the VM instead of failing the guest's write (issue 17): a nasm writer
 # guest (Tests/guests/disk-writer.asm) fills an image on a 12 MiB tmpfs this script mounts,
-# once on SATA (qcow2) and once on virtio-blk (VDI). The VM must pause with "paused: host disk
+# on SATA (qcow2), virtio-blk (VDI) and IDE (qcow2). The VM must pause with "paused: host disk
 # full (PATH)" in `vmtui list`; after the test frees space, `vmtui resume` retries the write,
 # the guest finishes without ever seeing an error, and `qemu-img check` finds the image clean
 # with every byte the guest wrote in it (qemu-io).
+# Then the same with the disk's policy set to report (`vmtui set VM disk-full=report`), SATA on
+# VDI, virtio-blk on qcow2 and IDE on VDI: the guest's write fails (SeaBIOS returns the
+# controller's error from INT 13h, the writer prints "write failed"), the VM is never paused and
+# keeps running, and qemu-img check finds no damage in the image (leaked clusters at most: it is
+# powered off while the host disk is still full).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VMTUI=${VMTUI:-$ROOT/.build/release/vmtui}
@@ -19,7 +24,7 @@ mkdir -p "$XDG_RUNTIME_DIR" "$VMTUI_HOME/small"
 small=$VMTUI_HOME/small
 mount -t tmpfs -o size=12m vmtui-disk-full "$small" || { echo "SKIP disk-full: cannot mount a tmpfs here"; exit 0; }
 cleanup() {
-    for vm in fullsata fullvirtio; do "$VMTUI" stop "$vm" --force >/dev/null 2>&1; done
+    for vm in fullsata fullvirtio fullide reportsata reportvirtio reportide; do "$VMTUI" stop "$vm" --force >/dev/null 2>&1; done
     umount "$small"
     rm -rf "$VMTUI_HOME"
 }
@@ -32,14 +37,21 @@ nasm -f bin -i "$ROOT/Tests/guests/" -DCHUNKS=256 -o "$VMTUI_HOME/writer.img" "$
     || { echo "FAIL disk-full: nasm"; exit 1; }
 truncate -s 1474560 "$VMTUI_HOME/writer.img"
 
-for case in "sata qcow2" "virtio vdi"; do
-    set -- $case
-    interface=$1 format=$2 vm=full$1
+# make_vm VM INTERFACE FORMAT: a fresh 64 MiB image on the small file system, the filler that
+# leaves it 4 MiB, and a VM booting the writer from its floppy with the image on INTERFACE.
+make_vm() {
+    local vm=$1 interface=$2 format=$3
     image=$small/disk.$format
-    qemu-img create -q -f "$format" "$image" 64M || { fail "qemu-img create $format"; continue; }
+    qemu-img create -q -f "$format" "$image" 64M || { fail "qemu-img create $format"; return 1; }
     dd if=/dev/zero of="$small/filler" bs=1M count=8 status=none 2>/dev/null
     "$VMTUI" create "$vm" --memory 16 --floppy "$VMTUI_HOME/writer.img" --disk "$image" --disk-interface "$interface" \
-        --boot floppy --network none >/dev/null || { fail "create $vm"; rm -f "$small/filler" "$image"; continue; }
+        --boot floppy --network none >/dev/null || { fail "create $vm"; rm -f "$small/filler" "$image"; return 1; }
+}
+
+for case in "sata qcow2" "virtio vdi" "ide qcow2"; do
+    set -- $case
+    interface=$1 format=$2 vm=full$1
+    make_vm "$vm" "$interface" "$format" || continue
     start=$(date +%s)
     "$VMTUI" start "$vm" >/dev/null || { fail "start $vm"; continue; }
     paused=
@@ -69,6 +81,39 @@ for case in "sata qcow2" "virtio vdi"; do
     else
         fail "$interface/$format: the image lacks some of the guest's writes: $read"
     fi
+    rm -f "$image"
+done
+
+for case in "sata vdi" "virtio qcow2" "ide vdi"; do
+    set -- $case
+    interface=$1 format=$2 vm=report$1
+    make_vm "$vm" "$interface" "$format" || continue
+    "$VMTUI" set "$vm" disk-full=report >/dev/null || fail "$interface/$format: vmtui set $vm disk-full=report"
+    "$VMTUI" show "$vm" | grep -q "host full: report" || fail "$interface/$format: vmtui show does not say 'host full: report'"
+    "$VMTUI" start "$vm" >/dev/null || { fail "start $vm"; continue; }
+    if "$VMTUI" wait "$vm" "disk writer: write failed" --timeout 60 >/dev/null; then
+        echo "ok disk-full $interface/$format report: the guest's write failed with an I/O error"
+    else
+        fail "$interface/$format report: the guest saw no write error: $("$VMTUI" list; "$VMTUI" screen "$vm")"
+    fi
+    sleep 1
+    state=$("$VMTUI" list | awk -v vm="$vm" '$1 == vm { print $2 }')
+    if [ "$state" = running ] && ! "$VMTUI" list | grep -q "paused"; then
+        echo "ok disk-full $interface/$format report: the VM was not paused and is still running"
+    else
+        fail "$interface/$format report: the VM is '$state', not running: $("$VMTUI" list)"
+    fi
+    # Powered off with the host disk still full: qcow2's L2 tables held in memory cannot all be
+    # written back, so clusters the guest wrote (never flushed) may be left allocated but
+    # unreferenced: leaks, qemu-img check's exit 3, no harm to other data (as QEMU at close).
+    "$VMTUI" stop "$vm" --force >/dev/null
+    rm -f "$small/filler"
+    check=$(qemu-img check -f "$format" "$image" 2>&1)
+    case $? in
+        0) echo "ok disk-full $interface/$format report: qemu-img check is clean" ;;
+        3) echo "ok disk-full $interface/$format report: qemu-img check finds only leaked clusters ($(grep -c '^Leaked' <<<"$check") of them)" ;;
+        *) fail "$interface/$format report: qemu-img check: $check" ;;
+    esac
     rm -f "$image"
 done
 exit $failed

@@ -12,6 +12,7 @@ extension VMConfig {
         ("forwards", "comma list of tcp|udp:HOST:GUEST, or none"),
         ("mac", "unicast MAC address such as 52:54:00:12:34:56"),
         ("disk-interface", "ide | sata | virtio (all disks)"),
+        ("disk-full", "pause | report: a full host disk pauses the VM or fails the write in the guest (all disks; N:VALUE for disk N from 0)"),
         ("bios", "PATH to a BIOS image, or default"),
         ("vgabios", "PATH to a VGA BIOS image, or default"),
     ]
@@ -46,11 +47,10 @@ extension VMConfig {
         case "mac": macAddress = try MACAddress(parsing: value)
         case "disk-interface":
             let interface = try DiskInterface.parse(value, field: key)
-            guard !disks.isEmpty else {
-                throw VMConfigError.invalid(file: nil, field: key, value: value, problem: "has no disk to apply to (this VM has none)",
-                                            allowed: "a disk first: the TUI's Edit → Disk, or vmtui create with --disk")
-            }
+            try requireDisks(field: key, value: value)
             for index in disks.indices { disks[index].interface = interface }
+        case "disk-full":
+            try applyHostDiskFull(value, field: key)
         case "bios":
             let reset = cleared || value == "default"
             if !reset { try FirmwareLocator.check(biosPath: value) }
@@ -63,5 +63,28 @@ extension VMConfig {
             throw VMConfigError.invalid(file: nil, field: "setting", value: String(key), problem: "is not a known key",
                                         allowed: VMConfig.settingKeys.map(\.key).joined(separator: ", "))
         }
+    }
+
+    /// `disk-full=report` sets every disk, `disk-full=1:report` the second one (disks[1]).
+    private mutating func applyHostDiskFull(_ value: String, field: String) throws {
+        let parts = value.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        let policy = try HostDiskFullPolicy.parse(String(parts.last!), field: field)
+        try requireDisks(field: field, value: value)
+        guard parts.count == 2 else {
+            for index in disks.indices { disks[index].onHostDiskFull = policy }
+            return
+        }
+        guard let index = Int(parts[0]), disks.indices.contains(index) else {
+            throw VMConfigError.invalid(file: nil, field: field, value: value, problem: "names no disk of this VM",
+                                        allowed: "a disk number from 0 to \(disks.count - 1) (the order vmtui show lists them), as in 0:\(policy.rawValue)")
+        }
+        disks[index].onHostDiskFull = policy
+    }
+
+    /// A disk setting on a VM with no disk is refused, not ignored.
+    private func requireDisks(field: String, value: String) throws {
+        guard disks.isEmpty else { return }
+        throw VMConfigError.invalid(file: nil, field: field, value: value, problem: "has no disk to apply to (this VM has none)",
+                                    allowed: "a disk first: the TUI's Edit → Disk, or vmtui create with --disk")
     }
 }

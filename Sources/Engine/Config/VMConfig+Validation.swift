@@ -30,7 +30,13 @@ extension VMConfig {
                 throw bad("\(field).sizeBytes", size, "is out of range", "1 MiB…16 TiB")
             }
         }
-        if disks.count > 4 { throw bad("disks", "\(disks.count) disks", "is too many", "at most 4") }
+        for interface in DiskInterface.allCases {
+            let count = disks.filter { $0.interface == interface }.count
+            if count > interface.diskLimit {
+                throw bad("disks", "\(count) \(interface.rawValue) disks", "is too many",
+                          DiskInterface.allCases.map { "\($0.diskLimit) on \($0.rawValue)" }.joined(separator: ", "))
+            }
+        }
         guard !bootOrder.isEmpty, Set(bootOrder).count == bootOrder.count else {
             throw bad("bootOrder", bootOrder.map(\.rawValue), "must list each device once", BootDevice.allowedList)
         }

@@ -23,7 +23,15 @@ public struct VMConfig: Codable, Equatable, Sendable {
     }
 
     public enum DiskFormat: String, ConfigEnum { case qcow2, raw, vdi }
-    public enum DiskInterface: String, ConfigEnum { case ide, sata, virtio }
+    public enum DiskInterface: String, ConfigEnum {
+        case ide, sata, virtio
+
+        /// Disks the PC's controller for this interface takes (Machine+Storage): the PIIX3's
+        /// primary IDE channel, the AHCI's six ports, one virtio-blk function per slot 05-08.
+        public var diskLimit: Int {
+            switch self { case .ide: 2; case .sata: 6; case .virtio: 4 }
+        }
+    }
     public enum BootDevice: String, ConfigEnum { case cdrom, disk, floppy }
 
     public struct Disk: Codable, Equatable, Sendable {
@@ -33,11 +41,27 @@ public struct VMConfig: Codable, Equatable, Sendable {
         /// Size to create the image with; nil for an existing image.
         public var sizeBytes: UInt64?
         public var interface: DiskInterface
-        public init(path: String, format: DiskFormat, sizeBytes: UInt64?, interface: DiskInterface) {
+        /// A guest write that finds the host disk full pauses the VM or fails in the guest.
+        public var onHostDiskFull: HostDiskFullPolicy
+        public init(path: String, format: DiskFormat, sizeBytes: UInt64?, interface: DiskInterface,
+                    onHostDiskFull: HostDiskFullPolicy = .pause) {
             self.path = path
             self.format = format
             self.sizeBytes = sizeBytes
             self.interface = interface
+            self.onHostDiskFull = onHostDiskFull
+        }
+
+        private enum CodingKeys: String, CodingKey { case path, format, sizeBytes, interface, onHostDiskFull }
+
+        /// Configs written before the policy existed have no `onHostDiskFull`: they pause.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            path = try c.decode(String.self, forKey: .path)
+            format = try c.decode(DiskFormat.self, forKey: .format)
+            sizeBytes = try c.decodeIfPresent(UInt64.self, forKey: .sizeBytes)
+            interface = try c.decode(DiskInterface.self, forKey: .interface)
+            onHostDiskFull = try c.decodeIfPresent(HostDiskFullPolicy.self, forKey: .onHostDiskFull) ?? .pause
         }
     }
 

@@ -41,8 +41,8 @@ public enum ControlMessage: Equatable, Sendable {
     case error(String)
 
     /// The version this build speaks; any change to the encoding moves it.
-    /// Version 2: the stats carry disk and network rates.
-    public static let version: UInt16 = 2
+    /// Version 2: the stats carry disk and network rates. Version 3: port forwards set while running.
+    public static let version: UInt16 = 3
     static let magic = Array("vmtui-cp".utf8)
     /// The largest frame either side accepts (a 132x60 screen is 16 KB).
     public static let maxFrame = 1 << 20
@@ -52,6 +52,8 @@ public enum ControlMessage: Equatable, Sendable {
         /// nil ejects.
         case changeISO(String?)
         case switchNetwork(String)
+        /// A `forwards=` value: NAT's port forwards while the VM runs.
+        case setPortForwards(String)
     }
 
     public struct Welcome: Equatable, Sendable {
@@ -109,6 +111,7 @@ public enum ControlMessage: Equatable, Sendable {
             case .powerOff: w.u8(6)
             case .changeISO(let path): w.u8(7); w.bool(path != nil); w.string(path ?? "")
             case .switchNetwork(let mode): w.u8(8); w.string(mode)
+            case .setPortForwards(let forwards): w.u8(9); w.string(forwards)
             }
         case .welcome(let welcome):
             w.u8(0x81)
@@ -183,6 +186,7 @@ public enum ControlMessage: Equatable, Sendable {
                 let path = try r.string()
                 message = .request(.changeISO(inserted ? path : nil))
             case 8: message = .request(.switchNetwork(try r.string()))
+            case 9: message = .request(.setPortForwards(try r.string()))
             case let kind: throw ControlProtocolError.malformed("unknown request kind \(kind)")
             }
         case 0x81:

@@ -105,6 +105,7 @@ public final class VMClient: VMControl {
     public func changeISO(_ path: String?) { send(.request(.changeISO(path))) }
     /// The answer arrives in `networkNotice`.
     public func switchNetwork(to mode: String) { send(.request(.switchNetwork(mode))) }
+    public func setPortForwards(_ forwards: String) { send(.request(.setPortForwards(forwards))) }
 
     private func send(_ message: ControlMessage) {
         guard state.isActive else { return }

@@ -26,6 +26,9 @@ public protocol VMControl: AnyObject, Sendable {
     func changeISO(_ path: String?)
     /// Plugs the network card into a `network=` value (nat, bridge:IFACE) while the VM runs.
     func switchNetwork(to mode: String)
+    /// Replaces NAT's port forwards (a `forwards=` value) while the VM runs; the outcome shows up
+    /// in `networkNotice`.
+    func setPortForwards(_ forwards: String)
 }
 
 extension VMSession: VMControl {}

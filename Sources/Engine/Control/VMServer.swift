@@ -110,6 +110,7 @@ public final class VMServer: Sendable {
         case .request(.powerOff): session.powerOff()
         case .request(.changeISO(let path)): session.changeISO(path)
         case .request(.switchNetwork(let mode)): session.switchNetwork(to: mode)
+        case .request(.setPortForwards(let forwards)): session.setPortForwards(forwards)
         case .hello, .welcome, .state, .stats, .screen, .serialOutput, .notice, .error:
             return .error("a client does not send that message")
         }

@@ -48,8 +48,9 @@ public final class AHCI: PCIFunction, MMIODevice {
     }
 
     /// Puts a disk (or nothing) on a port; the guest sees it at the next reset.
-    public func attach(_ device: AHCIPort.Device?, port: Int) {
+    public func attach(_ device: AHCIPort.Device?, port: Int, onHostDiskFull: HostDiskFullPolicy = .pause) {
         ports[port].device = device
+        ports[port].onHostDiskFull = onHostDiskFull
     }
 
     /// Power-on or machine reset: PCI header (command, BAR, MSI) reset, HBA reset.

@@ -70,11 +70,13 @@ extension AHCIPort {
         return !overflow && end <= sectors
     }
 
-    /// A storage error: a full host disk or failed fsync stops the port (its owner decides);
-    /// anything else is an error the guest sees (UNC for the sector, as a drive reports).
+    /// A storage error: a full host disk (unless its policy is `report`) or a failed fsync
+    /// stops the port (its owner decides); anything else is an error the guest sees: a full
+    /// host disk as ABRT, as QEMU's ide_rw_error reports a failed write, others as UNC for the
+    /// sector, as a drive reports a bad one.
     private func storageFailure(_ error: StorageError) -> Outcome {
-        if let stop = DiskControllerStop(error) { return .stopped(stop) }
-        return .failed(error: ATAError.uncorrectable)
+        if let stop = DiskControllerStop(error, onHostDiskFull: onHostDiskFull) { return .stopped(stop) }
+        return .failed(error: error.kind == .hostDiskFull ? ATAError.abort : ATAError.uncorrectable)
     }
 
     /// Moves `sectors` sectors at `lba` between the disk and the PRDT's regions.

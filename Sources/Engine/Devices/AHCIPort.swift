@@ -52,6 +52,8 @@ public final class AHCIPort {
 
     public let index: Int
     public internal(set) var device: Device?
+    /// Whether a write that finds the host disk full pauses the VM or fails the command.
+    public internal(set) var onHostDiskFull = HostDiskFullPolicy.pause
     unowned var controller: AHCI!
 
     var commandListBase: UInt64 = 0

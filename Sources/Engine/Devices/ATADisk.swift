@@ -1,9 +1,17 @@
 /// An ATA hard disk on a BlockDevice: IDENTIFY DEVICE, READ/WRITE SECTORS (LBA28 and EXT
 /// LBA48, CHS translated), READ/WRITE MULTIPLE, READ/WRITE DMA (EXT) through the bus master,
 /// READ VERIFY, FLUSH CACHE (EXT), SET FEATURES, INITIALIZE DEVICE PARAMETERS.
+/// A write that finds the host disk full stays busy (BSY, no interrupt) until `retry()` under
+/// the `pause` policy, as the AHCI and virtio-blk controllers hold theirs.
 public final class ATADisk: IDEDrive {
     public let disk: BlockDevice
     public let model: String
+    /// Whether a write that finds the host disk full waits (the VM pauses) or aborts.
+    public var onHostDiskFull = HostDiskFullPolicy.pause
+    /// Told when a write waits for host space or an fsync fails; `retry()` resumes the write.
+    public var onStop: ((DiskControllerStop) -> Void)?
+    /// The write a full host disk held back, run again by `retry()`.
+    private var heldWrite: (() -> Void)?
     private let sectors: UInt64
     // Default CHS translation (16 heads, 63 sectors), as QEMU reports for small disks.
     private let heads = 16, sectorsPerTrack = 63
@@ -46,11 +54,7 @@ public final class ATADisk: IDEDrive {
             guard lba + UInt64(count) <= sectors else { return channel.abort(error: 0x10) }
             channel.setLBA(lba + UInt64(count) - 1, extended: ext)
             channel.complete()
-        case 0xE7, 0xEA:
-            do { try disk.flush(); channel.complete() } catch {
-                failure = "\(error)"
-                channel.abort(error: 0x40)
-            }
+        case 0xE7, 0xEA: flushCache(channel)
         case 0xC6:
             let n = Int(channel.sectorCount & 0xFF)
             guard n > 0, n <= 16, n & (n - 1) == 0 else { return channel.abort() }
@@ -63,6 +67,16 @@ public final class ATADisk: IDEDrive {
             channel.complete() // features, geometry, recalibrate, seek, power: accepted
         default:
             channel.abort() // includes IDENTIFY PACKET DEVICE (0xA1) and PACKET (0xA0)
+        }
+    }
+
+    /// FLUSH CACHE (EXT). A failed fsync stops the VM and the guest sees the error; an image
+    /// whose metadata write-back finds the host disk full waits like a write.
+    private func flushCache(_ channel: IDEChannel) {
+        do { try disk.flush(); channel.complete() } catch {
+            if held(error, channel, again: { [unowned self] in flushCache(channel) }) { return }
+            failure = "\(error)"
+            channel.abort(error: 0x40)
         }
     }
 
@@ -91,7 +105,7 @@ public final class ATADisk: IDEDrive {
     private func supplyNextBlock(_ channel: IDEChannel) {
         let n = min(blockSectors, remaining)
         var data = [UInt8](repeating: 0, count: n * 512)
-        guard advance(channel, sectors: n, {
+        guard advance(channel, sectors: n, again: { [unowned self] in supplyNextBlock(channel) }, {
             try data.withUnsafeMutableBytes { try disk.read(at: nextLBA * 512, into: $0) }
         }) else { return }
         channel.ioCounters.addDiskRead(data.count)
@@ -99,14 +113,16 @@ public final class ATADisk: IDEDrive {
     }
 
     /// Runs one block's disk I/O at nextLBA and moves past it. On an error the task file points
-    /// at the failing sector and the command aborts with UNC, as a drive reports a bad sector.
-    private func advance(_ channel: IDEChannel, sectors n: Int, _ io: () throws -> Void) -> Bool {
+    /// at the failing sector and the command aborts with UNC, as a drive reports a bad sector,
+    /// unless a full host disk holds it (`again` runs it on `retry()`).
+    private func advance(_ channel: IDEChannel, sectors n: Int, again: @escaping () -> Void, _ io: () throws -> Void) -> Bool {
         do {
             try io()
         } catch {
+            if held(error, channel, again: again) { return false }
             failure = "\(error)"
             channel.setLBA(nextLBA, extended: extended)
-            channel.abort(error: 0x40)
+            channel.abort(error: ATADisk.errorCode(error))
             return false
         }
         nextLBA += UInt64(n)
@@ -122,7 +138,7 @@ public final class ATADisk: IDEDrive {
     public func pioWriteFinished(on channel: IDEChannel) {
         let data = channel.buffer
         guard remaining > 0 else { return }
-        guard advance(channel, sectors: data.count / 512, {
+        guard advance(channel, sectors: data.count / 512, again: { [unowned self] in pioWriteFinished(on: channel) }, {
             try data.withUnsafeBytes { try disk.write(at: nextLBA * 512, from: $0) }
         }) else { return }
         channel.ioCounters.addDiskWritten(data.count)
@@ -138,23 +154,69 @@ public final class ATADisk: IDEDrive {
         let count = channel.count(extended: ext)
         guard lba + UInt64(count) <= sectors else { return channel.abort(error: 0x10) }
         channel.startDMA(toMemory: !write, bytes: count * 512) { [self] data in
-            do {
-                if write {
-                    try data.withUnsafeBytes { try disk.write(at: lba * 512, from: $0) }
-                    channel.ioCounters.addDiskWritten(data.count)
-                } else {
-                    try data.withUnsafeMutableBytes { try disk.read(at: lba * 512, into: $0) }
-                    channel.ioCounters.addDiskRead(data.count)
-                }
-                channel.setLBA(lba + UInt64(count) - 1, extended: ext)
-                return true
-            } catch {
-                failure = "\(error)"
-                channel.abort(error: 0x40)
-                return false
-            }
+            dmaTransfer(&data, channel, lba: lba, count: count, extended: ext, write: write)
         }
     }
+
+    /// The disk side of a DMA command; false when it failed (aborted) or waits for host space
+    /// (held: `retry()` writes the same data and finishes the transfer).
+    private func dmaTransfer(_ data: inout [UInt8], _ channel: IDEChannel, lba: UInt64, count: Int,
+                             extended: Bool, write: Bool) -> Bool {
+        do {
+            if write {
+                try data.withUnsafeBytes { try disk.write(at: lba * 512, from: $0) }
+                channel.ioCounters.addDiskWritten(data.count)
+            } else {
+                try data.withUnsafeMutableBytes { try disk.read(at: lba * 512, into: $0) }
+                channel.ioCounters.addDiskRead(data.count)
+            }
+            channel.setLBA(lba + UInt64(count) - 1, extended: extended)
+            return true
+        } catch {
+            let kept = data
+            if write, held(error, channel, again: { [unowned self] in
+                var again = kept
+                if dmaTransfer(&again, channel, lba: lba, count: count, extended: extended, write: write) { channel.finishDMA() }
+            }) { return false }
+            failure = "\(error)"
+            channel.abort(error: ATADisk.errorCode(error))
+            return false
+        }
+    }
+
+    /// A write the host disk had no room for aborts (ABRT, as QEMU's ide_rw_error); other
+    /// storage errors are UNC, as a drive reports a bad sector.
+    private static func errorCode(_ error: any Error) -> UInt8 {
+        (error as? StorageError)?.kind == .hostDiskFull ? IDEChannel.abortedCommand : 0x40
+    }
+
+    /// Tells the owner about a storage stop. A full host disk under the `pause` policy holds
+    /// the command busy with `again` kept for `retry()` (true); a failed fsync is reported and
+    /// the caller fails the command, as it does any other error (false).
+    private func held(_ error: any Error, _ channel: IDEChannel, again: @escaping () -> Void) -> Bool {
+        guard let error = error as? StorageError, let stop = DiskControllerStop(error, onHostDiskFull: onHostDiskFull) else {
+            return false
+        }
+        guard case .hostDiskFull = stop else {
+            onStop?(stop)
+            return false
+        }
+        channel.status = IDEChannel.busy
+        heldWrite = again
+        onStop?(stop)
+        return true
+    }
+
+    /// Runs the write a full host disk held back (once the user freed space); a disk still
+    /// full holds it again.
+    public func retry() {
+        guard let again = heldWrite else { return }
+        heldWrite = nil
+        again()
+    }
+
+    /// A machine reset drops a held write: the guest that issued it is gone.
+    public func reset() { heldWrite = nil }
 
     /// The 256-word IDENTIFY DEVICE block, little-endian bytes.
     func identify() -> [UInt8] { Self.identifyBytes(identifyWords()) }

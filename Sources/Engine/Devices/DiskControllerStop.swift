@@ -16,11 +16,14 @@ public enum DiskControllerStop: Equatable, Sendable {
         }
     }
 
-    /// The stop a storage error calls for, nil for errors the guest gets as an I/O error.
-    init?(_ error: StorageError) {
+    /// The stop a storage error calls for, nil for errors the guest gets as an I/O error
+    /// (a full host disk is one of those on a disk whose policy is `report`).
+    init?(_ error: StorageError, onHostDiskFull policy: HostDiskFullPolicy) {
         switch error.kind {
         case .failed: return nil
-        case .hostDiskFull: self = .hostDiskFull(path: error.path)
+        case .hostDiskFull:
+            guard policy == .pause else { return nil }
+            self = .hostDiskFull(path: error.path)
         case .flushFailed: self = .flushFailed(path: error.path, message: error.description)
         }
     }

@@ -193,6 +193,11 @@ public final class IDEChannel: PortDevice {
         if !dma.toMemory {
             guard dma.run(&data) else { busMasterStatus &= ~0x01; return }
         }
+        finishDMA()
+    }
+
+    /// The bus master is done and the command completes (also when a held write finally lands).
+    public func finishDMA() {
         busMasterStatus &= ~0x01
         complete()
     }

@@ -2,7 +2,8 @@
 /// READ, WRITE, FLUSH, GET_ID, DISCARD and WRITE_ZEROES requests. A request runs when the
 /// driver notifies the queue; bad requests (sectors past the end, odd lengths) complete with
 /// IOERR, a broken queue sets DEVICE_NEEDS_RESET. A write that finds the host disk full stays
-/// in the available ring, unfinished, until `retry()`.
+/// in the available ring, unfinished, until `retry()` (or fails with IOERR if the disk's
+/// policy is `report`).
 public final class VirtioBlock: VirtioDevice {
     enum Feature {
         static let segmentMax: UInt64 = 1 << 2
@@ -38,6 +39,8 @@ public final class VirtioBlock: VirtioDevice {
     public var onStop: ((DiskControllerStop) -> Void)?
     /// Where the bytes moved are counted (the machine's), if anywhere.
     public var ioCounters: IOCounters?
+    /// Whether a write that finds the host disk full waits (the VM pauses) or fails with IOERR.
+    public var onHostDiskFull = HostDiskFullPolicy.pause
     /// Set while a request waits for host space: the queue is not touched until `retry()`.
     private(set) var waitingForSpace = false
     /// The last storage error the guest saw as IOERR, for the machine's report.
@@ -250,7 +253,7 @@ public final class VirtioBlock: VirtioDevice {
     }
 
     private func storageFailure(_ error: StorageError, _ chain: VirtioQueue.Chain, _ memory: MemoryMap) -> Result {
-        if let stop = DiskControllerStop(error) { return .wait(stop) }
+        if let stop = DiskControllerStop(error, onHostDiskFull: onHostDiskFull) { return .wait(stop) }
         lastError = error.description
         return status(chain, RequestStatus.ioError, memory)
     }

@@ -22,4 +22,14 @@ extension Machine {
         target.portForwards = attachment.network.portForwards // the forwards the VM started with come back with NAT
         attachment.switchTo(target, done: done)
     }
+
+    /// Replaces the running machine's port forwards (NAT listens on the new host ports at once;
+    /// while bridged they are kept for the next switch to NAT).
+    public func setPortForwards(_ forwards: [VMConfig.PortForward], done: @escaping @Sendable (String, Bool) -> Void) {
+        guard let attachment = self.network else {
+            done("\(config.name) started with no network card (network=none): the forwards apply at its next start", true)
+            return
+        }
+        attachment.setPortForwards(forwards, done: done)
+    }
 }

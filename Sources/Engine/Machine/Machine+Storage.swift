@@ -8,24 +8,20 @@ import Glibc
 /// the PIRQ routing until an MSI sink exists.
 ///
 /// A write that finds the host disk full pauses the machine (`hostDiskFull`) without blocking
-/// inside the MMIO handler that ran it: the controller keeps the request, the vCPU is kicked out
-/// of its slice, and `retryStorage()` runs the request again. A failed fsync stops the machine.
+/// inside the port or MMIO handler that ran it: the controller keeps the request, the vCPU is
+/// kicked out of its slice, and `retryStorage()` runs the request again; a disk whose policy is
+/// `report` fails the write in the guest instead. A failed fsync stops the machine.
 extension Machine {
     static let ahciSlot = 4
-    static let virtioSlots = 5...8
-    static let ideDiskLimit = 2
+    static let virtioSlots = 5..<(5 + VMConfig.DiskInterface.virtio.diskLimit)
 
     /// Builds the controllers and puts each configured disk on its interface's controller.
     func attachDisks(baseDirectory: String?) throws {
         var ideCount = 0
-        var sata: [AHCIPort.Device] = []
+        var sata: [(device: AHCIPort.Device, onHostDiskFull: HostDiskFullPolicy)] = []
         for spec in config.disks {
             let path = resolve(spec.path, baseDirectory)
-            let limit = switch spec.interface {
-            case .ide: Machine.ideDiskLimit
-            case .sata: 6
-            case .virtio: Machine.virtioSlots.count
-            }
+            let limit = spec.interface.diskLimit
             let used = switch spec.interface {
             case .ide: ideCount
             case .sata: sata.count
@@ -40,13 +36,17 @@ extension Machine {
             }
             switch spec.interface {
             case .ide:
-                ide.primary.attach(ATADisk(disk: disk), slot: ideCount)
+                let drive = ATADisk(disk: disk)
+                drive.onHostDiskFull = spec.onHostDiskFull
+                drive.onStop = { [unowned self] in storageStopped($0) }
+                ide.primary.attach(drive, slot: ideCount)
                 ideCount += 1
             case .sata:
-                sata.append(.disk(disk))
+                sata.append((.disk(disk), spec.onHostDiskFull))
             case .virtio:
                 let block = VirtioBlock(disk: disk, memory: memory, serial: "VMTUI-VIRTIO-\(virtioDisks.count)")
                 block.ioCounters = ioCounters
+                block.onHostDiskFull = spec.onHostDiskFull
                 block.onStop = { [unowned self] in storageStopped($0) }
                 hostBridge.attach(block.transport, device: Machine.virtioSlots.lowerBound + virtioDisks.count)
                 virtioDisks.append(block)
@@ -54,7 +54,7 @@ extension Machine {
         }
         guard !sata.isEmpty else { return }
         let controller = AHCI(memory: memory)
-        for (port, device) in sata.enumerated() { controller.attach(device, port: port) }
+        for (port, disk) in sata.enumerated() { controller.attach(disk.device, port: port, onHostDiskFull: disk.onHostDiskFull) }
         controller.ioCounters = ioCounters
         controller.onStop = { [unowned self] in storageStopped($0) }
         hostBridge.attach(controller, device: Machine.ahciSlot)
@@ -80,7 +80,11 @@ extension Machine {
         }
     }
 
+    /// The IDE disks, which hold a write on a full host disk as the other controllers do.
+    private var ideDisks: [ATADisk] { ide.primary.drives.compactMap { $0 as? ATADisk } }
+
     func resetStorage() {
+        for disk in ideDisks { disk.reset() }
         ahci?.reset()
         for block in virtioDisks { block.transport.reset() }
     }
@@ -94,7 +98,7 @@ extension Machine {
         case .flushFailed:
             if stopReason == nil { stopReason = .hostError(stop.message) }
         }
-        for vcpu in vcpus { vcpu.kick() }
+        endSlice()
     }
 
     /// Runs the requests a full host disk held back (after the user freed space). If the disk
@@ -103,6 +107,7 @@ extension Machine {
         guard hostDiskFull != nil else { return }
         hostDiskFull = nil
         (clock as? HostClock)?.resume()
+        for disk in ideDisks { disk.retry() }
         ahci?.retry()
         for block in virtioDisks { block.retry() }
     }

@@ -181,11 +181,18 @@ public final class Machine {
         scheduler.add(pit)
         scheduler.add(cmos)
 
-        isaBridge.onReset = { [unowned self] in resetRequested = true }
-        systemControl.onReset = { [unowned self] in resetRequested = true }
-        keyboardController.onReset = { [unowned self] in resetRequested = true }
-        pm.onPowerOff = { [unowned self] in powerOffRequested = true }
-        debugExit.onExit = { [unowned self] code in exitCode = code }
+        // The request ends the slice at once: no guest instruction runs after the write that
+        // asked (SeaBIOS's reboot writes CF9, then triple-faults on purpose if nothing happened).
+        isaBridge.onReset = { [unowned self] in resetRequested = true; endSlice() }
+        systemControl.onReset = { [unowned self] in resetRequested = true; endSlice() }
+        keyboardController.onReset = { [unowned self] in resetRequested = true; endSlice() }
+        pm.onPowerOff = { [unowned self] in powerOffRequested = true; endSlice() }
+        debugExit.onExit = { [unowned self] code in exitCode = code; endSlice() }
+    }
+
+    /// Every vCPU leaves its run at the next instruction boundary; `handleRequests` acts.
+    func endSlice() {
+        for vcpu in vcpus { vcpu.kick() }
     }
 
     /// Time has one owner: a slice ends at the scheduler's next deadline; a device arming an
@@ -193,7 +200,7 @@ public final class Machine {
     /// end of a halted sleep).
     private func wireTime() {
         // vCPUs on threads of their own hold the lock only to handle an exit: no kick needed.
-        lock.onContention = { [unowned self] in if vcpuThreads == nil { for vcpu in vcpus { vcpu.kick() } } }
+        lock.onContention = { [unowned self] in if vcpuThreads == nil { endSlice() } }
         scheduler.onEarlierDeadline = { [unowned self] in
             // Turns: only during one, on this thread (the others are not running). Threads: the
             // timers are the machine thread's, which the wake reaches.
@@ -380,8 +387,7 @@ public final class Machine {
         case .deadlineReached, .kicked, .halted, .haltedForever:
             break
         case .shutdown(let what):
-            // A reset already asked for (SeaBIOS's reboot writes CF9, then triple-faults on purpose).
-            if !resetRequested { stopReason = .tripleFault(what) }
+            stopReason = .tripleFault(what)
         case .ioError(let what):
             stopReason = .hostError(what)
         case .internalError(let what, let registers):

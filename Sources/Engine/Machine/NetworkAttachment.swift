@@ -18,7 +18,14 @@ public final class NetworkAttachment: @unchecked Sendable {
     /// Frames for the guest waiting for receive descriptors, as QEMU queues them while
     /// e1000_can_receive says no: a burst from the host is not lost to a full ring.
     private var backlog: [[UInt8]] = []
+    /// At this many the backend is paused (a TAP stops reading; QEMU stops polling it the same
+    /// way) until the backlog is delivered; a few batches, so the ring never waits for a read.
+    private static let pauseLevel = 4 * TapBridge.batch
+    /// What a backend that cannot pause (libslirp) may queue; more is dropped, and its TCP
+    /// sends it again.
     private static let backlogLimit = 512
+    /// Whether the backend was told to pause (machine lock).
+    private var paused = false
     /// How long the cable stays out during a switch: the guest driver's watchdog (2 s in
     /// Linux's e1000) must see the link down to report a carrier change.
     private static let switchLinkDownNanoseconds: UInt64 = 2_500_000_000
@@ -48,6 +55,7 @@ public final class NetworkAttachment: @unchecked Sendable {
     func reset() {
         nic.reset()
         backlog.removeAll()
+        resumeIfPaused()
     }
 
     /// Plugs the card into `network` while the guest runs: the link goes down, the old backend
@@ -61,6 +69,7 @@ public final class NetworkAttachment: @unchecked Sendable {
                 nic.setLink(up: false)
                 nic.backend = nil
                 backlog.removeAll()
+                paused = false
             }
             backend?.close()
             backend = nil
@@ -72,7 +81,7 @@ public final class NetworkAttachment: @unchecked Sendable {
             }
             let timer = io.makeTimer { [weak self] in
                 guard let self else { return }
-                lock.withLock { if nic.backend != nil { nic.setLink(up: true) } }
+                lock.withLock { if nic.backend?.isLinkUp == true { nic.setLink(up: true) } }
             }
             timer.arm(after: NetworkAttachment.switchLinkDownNanoseconds)
             relink = timer
@@ -81,10 +90,33 @@ public final class NetworkAttachment: @unchecked Sendable {
         }
     }
 
+    /// Replaces the port forwards while the guest runs: NAT stops listening on the removed host
+    /// ports and listens on the new ones (a taken port is reported and skipped); while bridged
+    /// the list is only kept for the next switch to NAT. `done` is called on the I/O thread.
+    public func setPortForwards(_ forwards: [VMConfig.PortForward], done: @escaping @Sendable (String, Bool) -> Void) {
+        io.perform { [self] in
+            let old = lock.withLock { network.portForwards }
+            var problems: [String] = []
+            if let nat = backend as? SlirpNAT {
+                // One that is not there (its port was taken) is already as wanted.
+                for forward in old where !forwards.contains(forward) { try? nat.removeForward(forward) }
+                for forward in forwards where !old.contains(forward) {
+                    do { try nat.addForward(forward) } catch { problems.append("\(error)") }
+                }
+            }
+            lock.withLock { network.portForwards = forwards }
+            let list = forwards.isEmpty ? "none" : forwards.map { "\($0.proto.rawValue) 127.0.0.1:\($0.hostPort)->\($0.guestPort)" }
+                .joined(separator: ", ")
+            let applied = backend is SlirpNAT ? "port forwards now \(list)" : "port forwards \(list) apply when the VM switches to NAT"
+            done(([applied] + problems).joined(separator: "; "), !problems.isEmpty)
+        }
+    }
+
     /// Closes the backend and ends the I/O thread (the VM stopped). A TAP vanishes with it.
     public func close() {
         io.performAndWait { [self] in
             relink?.cancel()
+            lock.withLock { nic.backend = nil } // no flow control calls into a closed backend
             backend?.close()
             backend = nil
         }
@@ -118,23 +150,36 @@ public final class NetworkAttachment: @unchecked Sendable {
                                 + "(N in vmtui's list, the console's Ctrl-] menu, or vmtui set \(vmName) network=nat)")
             }
         }
-        opened?.receiver = { [weak self] frame in self?.deliver(frame) }
+        opened?.receiver = { [weak self] frames in self?.deliver(frames) }
+        // A TAP taken down or off its bridge: the guest sees the cable pulled, and put back.
+        opened?.linkChanged = { [weak self] up in
+            guard let self else { return }
+            lock.withLock { if nic.backend != nil, relink?.isArmed != true { nic.setLink(up: up) } }
+        }
         lock.withLock {
             self.network = network
+            paused = false
             nic.backend = opened
-            nic.setLink(up: opened != nil && linkUp)
+            nic.setLink(up: opened?.isLinkUp == true && linkUp)
         }
         backend = opened
         return problems
     }
 
-    /// A frame for the guest: into the ring when it has room, else held back (bounded).
-    private func deliver(_ frame: [UInt8]) {
+    /// Frames for the guest: into the ring while it has room, the rest held back (bounded);
+    /// a backlog at `pauseLevel` pauses the backend until the driver takes it.
+    private func deliver(_ frames: [[UInt8]]) {
         lock.withLock {
-            if backlog.isEmpty, nic.hasReceiveRoom(for: frame.count) {
-                nic.receive(frame)
-            } else if nic.isReceiving, backlog.count < NetworkAttachment.backlogLimit {
-                backlog.append(frame)
+            for frame in frames {
+                if backlog.isEmpty, nic.hasReceiveRoom(for: frame.count) {
+                    nic.receive(frame)
+                } else if nic.isReceiving, backlog.count < NetworkAttachment.backlogLimit {
+                    backlog.append(frame)
+                }
+            }
+            if !paused, backlog.count >= NetworkAttachment.pauseLevel {
+                paused = true
+                nic.backend?.pauseReceiving()
             }
         }
     }
@@ -148,5 +193,12 @@ public final class NetworkAttachment: @unchecked Sendable {
             taken += 1
         }
         if taken > 0 { backlog.removeFirst(taken) }
+        if backlog.isEmpty { resumeIfPaused() }
+    }
+
+    private func resumeIfPaused() {
+        guard paused else { return }
+        paused = false
+        nic.backend?.resumeReceiving()
     }
 }

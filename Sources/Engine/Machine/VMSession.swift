@@ -32,7 +32,10 @@ public final class VMSession: Sendable {
         var networkNotice: MediaNotice?
     }
 
-    private enum Request: Sendable { case pause, resume, reset, powerButton, powerOff, changeISO(String?), switchNetwork(VMConfig.Network) }
+    private enum Request: Sendable {
+        case pause, resume, reset, powerButton, powerOff, changeISO(String?), switchNetwork(VMConfig.Network)
+        case setPortForwards([VMConfig.PortForward])
+    }
 
     /// What became of the last CD change or network switch: the new disc, an eject, the new
     /// network, or why it was refused.
@@ -127,6 +130,16 @@ public final class VMSession: Sendable {
     public func switchNetwork(to mode: String) {
         do {
             request(.switchNetwork(try VMConfig.parseNetwork(mode)))
+        } catch {
+            setNetworkNotice(MediaNotice(text: "\(error)", isError: true))
+        }
+    }
+
+    /// Replaces NAT's port forwards (a `forwards=` value) while the VM runs; the outcome shows
+    /// up in `networkNotice`.
+    public func setPortForwards(_ forwards: String) {
+        do {
+            request(.setPortForwards(try VMConfig.parsePortForwards(forwards)))
         } catch {
             setNetworkNotice(MediaNotice(text: "\(error)", isError: true))
         }
@@ -302,6 +315,8 @@ public final class VMSession: Sendable {
                 }
             case .switchNetwork(let network):
                 machine.switchNetwork(to: network, done: networkSwitched)
+            case .setPortForwards(let forwards):
+                machine.setPortForwards(forwards, done: networkSwitched)
             }
             return nil
         }

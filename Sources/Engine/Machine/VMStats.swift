@@ -23,10 +23,14 @@ public struct VMStats: Equatable, Sendable {
         return "\(seconds / 3600):" + (m < 10 ? "0" : "") + "\(m):" + (s < 10 ? "0" : "") + "\(s)"
     }
 
-    /// "disk 1.2 MB/s read, 0 B/s written  net 3 kB/s in, 0 B/s out".
-    public var ioText: String {
-        "disk \(VMStats.rateText(diskReadRate)) read, \(VMStats.rateText(diskWriteRate)) written  "
-            + "net \(VMStats.rateText(networkReceiveRate)) in, \(VMStats.rateText(networkSendRate)) out"
+    /// The disk rates, one short line (the detail pane's Disk I/O row).
+    public var diskText: String {
+        "\(VMStats.rateText(diskReadRate)) read, \(VMStats.rateText(diskWriteRate)) written"
+    }
+
+    /// The network rates, one short line (the detail pane's Net I/O row).
+    public var networkText: String {
+        "\(VMStats.rateText(networkReceiveRate)) in, \(VMStats.rateText(networkSendRate)) out"
     }
 
     /// A rate in bytes per second with a decimal unit (B/s, kB/s, MB/s, GB/s), as iostat and top print.

@@ -8,12 +8,25 @@
 public protocol NetBackend: AnyObject {
     /// Queues one frame the guest transmitted.
     func send(_ frame: [UInt8])
-    /// Receives frames for the guest. Set once before the backend starts.
-    var receiver: ((_ frame: [UInt8]) -> Void)? { get set }
+    /// Receives frames for the guest, in order, several at once when they came together (one
+    /// machine-lock round for the lot). Set once before the backend starts.
+    var receiver: ((_ frames: [[UInt8]]) -> Void)? { get set }
+    /// Flow control, called with the machine lock held: the guest's receive ring and the frames
+    /// held back for it are full, so stop reading until `resumeReceiving` (a TAP leaves them
+    /// in the kernel's queue, as QEMU does, instead of reading them only to drop them).
+    func pauseReceiving()
+    func resumeReceiving()
     /// Whether frames can flow (a TAP whose bridge went away is down).
     var isLinkUp: Bool { get }
     /// Told when `isLinkUp` changes, so the NIC can raise a link-status-change interrupt.
     var linkChanged: ((_ up: Bool) -> Void)? { get set }
     /// Stops the backend and releases its host resources (sockets, the TAP, forwards).
     func close()
+}
+
+extension NetBackend {
+    /// A backend that cannot hold frames back (libslirp sends when its TCP says so) keeps
+    /// delivering; the receiver bounds what it keeps.
+    public func pauseReceiving() {}
+    public func resumeReceiving() {}
 }

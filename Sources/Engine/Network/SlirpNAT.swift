@@ -10,13 +10,14 @@ import CSlirp
 /// libslirp is not thread-safe and calls back synchronously, so every slirp call happens on
 /// the HostIOThread: `send` queues the guest's frame there, the thread asks slirp for its
 /// descriptors and timeout each iteration (HostIOPoller), and slirp's timers are HostTimers.
-/// `receiver` is therefore called on the I/O thread, sometimes from inside a queued `send`.
+/// `receiver` is therefore called on the I/O thread, once after each slirp call with the
+/// frames slirp sent during it (one machine-lock round for a burst, not one per frame).
 public final class SlirpNAT: NetBackend, HostIOPoller, @unchecked Sendable {
     public static let guestAddress = "10.0.2.15"
     public static let hostAddress = "10.0.2.2"
     public static let dnsAddress = "10.0.2.3"
 
-    public var receiver: (([UInt8]) -> Void)?
+    public var receiver: (([[UInt8]]) -> Void)?
     public var linkChanged: ((Bool) -> Void)?
     /// Told (on the I/O thread) when slirp reports a guest's malformed packet.
     public var guestError: ((String) -> Void)?
@@ -31,6 +32,8 @@ public final class SlirpNAT: NetBackend, HostIOPoller, @unchecked Sendable {
     private var pollSet = HostPollSet()
     /// Timers slirp created and has not freed, to cancel on close.
     private var timers: [ObjectIdentifier: HostTimer] = [:]
+    /// Frames slirp sent during the current call, handed to `receiver` when it returns.
+    private var outgoing: [[UInt8]] = []
 
     /// Starts NAT on `io` with `forwards` (host side on `hostBindAddress`).
     public init(io: HostIOThread, forwards: [VMConfig.PortForward] = [],
@@ -75,6 +78,7 @@ public final class SlirpNAT: NetBackend, HostIOPoller, @unchecked Sendable {
         io.perform { [self] in
             guard let slirp else { return }
             frame.withUnsafeBufferPointer { slirp_input(slirp, $0.baseAddress, Int32($0.count)) }
+            flush()
         }
     }
 
@@ -147,6 +151,15 @@ public final class SlirpNAT: NetBackend, HostIOPoller, @unchecked Sendable {
         slirp_pollfds_poll(slirp, error ? 1 : 0, { index, opaque in
             SlirpNAT.from(opaque).returnedEvents(index)
         }, Unmanaged.passUnretained(self).toOpaque())
+        flush()
+    }
+
+    /// Hands the frames slirp sent to the guest side, in order.
+    private func flush() {
+        guard !outgoing.isEmpty else { return }
+        let frames = outgoing
+        outgoing.removeAll(keepingCapacity: true)
+        receiver?(frames)
     }
 
     private func addPoll(_ fd: Int32, _ events: Int32) -> Int32 {
@@ -179,6 +192,7 @@ public final class SlirpNAT: NetBackend, HostIOPoller, @unchecked Sendable {
         let timer = io.makeTimer { [weak self] in
             guard let self, let slirp = self.slirp else { return }
             slirp_handle_timer(slirp, id, argument)
+            self.flush()
         }
         timers[ObjectIdentifier(timer)] = timer
         return Unmanaged.passUnretained(timer).toOpaque()
@@ -196,7 +210,7 @@ public final class SlirpNAT: NetBackend, HostIOPoller, @unchecked Sendable {
         cb.send_packet = { buffer, length, opaque in
             let nat = SlirpNAT.from(opaque)
             guard let buffer else { return -1 }
-            nat.receiver?(Array(UnsafeRawBufferPointer(start: buffer, count: length)))
+            nat.outgoing.append(Array(UnsafeRawBufferPointer(start: buffer, count: length)))
             return length
         }
         cb.guest_error = { message, opaque in

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CLinuxHost
 import Foundation
+import Synchronization
 
 /// Bridged networking through /dev/net/tun: a TAP device (IFF_TAP | IFF_NO_PI) whose frames
 /// are the guest's. Two ways in:
@@ -11,19 +12,30 @@ import Foundation
 /// - without it, a persistent TAP the user owns, created and attached to the bridge by an
 ///   administrator (`ip tuntap add dev NAME mode tap user USER`), named in place of the bridge.
 ///
-/// Frames from the TAP are read on the HostIOThread and handed to `receiver` there; `send`
-/// writes straight to the non-blocking descriptor (the kernel queues it; a full queue drops).
+/// Frames from the TAP are read on the HostIOThread and handed to `receiver` there, in batches,
+/// while the guest has room; `send` writes straight to the non-blocking descriptor.
 public final class TapBridge: NetBackend, @unchecked Sendable {
     /// The TAP's interface name (at most 15 characters).
     public let name: String
     /// The bridge the TAP was enslaved to; nil for a pre-created TAP.
     public let bridge: String?
-    public var receiver: (([UInt8]) -> Void)?
+    public var receiver: (([[UInt8]]) -> Void)?
     public var linkChanged: ((Bool) -> Void)?
-    public var isLinkUp: Bool { true }
+    /// Up, and still on its bridge when vmtui attached it there (an administrator may take the
+    /// TAP down, or delete or leave the bridge, while the VM runs). Set on the I/O thread.
+    public private(set) var isLinkUp = true
+    /// How often the TAP's state is looked at (a carrier change the guest sees within a second).
+    static let carrierInterval: UInt64 = 500_000_000
+    private var carrierCheck: HostTimer?
 
     private let io: HostIOThread
     private var fd: Int32
+    /// Frames handed to `receiver` per call.
+    static let batch = 32
+    /// Set and cleared with the machine lock held (pause/resumeReceiving), read by the I/O thread.
+    private let paused = Atomic<Bool>(false)
+    /// Only touched on the I/O thread; a frame is at most 64 KiB.
+    private var readBuffer = [UInt8](repeating: 0, count: 65536)
 
     /// Opens `interface` for the VM: a bridge gets a new TAP of the VM's own; a TAP (one the
     /// administrator made for this user) is opened as it is.
@@ -107,18 +119,55 @@ public final class TapBridge: NetBackend, @unchecked Sendable {
         guard up == 0 else { throw NetworkError.tapFailed(tap: tap, reason: "cannot bring it up: \(String(cString: strerror(-up)))") }
     }
 
-    /// Reads every frame the TAP has whenever it is readable (up to 64 KiB each).
+    /// Reads the TAP whenever it is readable and the guest has room (see `pauseReceiving`), and
+    /// watches its state.
     private func start() {
         let descriptor = fd
-        io.register(descriptor, events: .readable) { [weak self] _ in
-            guard let self else { return }
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-                guard n > 0 else { break }
-                self.receiver?(Array(buffer[0..<n]))
-            }
+        io.register(descriptor, events: .readable) { [weak self] _ in self?.readFrames(from: descriptor) }
+        carrierCheck = io.makeTimer { [weak self] in self?.checkCarrier() }
+        checkCarrier()
+    }
+
+    /// On the I/O thread: the link follows the TAP's IFF_UP flag and, for a TAP vmtui put on a
+    /// bridge, its master (sysfs, as `ip link` shows them).
+    private func checkCarrier() {
+        let flags = (try? String(contentsOfFile: "/sys/class/net/\(name)/flags", encoding: .utf8))
+            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst(2), radix: 16) } ?? 0
+        let master = bridge.map { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/sys/class/net/\(name)/master"))?
+            .hasSuffix("/\($0)") == true } ?? true
+        let up = flags & 1 != 0 && master // IFF_UP
+        if up != isLinkUp {
+            isLinkUp = up
+            linkChanged?(up)
         }
+        carrierCheck?.arm(after: TapBridge.carrierInterval)
+    }
+
+    /// On the I/O thread: hands what the TAP has to `receiver`, `batch` frames at a time, until
+    /// the kernel's queue is empty or the receiver pauses the reading.
+    private func readFrames(from descriptor: Int32) {
+        while !paused.load(ordering: .acquiring) {
+            var frames: [[UInt8]] = []
+            while frames.count < TapBridge.batch {
+                let n = readBuffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+                guard n > 0 else { break }
+                frames.append(Array(readBuffer[0..<n]))
+            }
+            if !frames.isEmpty { receiver?(frames) }
+            if frames.count < TapBridge.batch { return } // the queue is empty
+        }
+    }
+
+    /// Stops reading: frames wait in the kernel's queue for the TAP (which drops what does not
+    /// fit, as a full switch port would), not in ours.
+    public func pauseReceiving() {
+        paused.store(true, ordering: .releasing)
+        io.update(fd, events: [])
+    }
+
+    public func resumeReceiving() {
+        paused.store(false, ordering: .releasing)
+        io.update(fd, events: .readable)
     }
 
     public func send(_ frame: [UInt8]) {
@@ -129,6 +178,7 @@ public final class TapBridge: NetBackend, @unchecked Sendable {
     /// Stops reading and closes the TAP (a non-persistent one disappears with it).
     public func close() {
         guard fd >= 0 else { return }
+        carrierCheck?.cancel()
         io.unregister(fd)
         io.performAndWait {} // a read already dispatched has finished
         Glibc.close(fd)
