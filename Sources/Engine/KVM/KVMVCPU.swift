@@ -32,6 +32,7 @@ public final class KVMVCPU: VCPU {
     private let kickPending = Atomic<Bool>(false)
     /// The thread inside `run` (pthread_t), 0 while none is: `kick()` signals it.
     private let runningThread = Atomic<UInt>(0)
+    private var stats = KVMExitStats()
     /// The thread the signal mask and the deadline timer were set up for.
     private var preparedThread: UInt = 0
     /// The deadline timer's kernel ID (ckvm_thread_timer_create).
@@ -102,16 +103,24 @@ public final class KVMVCPU: VCPU {
                 return .kicked
             }
             offerInterrupt()
+            let entered = KVMExitStats.enabled ? HostClock.monotonicNow() : 0
+            if KVMExitStats.enabled { stats.entering(entered) }
             lock.unlock()
             let result = ckvm_ioctl_value(fd, ckvm_run(), 0)
+            let returned = KVMExitStats.enabled ? HostClock.monotonicNow() : 0
+            let runErrno = errno
             lock.lock()
+            if KVMExitStats.enabled {
+                stats.exited(reason: result < 0 ? nil : Int32(bitPattern: kvmRun.pointee.exit_reason), entered: entered,
+                             returned: returned, locked: HostClock.monotonicNow(), vcpu: index)
+            }
             if result < 0 {
-                guard errno == EINTR || errno == EAGAIN else {
+                guard runErrno == EINTR || runErrno == EAGAIN else {
                     return .internalError(KVMError.failed("KVM_RUN").description, registers: registers)
                 }
                 // A kick (immediate_exit and the signal) or the deadline timer's signal.
                 ckvm_consume_kick_signals()
-                if KVMVCPU.trace { KVMVCPU.traceLine("kvm EINTR at \(clock.nanoseconds), deadline \(deadline)") }
+                if KVMVCPU.trace { KVMVCPU.traceLine("kvm EINTR at \(clock.nanoseconds), deadline \(deadline), vCPU \(index)\n" + registers.dump) }
                 kvmRun.pointee.immediate_exit = 0
                 if kickPending.exchange(false, ordering: .sequentiallyConsistent) { return .kicked }
                 if clock.nanoseconds >= deadline { return .deadlineReached }
@@ -156,12 +165,14 @@ public final class KVMVCPU: VCPU {
 
     /// Any thread: ends `run` promptly. immediate_exit covers a vCPU about to enter KVM_RUN,
     /// the signal one already inside it (held pending until KVM_RUN if it comes earlier). The
-    /// machine's vCPU threads outlive their `run` calls, so the thread signalled is alive.
+    /// machine's vCPU threads outlive their `run` calls, so the thread signalled is alive. A
+    /// kick from the vCPU's own thread (an exit arming an earlier timer) needs no signal: `run`
+    /// looks at the flag before entering again.
     public func kick() {
         kickPending.store(true, ordering: .sequentiallyConsistent)
         UnsafeMutableRawPointer(kvmRun).storeBytes(of: 1, toByteOffset: MemoryLayout<kvm_run>.offset(of: \.immediate_exit)!, as: UInt8.self)
         let thread = runningThread.load(ordering: .sequentiallyConsistent)
-        if thread != 0 { pthread_kill(pthread_t(thread), ckvm_kick_signal()) }
+        if thread != 0 && thread != UInt(pthread_self()) { pthread_kill(pthread_t(thread), ckvm_kick_signal()) }
     }
 
     /// INTR changed: `run` offers the PIC's vector before every KVM_RUN, so only the bootstrap
