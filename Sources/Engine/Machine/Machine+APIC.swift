@@ -33,7 +33,16 @@ extension Machine {
         try vm.setRoutes(ioapic.routes)
         vm.onIOAPICEOI = { [unowned self] vector in ioapic.endOfInterrupt(vector: vector) }
         wireIOAPIC(msiSink: vm)
-        vcpuThreads = VCPUThreads(lock: lock, vcpus: vcpus)
+        let timers = VCPUThreads.Timers(
+            deadline: { [unowned self] in
+                scheduler.sliceDeadline = scheduler.nextDeadline() ?? .max
+                return scheduler.sliceDeadline
+            },
+            fire: { [unowned self] in
+                scheduler.sliceDeadline = 0
+                scheduler.fireDue()
+            })
+        vcpuThreads = VCPUThreads(lock: lock, vcpus: vcpus, timers: timers)
     }
 
     /// The IOAPIC on the PIIX3's IRQ outputs at 0xFEC00000; `msiSink` takes the PCI devices' MSIs.

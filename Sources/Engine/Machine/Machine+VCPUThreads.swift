@@ -1,11 +1,16 @@
-/// Virtualize's run loop body: the vCPUs run on threads of their own (VCPUThreads); this
-/// thread, the machine's, sleeps to the next timer or wake, fires the timers, and handles what
-/// the vCPUs reported and the requests (a reset holds every vCPU thread around it).
+/// Virtualize's run loop body: the vCPUs run on threads of their own (VCPUThreads), the
+/// bootstrap processor's firing the timers; this thread, the machine's, sleeps until a wake or
+/// `threadedSliceNanoseconds` (the caller's host work), and handles what the vCPUs reported
+/// and the requests (a reset holds every vCPU thread around it).
 extension Machine {
+    /// How long this thread sleeps between looks at the host side, unless woken: every look
+    /// holds the lock (a headless run reads the screen), which a vCPU thread with an exit to
+    /// handle then waits for.
+    static let threadedSliceNanoseconds: UInt64 = 40_000_000
+
     func runThreadedSlice(_ threads: VCPUThreads) -> MachineStop? {
         threads.start()
-        scheduler.fireDue()
-        waitForNextEvent()
+        lock.wait(untilHostTime: HostClock.monotonicNow() &+ Machine.threadedSliceNanoseconds)
         for (index, exit) in threads.takeExits() where stopReason == nil {
             if case .internalError(let what, let registers) = exit, vcpus.count > 1 {
                 record(.internalError("vCPU \(index): \(what)", registers: registers))

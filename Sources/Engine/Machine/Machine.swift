@@ -203,13 +203,14 @@ public final class Machine {
         lock.onContention = { [unowned self] in if vcpuThreads == nil { endSlice() } }
         scheduler.onEarlierDeadline = { [unowned self] in
             // Turns: only during one, on this thread (the others are not running). Threads: the
-            // timers are the machine thread's, which the wake reaches.
-            if vcpuThreads == nil { vcpus[turn].kick() }
+            // bootstrap processor's thread fires the timers (VCPUThreads).
+            guard vcpuThreads == nil else { return vcpus[0].kick() }
+            vcpus[turn].kick()
             lock.signalWake()
         }
         pic.onOutputChange = { [unowned self] level in
             for vcpu in vcpus { vcpu.interruptRequestChanged() }
-            if level { lock.signalWake() }
+            if level && vcpuThreads == nil { lock.signalWake() } // threads: the BSP takes INTR itself
         }
     }
 
