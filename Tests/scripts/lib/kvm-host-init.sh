@@ -131,6 +131,16 @@ if [ $RC -eq 0 ] && grep -q "Found 2 cpu(s) max supported 2 cpu(s)" /tmp/bios-sm
     pass "virtualize: SeaBIOS found 2 CPUs"; echo "TIME virtualize seabios-banner-2-cpus $SECS"
 else fail "virtualize: SeaBIOS with 2 CPUs: status $RC: $(grep -a "cpu(s)" /tmp/bios-smp2.log || echo 'no CPU line') $(echo "$ERR" | head -3)"; fi
 
+# The SMP guest of Tests/scripts/smp-guest.sh with 2 CPUs on KVM's local APICs: the AP started
+# again by INIT/SIPI reports in, an IPI round trip, the APIC timer, the PIT through our IOAPIC
+# (an MSI to KVM), a level-triggered line whose EOI comes back as KVM_EXIT_IOAPIC_EOI.
+CPUS=2 config smp-apic virtualize none
+vmrun smp-apic --kernel /media/smp-apic.bin --serial stdio --timeout 60
+line=$(echo "$OUT" | tr -d '\r' | grep -a -m1 "smp-apic ")
+if [ $RC -eq 33 ] && [ "$line" = "smp-apic ok cpus=00000002 map=00000003" ]; then
+    pass "virtualize: SMP guest with 2 CPUs (INIT/SIPI, IPI, APIC timer, IOAPIC edge and level)"; echo "TIME virtualize smp-apic-2-cpus $SECS"
+else fail "virtualize: SMP guest with 2 CPUs: status $RC, guest said '${line:-nothing}': $(echo "$ERR" | head -3)"; fi
+
 # The CPU tests' protected-mode and paging guests: their verdict on port 0xE9 (after SeaBIOS's
 # log) must be PASS under KVM as under the interpreter. They stop the machine through port 0xF4.
 for guest in protected-mode paging pae-paging; do
