@@ -31,6 +31,8 @@ static inline unsigned long ckvm_set_user_memory_region(void) { return KVM_SET_U
 static inline unsigned long ckvm_set_tss_addr(void) { return KVM_SET_TSS_ADDR; }
 static inline unsigned long ckvm_set_identity_map_addr(void) { return KVM_SET_IDENTITY_MAP_ADDR; }
 static inline unsigned long ckvm_enable_cap(void) { return KVM_ENABLE_CAP; }
+static inline unsigned long ckvm_set_gsi_routing(void) { return KVM_SET_GSI_ROUTING; }
+static inline unsigned long ckvm_signal_msi(void) { return KVM_SIGNAL_MSI; }
 
 // vCPU
 static inline unsigned long ckvm_run(void) { return KVM_RUN; }
@@ -45,6 +47,8 @@ static inline unsigned long ckvm_get_lapic(void) { return KVM_GET_LAPIC; }
 static inline unsigned long ckvm_set_mp_state(void) { return KVM_SET_MP_STATE; }
 static inline unsigned long ckvm_set_cpuid2(void) { return KVM_SET_CPUID2; }
 static inline unsigned long ckvm_interrupt(void) { return KVM_INTERRUPT; }
+static inline unsigned long ckvm_get_vcpu_events(void) { return KVM_GET_VCPU_EVENTS; }
+static inline unsigned long ckvm_set_vcpu_events(void) { return KVM_SET_VCPU_EVENTS; }
 
 
 /// A cpuid2 buffer with room for `n` entries (KVM fills or reads `nent`); free with free(3).
@@ -61,6 +65,24 @@ static inline struct kvm_msrs *ckvm_msrs_alloc(unsigned n) {
     if (m) m->nmsrs = n;
     return m;
 }
+/// A kvm_irq_routing buffer with room for `n` entries; free with free(3).
+static inline struct kvm_irq_routing *ckvm_irq_routing_alloc(unsigned n) {
+    struct kvm_irq_routing *r = calloc(1, sizeof(*r) + n * sizeof(struct kvm_irq_routing_entry));
+    if (r) r->nr = n;
+    return r;
+}
+/// Entry `i` as an MSI route for `gsi` (the union member Swift cannot name).
+static inline void ckvm_irq_routing_set_msi(struct kvm_irq_routing *r, unsigned i, unsigned gsi,
+                                            unsigned long long address, unsigned data) {
+    struct kvm_irq_routing_entry *e = &r->entries[i];
+    memset(e, 0, sizeof *e);
+    e->gsi = gsi;
+    e->type = KVM_IRQ_ROUTING_MSI;
+    e->u.msi.address_lo = (unsigned)address;
+    e->u.msi.address_hi = (unsigned)(address >> 32);
+    e->u.msi.data = data;
+}
+
 static inline struct kvm_msr_entry *ckvm_msrs_entries(struct kvm_msrs *m) { return m->entries; }
 
 /// The kick signal: a handler that does nothing, so the signal interrupts KVM_RUN (EINTR)

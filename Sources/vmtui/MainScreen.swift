@@ -181,9 +181,7 @@ final class MainScreen: Panel {
     /// A VM's console; a CD changed there is written to the VM's config.
     private func console(_ session: any VMControl) -> ConsoleScreen {
         let config = processes.runningConfig(session.name) ?? (try? library.load(name: session.name, validating: false))
-        // Virtualize runs one vCPU until KVM gets a thread per vCPU (NotYetAvailable.cpus says so).
-        let cpus = config.map { $0.mode == .virtualize ? 1 : $0.cpuCount } ?? 1
-        return ConsoleScreen(session: session, pane: consolePane, cpuCount: cpus, currentISO: { [library] in
+        return ConsoleScreen(session: session, pane: consolePane, cpuCount: config?.cpuCount ?? 1, currentISO: { [library] in
             try? library.load(name: session.name, validating: false).bootISO
         }, switchNetwork: { [self] choice in
             var config = try library.load(name: session.name)

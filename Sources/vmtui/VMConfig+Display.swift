@@ -36,7 +36,7 @@ extension VMConfig {
             ("Mode", modeLabel),
             ("OS", osLabel),
             ("Memory", "\(memoryMiB) MiB"),
-            ("CPUs", NotYetAvailable.annotate("\(cpuCount)", NotYetAvailable.cpus(cpuCount, mode: mode))),
+            ("CPUs", "\(cpuCount)"),
             ("ISO", bootISO ?? "none"),
         ]
         if let floppyImage { rows.append(("Floppy", floppyImage)) }

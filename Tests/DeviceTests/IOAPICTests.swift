@@ -114,4 +114,30 @@ import Testing
         line.lower()
         #expect(take(apics[0]) == 0x5B && take(apics[0]) == nil)
     }
+
+    /// Virtualize mirrors the unmasked entries into KVM's GSI routes (GSI = pin) and sends each
+    /// entry as that same MSI: the messages, which pins appear, and when the table is rebuilt.
+    @Test func unmaskedEntriesBecomeTheMSIRoutesTheyAreSentAs() {
+        var changes = 0
+        ioapic.onRoutesChange = { changes += 1 }
+        #expect(ioapic.routes.isEmpty) // all masked after reset
+        program(pin: 2, low: 0x0030, destination: 1) // edge, fixed, physical APIC 1
+        program(pin: 9, low: 0x8949, destination: 0x03) // level, lowest priority, logical 3
+        program(pin: 5, low: 0x1_0035) // masked: no route
+        let routes = ioapic.routes
+        #expect(routes.map(\.pin) == [2, 9])
+        #expect(routes.first?.message == MSIMessage(address: 0xFEE0_1000, data: 0x0030))
+        #expect(routes.last?.message == MSIMessage(address: 0xFEE0_3004, data: 0x8149))
+        let writes = changes
+        #expect(writes >= 2)
+        ioapic.setIRQ(9, level: true) // remote IRR set: the route does not change
+        #expect(changes == writes)
+        program(pin: 9, low: 0x1_8949, destination: 0x03) // masked now
+        #expect(changes > writes && ioapic.routes.map(\.pin) == [2])
+
+        let sent = MSIRecorder()
+        ioapic.sink = sent
+        ioapic.setIRQ(0, level: true) // IRQ0 on pin 2
+        #expect(sent.messages == [routes[0].message])
+    }
 }

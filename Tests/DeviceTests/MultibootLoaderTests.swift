@@ -186,4 +186,17 @@ import TestSupport
         let upper = text.split(separator: " ").first { $0.hasPrefix("upper=") }.flatMap { UInt32($0.dropFirst(6), radix: 16) } ?? 0
         #expect((30 * 1024...31 * 1024).contains(upper), "mem_upper \(upper) KiB")
     }
+
+    /// QEMU's ROM as handed to SeaBIOS: its GDT's descriptors marked accessed (KVM would spin on
+    /// the CPU's write of that bit into read-only shadow RAM), nothing else changed, checksum 0.
+    @Test(.enabled(if: HostFiles.have(MultibootLoader.defaultOptionROM), "needs QEMU's multiboot.bin (qemu-system-data)"))
+    func optionROMDescriptorsAreMarkedAccessed() throws {
+        let original = [UInt8](FileManager.default.contents(atPath: MultibootLoader.defaultOptionROM)!)
+        let rom = try MultibootLoader.optionROM()
+        let size = Int(rom[2]) * 512
+        #expect(rom[..<size].reduce(0, &+) == 0)
+        let changed = rom.indices.filter { rom[$0] != original[$0] && $0 != size - 1 }
+        #expect(changed.count == 4, "descriptor bytes changed at \(changed)")
+        #expect(changed.allSatisfy { rom[$0] == original[$0] | 1 && rom[$0] & 0x90 == 0x90 })
+    }
 }

@@ -7,7 +7,10 @@
 ;      enters protected mode and reports in (a count, and its APIC ID from CPUID in a bit map);
 ;   3. an IPI round trip: the BSP sends vector 0x50 to APIC ID 1, whose handler sends 0x40 back;
 ;   4. the APIC timer: one-shot once, then periodic five times;
-;   5. the PIT through the IOAPIC: 8259s masked, IOAPIC pin 2 (IRQ0's override) to vector 0x42.
+;   5. the PIT through the IOAPIC: 8259s masked, IOAPIC pin 2 (IRQ0's override) to vector 0x42;
+;   6. a level-triggered IOAPIC line: COM2's THR-empty interrupt on pin 3, which the handler
+;      raises again before its EOI, so each next one needs the EOI to reach the IOAPIC and
+;      clear remote IRR (under KVM that is KVM_EXIT_IOAPIC_EOI, which needs the GSI routes).
 ; Prints on COM1 "smp-apic ok cpus=N map=XXXXXXXX" and exits through port 0xF4 with 0x10
 ; (status 33), or "smp-apic FAIL x at step n" (x names the check, U an unexpected interrupt or
 ; exception) and exits with 0x01 (status 3).
@@ -138,6 +141,30 @@ start:
         mov dword [IOAPIC + 0x10], 0x10042      ; masked
         cli
 
+        mov byte [fail_msg.step], '6'
+        ; 6. a level-triggered line through the IOAPIC
+        mov dword [IOAPIC], 0x17        ; pin 3, destination APIC ID 0
+        mov dword [IOAPIC + 0x10], 0
+        mov dword [IOAPIC], 0x16        ; vector 0x43, fixed, level, unmasked
+        mov dword [IOAPIC + 0x10], 0x8043
+        mov dx, 0x2FC                   ; COM2's OUT2 gates its interrupt onto IRQ3
+        mov al, 0x08
+        out dx, al
+        mov dx, 0x2F9                   ; THR-empty interrupt on: the line rises
+        mov al, 0x02
+        out dx, al
+        sti
+        mov ecx, SPINS
+.level: cmp dword [com2_hits], 3
+        jae .leveled
+        pause
+        loop .level
+        mov al, 'L'
+        jmp fail
+.leveled:
+        cli
+        mov dword [IOAPIC + 0x10], 0x18043      ; masked
+
         mov esi, ok_msg
         call puts
         mov eax, [cpus]
@@ -172,8 +199,11 @@ fill_idt:
         jne .n42
         mov eax, on_timer
 .n42:   cmp ecx, 0x42
-        jne .n50
+        jne .n43
         mov eax, on_pit
+.n43:   cmp ecx, 0x43
+        jne .n50
+        mov eax, on_com2
 .n50:   cmp ecx, 0x50
         jne .set
         mov eax, on_request
@@ -196,6 +226,22 @@ on_timer:
         jmp eoi
 on_pit:
         inc dword [pit_hits]
+        jmp eoi
+on_com2:                                ; the level line: lower it, raise it again but the last time
+        push eax
+        push edx
+        mov dx, 0x2FA                   ; reading IIR ends THR empty: the line falls
+        in al, dx
+        inc dword [com2_hits]
+        mov dx, 0x2F9
+        xor al, al
+        out dx, al
+        cmp dword [com2_hits], 3
+        jae .last
+        mov al, 0x02                    ; THR empty again: the line rises, remote IRR holds it
+        out dx, al
+.last:  pop edx
+        pop eax
         jmp eoi
 on_request:                             ; on the AP: answer the BSP
         inc dword [request_hits]
@@ -310,6 +356,7 @@ reply_hits:  resd 1
 request_hits: resd 1
 timer_hits:  resd 1
 pit_hits:    resd 1
+com2_hits:   resd 1
 ap_stacks:   resb 1024 * 16
              resb 4096
 stack_top:

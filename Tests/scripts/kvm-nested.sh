@@ -3,7 +3,8 @@
 # QEMU's software CPU, whose emulated AMD SVM lets the host's kvm_amd give a real /dev/kvm, and
 # reads its PASS/FAIL lines (Tests/scripts/lib/kvm-host-init.sh): vmtui on KVM to the SeaBIOS
 # banner, a boot sector printing to VGA and COM1 and resetting through 0xCF9, memtest86+ ia32
-# and x64, the CPU tests' protected-mode and paging guests (same verdict as the interpreter);
+# and x64, SeaBIOS finding 2 CPUs, the SMP guest (Tests/guests/smp-apic.asm) with 2 CPUs, the
+# CPU tests' protected-mode and paging guests (same verdict as the interpreter);
 # TIME and MIPS lines measure vmtui Virtualize, Emulate and QEMU -accel kvm in that host.
 # Without qemu-system-x86_64 (or nasm, busybox) it prints SKIP and exits 77.
 set -euo pipefail
@@ -23,6 +24,7 @@ mkdir -p "$media"
 floppy() { truncate -s 1474560 "$1"; }
 nasm -f bin -i "$ROOT/Tests/guests/" -o "$media/reset-cf9.img" "$ROOT/Tests/guests/reset-cf9.asm"
 floppy "$media/reset-cf9.img"
+nasm -f bin -o "$media/smp-apic.bin" "$ROOT/Tests/guests/smp-apic.asm"
 # The CPU tests' self-checking guests, each behind a boot sector that loads it at 0x1000.
 for guest in protected-mode paging pae-paging; do
     nasm -f bin -i "$ROOT/Tests/guests/cpu/" -o "$WORK/$guest.bin" "$ROOT/Tests/guests/cpu/$guest.asm"

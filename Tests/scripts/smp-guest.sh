@@ -2,8 +2,8 @@
 # Several CPUs, the local APICs and the IOAPIC in Emulate, through `vmtui run --headless`
 # (release build): the multiboot kernel Tests/guests/smp-apic.asm on PCs with 2 and 4 CPUs
 # starts the APs by INIT/SIPI (each reports its APIC ID), does an IPI round trip, runs the APIC
-# timer one-shot and periodic, and takes the PIT through the IOAPIC; SeaBIOS's log says it
-# found every CPU. A failing check prints the guest's "FAIL x at step n" line.
+# timer one-shot and periodic, takes the PIT through the IOAPIC and a level-triggered line
+# (remote IRR and EOI); SeaBIOS's log says it found every CPU. A failing check prints the guest's "FAIL x at step n" line.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VMTUI=${VMTUI:-$ROOT/.build/release/vmtui}
@@ -36,7 +36,7 @@ for cpus in 2 4; do
     if [ $rc -ne 33 ] || [ "$line" != "smp-apic ok cpus=0000000$cpus map=$map" ]; then
         fail "$cpus CPUs: status $rc, guest said '${line:-nothing}': $(tail -n 3 "$WORK/err$cpus")"
     else
-        echo "ok   $cpus CPUs: APs started by INIT/SIPI reported in, IPI round trip, APIC timer, PIT through the IOAPIC"
+        echo "ok   $cpus CPUs: APs started by INIT/SIPI reported in, IPI round trip, APIC timer, PIT through the IOAPIC, a level-triggered line"
     fi
     grep -q "Found $cpus cpu(s) max supported $cpus cpu(s)" "$WORK/bios$cpus.log" \
         || fail "$cpus CPUs: SeaBIOS did not find them all: $(grep -a "cpu(s)" "$WORK/bios$cpus.log" || echo 'no CPU line')"

@@ -3,6 +3,8 @@
 /// the kernel runs the x87) and never reach into the machine for more.
 public struct VCPUEnvironment {
     public let index: Int
+    /// How many vCPUs the machine has (CPUID's topology).
+    public let cpuCount: Int
     public let memory: MemoryMap
     public let ports: PortMap
     public let clock: MachineClock
@@ -14,9 +16,10 @@ public struct VCPUEnvironment {
     /// (KVM_RUN) releases it around that wait (MachineLock says why).
     public let lock: MachineLock
 
-    public init(index: Int, memory: MemoryMap, ports: PortMap, clock: MachineClock, timeMode: Machine.TimeMode,
+    public init(index: Int, cpuCount: Int = 1, memory: MemoryMap, ports: PortMap, clock: MachineClock, timeMode: Machine.TimeMode,
                 interrupts: InterruptAcknowledge, coprocessorError: CoprocessorErrorLatch, lock: MachineLock) {
         self.index = index
+        self.cpuCount = cpuCount
         self.memory = memory
         self.ports = ports
         self.clock = clock

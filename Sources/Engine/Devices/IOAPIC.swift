@@ -11,6 +11,10 @@
 /// IRR, and send again after the local APIC's EOI if still asserted. Polarity is stored but
 /// not applied: every source here is modelled active-high, which is also what QEMU does (the
 /// MP table describes PCI lines as active-low).
+///
+/// An entry is sent as the MSI it amounts to (as QEMU's ioapic_entry_parse): to the APIC bus in
+/// Emulate, to KVM_SIGNAL_MSI in Virtualize, where `routes` also become KVM's GSI routes so the
+/// in-kernel local APICs report EOIs of level-triggered vectors back here.
 public final class IOAPIC: MMIODevice, InterruptController {
     public static let base: UInt32 = 0xFEC0_0000
     public static let pinCount = 24
@@ -18,14 +22,17 @@ public final class IOAPIC: MMIODevice, InterruptController {
     static let remoteIRR: UInt64 = 1 << 14
     static let levelTriggered: UInt64 = 1 << 15
 
-    private unowned let bus: APICBus
+    /// Where entries are sent: the APIC bus (Emulate) or KVM (Virtualize).
+    public var sink: MSISink
+    /// Called after any change of the unmasked entries' messages (KVM mirrors them as routes).
+    public var onRoutesChange: () -> Void = {}
     private var select: UInt8 = 0
     private var id: UInt32 = 0
     private var redirection = [UInt64](repeating: IOAPIC.masked, count: IOAPIC.pinCount)
     private var levels = [Bool](repeating: false, count: IOAPIC.pinCount)
 
     public init(bus: APICBus) {
-        self.bus = bus
+        sink = bus
         bus.ioapic = self
     }
 
@@ -33,6 +40,19 @@ public final class IOAPIC: MMIODevice, InterruptController {
         select = 0
         id = 0
         redirection = [UInt64](repeating: IOAPIC.masked, count: IOAPIC.pinCount)
+        onRoutesChange()
+    }
+
+    /// The MSI an entry sends: destination and its mode in the address; vector, delivery mode
+    /// and trigger mode in the data.
+    static func message(_ entry: UInt64) -> MSIMessage {
+        MSIMessage(address: 0xFEE0_0000 | (entry >> 56) << 12 | (entry & 0x800 != 0 ? 4 : 0),
+                   data: UInt32(entry & 0x7FF) | (entry & IOAPIC.levelTriggered != 0 ? 0x8000 : 0))
+    }
+
+    /// The unmasked pins and the MSI each sends: KVM's GSI routes (GSI = pin).
+    public var routes: [(pin: Int, message: MSIMessage)] {
+        redirection.indices.filter { redirection[$0] & IOAPIC.masked == 0 }.map { ($0, IOAPIC.message(redirection[$0])) }
     }
 
     /// The redirection entry of `pin`, for tests.
@@ -62,19 +82,20 @@ public final class IOAPIC: MMIODevice, InterruptController {
         } else if !edge {
             return
         }
-        guard let mode = APICDeliveryMode(rawValue: UInt8((entry >> 8) & 7)) else { return }
-        bus.deliver(destination: UInt8(entry >> 56), logical: entry & 0x800 != 0, mode: mode,
-                    vector: UInt8(entry & 0xFF), levelTriggered: level)
+        sink.deliverMSI(IOAPIC.message(entry))
     }
 
     /// A local APIC's EOI of `vector`: remote IRR clears on the level pins using it, and a
     /// line still asserted is sent again.
-    func endOfInterrupt(vector: UInt8) {
+    public func endOfInterrupt(vector: UInt8) {
         for pin in 0..<IOAPIC.pinCount where redirection[pin] & 0xFF == UInt64(vector) && redirection[pin] & IOAPIC.remoteIRR != 0 {
             redirection[pin] &= ~IOAPIC.remoteIRR
             service(pin, edge: false)
         }
     }
+
+    /// The bits of an entry its route depends on: all but delivery status and remote IRR.
+    private static func routeBits(_ entry: UInt64) -> UInt64 { entry & ~0x5000 }
 
     // MARK: Registers
 
@@ -120,6 +141,7 @@ public final class IOAPIC: MMIODevice, InterruptController {
             } else {
                 redirection[pin] = old & 0xFFFF_FFFF | UInt64(value & 0xFF00_0000) << 32
             }
+            if IOAPIC.routeBits(old) != IOAPIC.routeBits(redirection[pin]) { onRoutesChange() }
             // Unmasking a level line that is still asserted sends it now.
             if redirection[pin] & IOAPIC.levelTriggered != 0 { service(pin, edge: false) }
         default: break

@@ -108,7 +108,31 @@ public struct MultibootLoader: Sendable {
         guard rom.count >= 512, rom.count % 512 == 0, rom[0] == 0x55, rom[1] == 0xAA else {
             throw .optionROM(path: path, problem: "is not an option ROM (\(rom.count) bytes, no 55 AA signature)")
         }
-        return rom
+        return presetAccessedBits(rom)
+    }
+
+    /// QEMU's ROM enters protected mode through a GDT inside itself whose descriptors have the
+    /// Accessed bit clear: loading one makes the CPU set it, a write into the read-only shadow
+    /// RAM SeaBIOS copied the ROM to. KVM (seen under nested SVM) then retries the `mov ss`
+    /// forever without an exit; the interpreter drops the write. Set as the CPU would leave
+    /// them (the checksum kept), the kernel starts under both.
+    static func presetAccessedBits(_ rom: [UInt8]) -> [UInt8] {
+        let flatCode: [UInt8] = [0xFF, 0xFF, 0, 0, 0, 0x9A, 0xCF, 0]
+        let size = min(rom.count, Int(rom[2]) * 512)
+        guard size >= 8, let start = (0...size - 8).first(where: { rom[$0..<$0 + 8].elementsEqual(flatCode) }) else { return rom }
+        var patched = rom
+        var added: UInt8 = 0
+        // The GDT's code and data descriptors from the flat code one on (present, S set).
+        var offset = start
+        while offset + 8 < size, rom[offset + 5] & 0x90 == 0x90 {
+            if rom[offset + 5] & 1 == 0 {
+                patched[offset + 5] |= 1
+                added &+= 1
+            }
+            offset += 8
+        }
+        patched[size - 1] &-= added
+        return patched
     }
 
     // MARK: Parsing

@@ -11,6 +11,7 @@ extension KVMVCPU {
             case .initSignal:
                 // INIT keeps the x87/SSE state and the MSRs (SDM vol. 3 §9.1).
                 try writeRegisters(KVMVCPU.resetRegisters(signature: signature), apicBase: apicBase)
+                try clearPendingEvents()
                 try setMPState(index == 0 ? KVM_MP_STATE_RUNNABLE : KVM_MP_STATE_INIT_RECEIVED)
             }
         } catch {
@@ -42,7 +43,18 @@ extension KVMVCPU {
             withUnsafeMutableBytes(of: &lapic.regs) { $0.storeBytes(of: UInt32(0x700), toByteOffset: 0x350, as: UInt32.self) }
         }
         try ioctl(ckvm_set_lapic(), &lapic, "KVM_SET_LAPIC")
+        try clearPendingEvents()
         try setMPState(index == 0 ? KVM_MP_STATE_RUNNABLE : KVM_MP_STATE_UNINITIALIZED)
+    }
+
+    /// Drops what KVM holds for the next entry: an injected ExtINT (the PIC's vector, taken by
+    /// INTA before the reset; delivered after it, the new boot would get an interrupt its
+    /// vectors do not expect), an exception, an NMI, the interrupt shadow; and the request
+    /// for an interrupt window.
+    private func clearPendingEvents() throws {
+        var events = kvm_vcpu_events() // flags 0: exception, interrupt, NMI and shadow all cleared
+        try ioctl(ckvm_set_vcpu_events(), &events, "KVM_SET_VCPU_EVENTS")
+        kvmRun.pointee.request_interrupt_window = 0
     }
 
     /// IA32_APIC_BASE at reset: the default base, enabled, BSP flag on vCPU 0.
@@ -90,8 +102,8 @@ extension KVMVCPU {
         try ioctl(ckvm_set_mp_state(), &mp, "KVM_SET_MP_STATE")
     }
 
-    func setCPUID(_ supported: [kvm_cpuid_entry2]) throws {
-        let table = KVMCPUID.table(supported: supported, vcpuIndex: index)
+    func setCPUID(_ supported: [kvm_cpuid_entry2], cpuCount: Int) throws {
+        let table = KVMCPUID.table(supported: supported, vcpuIndex: index, cpuCount: cpuCount)
         guard let cpuid = ckvm_cpuid2_alloc(UInt32(table.count)) else { throw KVMError("out of memory for CPUID") }
         defer { free(cpuid) }
         let entries = ckvm_cpuid2_entries(cpuid)!

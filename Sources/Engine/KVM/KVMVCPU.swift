@@ -32,6 +32,7 @@ public final class KVMVCPU: VCPU {
     private let kickPending = Atomic<Bool>(false)
     /// The thread inside `run` (pthread_t), 0 while none is: `kick()` signals it.
     private let runningThread = Atomic<UInt>(0)
+    private var stats = KVMExitStats()
     /// The thread the signal mask and the deadline timer were set up for.
     private var preparedThread: UInt = 0
     /// The deadline timer's kernel ID (ckvm_thread_timer_create).
@@ -59,7 +60,7 @@ public final class KVMVCPU: VCPU {
         }
         kvmRun = mapped.bindMemory(to: kvm_run.self, capacity: 1)
         do {
-            try setCPUID(cpuid)
+            try setCPUID(cpuid, cpuCount: environment.cpuCount)
             try ioctl(ckvm_get_lapic(), &powerOnLAPIC, "KVM_GET_LAPIC")
             try powerOn()
         } catch {
@@ -102,16 +103,24 @@ public final class KVMVCPU: VCPU {
                 return .kicked
             }
             offerInterrupt()
+            let entered = KVMExitStats.enabled ? HostClock.monotonicNow() : 0
+            if KVMExitStats.enabled { stats.entering(entered) }
             lock.unlock()
             let result = ckvm_ioctl_value(fd, ckvm_run(), 0)
+            let returned = KVMExitStats.enabled ? HostClock.monotonicNow() : 0
+            let runErrno = errno
             lock.lock()
+            if KVMExitStats.enabled {
+                stats.exited(reason: result < 0 ? nil : Int32(bitPattern: kvmRun.pointee.exit_reason), entered: entered,
+                             returned: returned, locked: HostClock.monotonicNow(), vcpu: index)
+            }
             if result < 0 {
-                guard errno == EINTR || errno == EAGAIN else {
+                guard runErrno == EINTR || runErrno == EAGAIN else {
                     return .internalError(KVMError.failed("KVM_RUN").description, registers: registers)
                 }
                 // A kick (immediate_exit and the signal) or the deadline timer's signal.
                 ckvm_consume_kick_signals()
-                if KVMVCPU.trace { KVMVCPU.traceLine("kvm EINTR at \(clock.nanoseconds), deadline \(deadline)") }
+                if KVMVCPU.trace { KVMVCPU.traceLine("kvm EINTR at \(clock.nanoseconds), deadline \(deadline), vCPU \(index)\n" + registers.dump) }
                 kvmRun.pointee.immediate_exit = 0
                 if kickPending.exchange(false, ordering: .sequentiallyConsistent) { return .kicked }
                 if clock.nanoseconds >= deadline { return .deadlineReached }
@@ -156,17 +165,20 @@ public final class KVMVCPU: VCPU {
 
     /// Any thread: ends `run` promptly. immediate_exit covers a vCPU about to enter KVM_RUN,
     /// the signal one already inside it (held pending until KVM_RUN if it comes earlier). The
-    /// machine's vCPU threads outlive their `run` calls, so the thread signalled is alive.
+    /// machine's vCPU threads outlive their `run` calls, so the thread signalled is alive. A
+    /// kick from the vCPU's own thread (an exit arming an earlier timer) needs no signal: `run`
+    /// looks at the flag before entering again.
     public func kick() {
         kickPending.store(true, ordering: .sequentiallyConsistent)
         UnsafeMutableRawPointer(kvmRun).storeBytes(of: 1, toByteOffset: MemoryLayout<kvm_run>.offset(of: \.immediate_exit)!, as: UInt8.self)
         let thread = runningThread.load(ordering: .sequentiallyConsistent)
-        if thread != 0 { pthread_kill(pthread_t(thread), ckvm_kick_signal()) }
+        if thread != 0 && thread != UInt(pthread_self()) { pthread_kill(pthread_t(thread), ckvm_kick_signal()) }
     }
 
-    /// INTR changed: `run` offers the PIC's vector before every KVM_RUN, so only a vCPU
-    /// inside KVM_RUN on another thread needs a kick.
+    /// INTR changed: `run` offers the PIC's vector before every KVM_RUN, so only the bootstrap
+    /// processor (the PIC's only target) inside KVM_RUN on another thread needs a kick.
     public func interruptRequestChanged() {
+        guard index == 0 else { return }
         let thread = runningThread.load(ordering: .sequentiallyConsistent)
         if thread != 0 && thread != UInt(pthread_self()) { kick() }
     }
@@ -182,10 +194,13 @@ public final class KVMVCPU: VCPU {
             return nil
         case KVM_EXIT_IRQ_WINDOW_OPEN, KVM_EXIT_INTR:
             return nil
+        case KVM_EXIT_IOAPIC_EOI:
+            vm.onIOAPICEOI(kvmRun.pointee.eoi.vector)
+            return nil
         case KVM_EXIT_HLT:
             return .halted
         case KVM_EXIT_SHUTDOWN:
-            return .shutdown("triple fault (KVM_EXIT_SHUTDOWN)")
+            return .shutdown("vCPU \(index) (KVM_EXIT_SHUTDOWN)\n" + registers.dump)
         case KVM_EXIT_FAIL_ENTRY:
             let reason = kvmRun.pointee.fail_entry.hardware_entry_failure_reason
             return .internalError("KVM could not enter the guest (KVM_EXIT_FAIL_ENTRY, hardware reason 0x\(String(reason, radix: 16)))",
@@ -239,9 +254,10 @@ public final class KVMVCPU: VCPU {
     }
 
     /// Before entering: hand the PIC's interrupt to KVM if the guest can take it now (INTA only
-    /// then, so the vector is not lost), else ask KVM to exit when it can.
+    /// then, so the vector is not lost), else ask KVM to exit when it can. The PIC's INTR is
+    /// wired to the bootstrap processor's LINT0 only, as on a PC.
     private func offerInterrupt() {
-        guard interrupts.interruptPending else {
+        guard index == 0, interrupts.interruptPending else {
             kvmRun.pointee.request_interrupt_window = 0
             return
         }

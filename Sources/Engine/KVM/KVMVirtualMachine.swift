@@ -5,7 +5,7 @@ import Foundation
 /// PIC and IOAPIC are our device models, as QEMU's kernel-irqchip=split) and its memory slots,
 /// which follow `MemoryMap`'s host-backed regions (RAM read-write; ROM and write-protected
 /// shadow RAM as read-only slots, so code runs from them; everything else exits as MMIO).
-public final class KVMVirtualMachine: MemoryRegionListener {
+public final class KVMVirtualMachine: MemoryRegionListener, MSISink {
     public let system: KVMSystem
     let fd: Int32
     /// Routes of the split irqchip: the IOAPIC's 24 pins.
@@ -17,6 +17,9 @@ public final class KVMVirtualMachine: MemoryRegionListener {
     private var slots: [UInt32: GuestMemoryRegion] = [:]
     /// The first slot change that failed; the vCPUs report it instead of running on a wrong map.
     public private(set) var slotError: String?
+    /// A guest's EOI of a level-triggered vector our IOAPIC routed (KVM_EXIT_IOAPIC_EOI, on the
+    /// vCPU's thread, machine lock held).
+    var onIOAPICEOI: (UInt8) -> Void = { _ in }
 
     public init(system: KVMSystem) throws {
         self.system = system
@@ -43,6 +46,28 @@ public final class KVMVirtualMachine: MemoryRegionListener {
     }
 
     deinit { close(fd) }
+
+    /// A device's or the IOAPIC's interrupt message, to the in-kernel local APICs.
+    public func deliverMSI(_ message: MSIMessage) {
+        var msi = kvm_msi()
+        msi.address_lo = UInt32(truncatingIfNeeded: message.address)
+        msi.address_hi = UInt32(truncatingIfNeeded: message.address >> 32)
+        msi.data = message.data
+        // 0: no APIC took it (a guest's bad destination); < 0: nothing to be done from here.
+        _ = ckvm_ioctl(fd, ckvm_signal_msi(), &msi)
+    }
+
+    /// The IOAPIC's unmasked entries as MSI routes (GSI = pin), as QEMU's split irqchip does:
+    /// KVM learns from them which vectors are level-triggered IOAPIC ones and exits with
+    /// KVM_EXIT_IOAPIC_EOI when a local APIC ends one. Without them a level line fires once.
+    public func setRoutes(_ routes: [(pin: Int, message: MSIMessage)]) throws {
+        guard let table = ckvm_irq_routing_alloc(UInt32(routes.count)) else { throw KVMError("out of memory for GSI routes") }
+        defer { free(table) }
+        for (i, route) in routes.enumerated() {
+            ckvm_irq_routing_set_msi(table, UInt32(i), UInt32(route.pin), route.message.address, route.message.data)
+        }
+        guard ckvm_ioctl(fd, ckvm_set_gsi_routing(), table) == 0 else { throw KVMError.failed("KVM_SET_GSI_ROUTING") }
+    }
 
     /// Makes the memory slots follow `memory`'s regions from now on.
     public func attach(_ memory: MemoryMap) throws {

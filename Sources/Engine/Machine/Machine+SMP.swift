@@ -7,16 +7,12 @@ import Foundation
 /// lock of their own, and a run is reproducible. The cost: N busy vCPUs share one host CPU,
 /// so each runs at 1/N of the interpreter's speed (the guest sees N slower CPUs, never more
 /// throughput), and a vCPU waiting for another without PAUSE burns its turn. A single vCPU
-/// pays only its turn bookkeeping (one check per turn). Virtualize keeps one vCPU until the
-/// KVM backend runs a thread per vCPU.
+/// pays only its turn bookkeeping (one check per turn). Virtualize runs a thread per vCPU
+/// instead (Machine+VCPUThreads): KVM's vCPUs run in parallel on the host's CPUs.
 extension Machine {
     /// Longest turn of one vCPU among several: short enough that a lock holder is back soon,
     /// long enough that turn switches stay rare against the work done.
     static let turnNanoseconds: UInt64 = 1_000_000
-
-    static func vcpuCount(_ config: VMConfig) -> Int {
-        config.mode == .emulate ? config.cpuCount : 1
-    }
 
     /// Where the next vCPU's turn ends: the next timer, or the turn's (or a lone vCPU's slice's) length.
     func turnDeadline() -> UInt64 {
@@ -27,11 +23,8 @@ extension Machine {
     }
 
     /// What the user should know about the CPU count.
-    static func cpuCountWarnings(_ config: VMConfig, vcpus: Int) -> [String] {
+    static func cpuCountWarnings(_ config: VMConfig) -> [String] {
         var warnings: [String] = []
-        if vcpus < config.cpuCount {
-            warnings.append("\(config.cpuCount) CPUs configured; Virtualize runs 1 until the KVM backend runs several")
-        }
         let host = ProcessInfo.processInfo.activeProcessorCount
         if config.cpuCount > host {
             warnings.append("\(config.cpuCount) vCPUs on a host with \(host) CPUs: they share the host's CPUs and each runs slower")

@@ -29,6 +29,8 @@ public final class Machine {
     public private(set) var vcpus: [VCPU] = []
     /// The vCPU whose turn it is (runSlice).
     private var turn = 0
+    /// Virtualize: a thread per vCPU (Machine+VCPUThreads); nil where vCPUs take turns here.
+    var vcpuThreads: VCPUThreads?
     public let timeMode: TimeMode
 
     public let pic = PIC8259Pair()
@@ -79,9 +81,11 @@ public final class Machine {
     public private(set) var idle = false
     public private(set) var resetCount = 0
 
-    private var resetRequested = false
-    private var powerOffRequested = false
-    private var exitCode: Int32?
+    // Set by a vCPU's port write; the wake brings the machine's thread to them at once when
+    // the vCPUs run on threads of their own.
+    private var resetRequested = false { didSet { if resetRequested { lock.signalWake() } } }
+    private var powerOffRequested = false { didSet { if powerOffRequested { lock.signalWake() } } }
+    private var exitCode: Int32? { didSet { lock.signalWake() } }
     private var recentResets: [UInt64] = []
 
     /// Longest slice of machine time, so the caller regains control (screen, input, timeouts)
@@ -124,13 +128,13 @@ public final class Machine {
         systemControl = SystemControlPortA(memory: memory)
         coprocessorError = CoprocessorErrorLatch(irq13: interrupts.line(13))
         ioapic = IOAPIC(bus: apicBus)
-        vcpus = try (0..<Machine.vcpuCount(config)).map { index in
-            try vcpuFactory(VCPUEnvironment(index: index, memory: memory, ports: ports, clock: clock, timeMode: timeMode,
+        vcpus = try (0..<config.cpuCount).map { index in
+            try vcpuFactory(VCPUEnvironment(index: index, cpuCount: config.cpuCount, memory: memory, ports: ports, clock: clock, timeMode: timeMode,
                                             interrupts: pic, coprocessorError: coprocessorError, lock: lock))
         }
 
         wire()
-        wireAPICs()
+        try wireAPICs()
         wireTime()
         try attachMedia(baseDirectory: baseDirectory)
         network = try attachNetwork()
@@ -195,14 +199,18 @@ public final class Machine {
     /// earlier timer, or a change of the PIC's INTR, reaches the vCPU at once (a kick, or the
     /// end of a halted sleep).
     private func wireTime() {
-        lock.onContention = { [unowned self] in endSlice() }
+        // vCPUs on threads of their own hold the lock only to handle an exit: no kick needed.
+        lock.onContention = { [unowned self] in if vcpuThreads == nil { endSlice() } }
         scheduler.onEarlierDeadline = { [unowned self] in
-            vcpus[turn].kick() // only during a turn, on this thread: the others are not running
+            // Turns: only during one, on this thread (the others are not running). Threads: the
+            // bootstrap processor's thread fires the timers (VCPUThreads).
+            guard vcpuThreads == nil else { return vcpus[0].kick() }
+            vcpus[turn].kick()
             lock.signalWake()
         }
         pic.onOutputChange = { [unowned self] level in
             for vcpu in vcpus { vcpu.interruptRequestChanged() }
-            if level { lock.signalWake() }
+            if level && vcpuThreads == nil { lock.signalWake() } // threads: the BSP takes INTR itself
         }
     }
 
@@ -291,7 +299,7 @@ public final class Machine {
         fwCfg.addFile("etc/boot-fail-wait", FwCfg.le32(0xFFFF_FFFF)) // never retry, as QEMU
         fwCfg.setItem(0x05, [UInt8(vcpus.count & 0xFF), UInt8(vcpus.count >> 8)]) // NB_CPUS
         fwCfg.setItem(0x0F, [UInt8(vcpus.count & 0xFF), UInt8(vcpus.count >> 8)]) // MAX_CPUS
-        warnings += Machine.cpuCountWarnings(config, vcpus: vcpus.count)
+        warnings += Machine.cpuCountWarnings(config)
         fwCfg.setItem(0x0E, [0, 0]) // no boot menu
     }
 
@@ -299,6 +307,8 @@ public final class Machine {
 
     /// A hard reset: CPU and chipset to power-on state (PAM back to ROM, as real hardware).
     public func reset() {
+        vcpuThreads?.hold()
+        defer { vcpuThreads?.release(clearingExits: true) }
         for vcpu in vcpus { vcpu.reset(.powerOn) }
         hostBridge.reset()
         isaBridge.reset()
@@ -347,6 +357,7 @@ public final class Machine {
     @discardableResult
     public func runSlice() -> MachineStop? {
         if let stop = stopReason { return stop }
+        if let vcpuThreads { return runThreadedSlice(vcpuThreads) }
         var halted = 0, haltedForever = 0
         for (index, vcpu) in vcpus.enumerated() where stopReason == nil {
             turn = index
@@ -355,19 +366,13 @@ public final class Machine {
             scheduler.sliceDeadline = 0 // between turns the next one looks at the timers itself
             scheduler.fireDue()
             switch exit {
-            case .deadlineReached, .kicked:
-                break
             case .halted:
                 halted += 1
             case .haltedForever:
                 halted += 1
                 haltedForever += 1
-            case .shutdown(let what):
-                stopReason = .tripleFault(what)
-            case .ioError(let what):
-                stopReason = .hostError(what)
-            case .internalError(let what, let registers):
-                stopReason = .unsupported(what + (registers.map { "\n" + $0.dump } ?? ""))
+            default:
+                record(exit)
             }
         }
         idle = halted == vcpus.count
@@ -377,10 +382,24 @@ public final class Machine {
         return stopReason
     }
 
+    /// What a vCPU's exit means for the machine: a stop for the fatal ones.
+    func record(_ exit: VCPUExit) {
+        switch exit {
+        case .deadlineReached, .kicked, .halted, .haltedForever:
+            break
+        case .shutdown(let what):
+            stopReason = .tripleFault(what)
+        case .ioError(let what):
+            stopReason = .hostError(what)
+        case .internalError(let what, let registers):
+            stopReason = .unsupported(what + (registers.map { "\n" + $0.dump } ?? ""))
+        }
+    }
+
     /// A halted vCPU: time passes to the next timer, a wake (an interrupt, an earlier timer,
     /// another thread's request) or `maxSliceNanoseconds`; realtime sleeps on the machine lock's
     /// condition, deterministic time jumps.
-    private func waitForNextEvent() {
+    func waitForNextEvent() {
         let now = clock.nanoseconds
         let target = min(scheduler.nextDeadline() ?? .max, now &+ maxSliceNanoseconds)
         guard target > now else { return }
@@ -394,7 +413,7 @@ public final class Machine {
         scheduler.fireDue()
     }
 
-    private func handleRequests() {
+    func handleRequests() {
         if let code = exitCode, stopReason == nil { stopReason = .debugExit(code) }
         if powerOffRequested, stopReason == nil { stopReason = .poweredOff }
         guard resetRequested, stopReason == nil else { return }

@@ -11,6 +11,8 @@ import Synchronization
 ///   (KVM_RUN) releases it around that wait and takes it again to handle the exit.
 /// - Any other thread (host I/O, a test, a control socket) uses `Machine.withLock`, which kicks
 ///   the vCPUs first, so the lock comes within one instruction of the interpreter.
+/// - Virtualize runs each vCPU on a thread of its own (VCPUThreads): it holds the lock only to
+///   handle an exit, never inside KVM_RUN; the machine's thread keeps the timers and requests.
 /// - `VCPU.kick()` and `Machine.wake()` need no lock; nothing else may be called without it.
 /// Guest RAM is not covered: vCPUs and DMA share it as on real hardware.
 public final class MachineLock: @unchecked Sendable {
@@ -76,6 +78,13 @@ public final class MachineLock: @unchecked Sendable {
         }
         woken = false
     }
+
+    /// With the lock held: sleeps, without the lock, until the next `signalWake`, `broadcast`
+    /// or end of a `withLock` (the caller re-checks what it waits for).
+    func waitForChange() { pthread_cond_wait(condition, mutex) }
+
+    /// With the lock held: threads in `waitForChange` (and a halted vCPU's sleep) look again.
+    func broadcast() { pthread_cond_broadcast(condition) }
 
     /// With the lock held, between slices: lets threads waiting in `withLock` go first.
     public func yieldToWaiters() {

@@ -16,10 +16,14 @@ public final class MachineRunner {
     /// `service` gets the stop reason once the machine has stopped.
     public func run(_ service: (MachineStop?) -> Bool) -> MachineStop? {
         machine.lock.lock()
-        defer { machine.lock.unlock() }
+        defer {
+            machine.stopVCPUThreads()
+            machine.lock.unlock()
+        }
         while true {
             var stop: MachineStop?
             if paused || machine.hostDiskFull != nil, machine.stopReason == nil {
+                machine.holdVCPUs()
                 machine.lock.wait(untilHostTime: HostClock.monotonicNow() &+ pausedInterval)
             } else {
                 stop = machine.runSlice()

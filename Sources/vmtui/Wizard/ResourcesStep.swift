@@ -18,7 +18,6 @@ final class ResourcesStep: WizardStep {
             memory, cpus, TextBlock(text: " "),
             TextBlock(text: "Memory: up to \(limits.memoryRange.upperBound) MiB (\(limits.memoryLimitReason)). "
                       + "This host has \(limits.cpuCount) CPUs; more vCPUs than that run slower"
-                      + (NotYetAvailable.cpus(2, mode: model.draft.mode).map { "; several CPUs: \($0)" } ?? "")
                       + ". Type a number, or ←→ to step."),
         ])
     }

@@ -75,7 +75,7 @@ else
     echo "SKIP qemu -accel kvm: qemu-system-x86_64 not packed"
 fi
 
-# config NAME MODE BOOT [ISO|FLOPPY]: a VM config in /tmp/NAME.json.
+# config NAME MODE BOOT [ISO|FLOPPY]: a VM config in /tmp/NAME.json, with $CPUS CPUs (default 1).
 config() {
     media=""
     case "$3" in
@@ -83,8 +83,8 @@ config() {
         floppy) media="\"floppyImage\":\"$4\"," ;;
     esac
     boot=$([ "$3" = none ] && echo "\"disk\"" || echo "\"$3\"") # no disk: SeaBIOS finds nothing to boot
-    printf '{"schemaVersion":1,"name":"%s","mode":"%s","osType":"other",%s"memoryMiB":128,"cpuCount":1,"disks":[],"bootOrder":[%s],"network":{"mode":"none","portForwards":[]},"firmware":{}}\n' \
-        "$1" "$2" "$media" "$boot" > "/tmp/$1.json"
+    printf '{"schemaVersion":1,"name":"%s","mode":"%s","osType":"other",%s"memoryMiB":128,"cpuCount":%s,"disks":[],"bootOrder":[%s],"network":{"mode":"none","portForwards":[]},"firmware":{}}\n' \
+        "$1" "$2" "$media" "${CPUS:-1}" "$boot" > "/tmp/$1.json"
 }
 
 # vmrun NAME [options...]: vmtui run headless; RC, OUT, ERR and SECS (wall time) set.
@@ -122,6 +122,24 @@ vmrun cf9 --serial stdio --until-text "cf9 done" --timeout 60
 if [ $RC -eq 0 ] && echo "$OUT" | grep -q "cf9 boot 3" && echo "$OUT" | grep -q "cf9 boot 2"; then
     pass "virtualize: boot sector on VGA and COM1, reset through 0xCF9, booted again"; echo "TIME virtualize cf9-three-boots $SECS"
 else fail "virtualize: 0xCF9 reset guest: status $RC: $(echo "$ERR" | head -5) $(echo "$OUT" | tail -5)"; fi
+
+# Two CPUs in Virtualize, a thread per vCPU on KVM's in-kernel local APICs: SeaBIOS starts the
+# AP by INIT/SIPI and counts it in its log (before its banner).
+CPUS=2 config banner-smp2 virtualize none
+vmrun banner-smp2 --until-text "SeaBIOS (version" --debugcon /tmp/bios-smp2.log --timeout 90
+if [ $RC -eq 0 ] && grep -q "Found 2 cpu(s) max supported 2 cpu(s)" /tmp/bios-smp2.log; then
+    pass "virtualize: SeaBIOS found 2 CPUs"; echo "TIME virtualize seabios-banner-2-cpus $SECS"
+else fail "virtualize: SeaBIOS with 2 CPUs: status $RC: $(grep -a "cpu(s)" /tmp/bios-smp2.log || echo 'no CPU line') $(echo "$ERR" | head -3)"; fi
+
+# The SMP guest of Tests/scripts/smp-guest.sh with 2 CPUs on KVM's local APICs: the AP started
+# again by INIT/SIPI reports in, an IPI round trip, the APIC timer, the PIT through our IOAPIC
+# (an MSI to KVM), a level-triggered line whose EOI comes back as KVM_EXIT_IOAPIC_EOI.
+CPUS=2 config smp-apic virtualize none
+vmrun smp-apic --kernel /media/smp-apic.bin --serial stdio --timeout 60
+line=$(echo "$OUT" | tr -d '\r' | grep -a -m1 "smp-apic ")
+if [ $RC -eq 33 ] && [ "$line" = "smp-apic ok cpus=00000002 map=00000003" ]; then
+    pass "virtualize: SMP guest with 2 CPUs (INIT/SIPI, IPI, APIC timer, IOAPIC edge and level)"; echo "TIME virtualize smp-apic-2-cpus $SECS"
+else fail "virtualize: SMP guest with 2 CPUs: status $RC, guest said '${line:-nothing}': $(echo "$ERR" | head -3)"; fi
 
 # The CPU tests' protected-mode and paging guests: their verdict on port 0xE9 (after SeaBIOS's
 # log) must be PASS under KVM as under the interpreter. They stop the machine through port 0xF4.
