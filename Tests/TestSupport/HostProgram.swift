@@ -8,15 +8,16 @@ import Foundation
 /// child spawned meanwhile by a parallel test could hold another test's pipe open.
 public final class HostProcess {
     public enum Input { case null, pipe }
-    public enum Output { case inherit, null, pipe, file(String) }
+    public enum Output { case inherit, null, pipe }
     public enum Termination: Equatable { case exit(Int32), signal(Int32) }
 
-    public let pid: pid_t
-    /// The write end of the child's standard input when it is `.pipe`, open until `closeInput`.
-    public private(set) var input: Int32 = -1
+    private let pid: pid_t
+    /// The write end of the child's standard input when it is `.pipe` (kept open, so a program
+    /// reading it waits), closed with the process.
+    private let input: Int32
     /// The read ends of its standard output and error when they are `.pipe` (stderr may share stdout's).
-    public let output: Int32
-    public let errors: Int32
+    private let output: Int32
+    private let errors: Int32
     private var termination: Termination?
 
     /// `stderr: nil` sends standard error where standard output goes.
@@ -33,7 +34,9 @@ public final class HostProcess {
             return (fds[0], fds[1])
         }
         switch stdin {
-        case .null: posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        case .null:
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            input = -1
         case .pipe:
             let ends = try pipeEnds()
             posix_spawn_file_actions_adddup2(&actions, ends.read, 0)
@@ -43,7 +46,6 @@ public final class HostProcess {
             switch output {
             case .inherit: return -1
             case .null: posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0)
-            case .file(let path): posix_spawn_file_actions_addopen(&actions, fd, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
             case .pipe:
                 let ends = try pipeEnds()
                 posix_spawn_file_actions_adddup2(&actions, ends.write, fd)
@@ -89,16 +91,11 @@ public final class HostProcess {
     deinit {
         if termination == nil { kill(SIGKILL) }
         _ = wait()
-        closeInput()
-        for fd in [output, errors] where fd >= 0 { close(fd) }
+        for fd in [input, output, errors] where fd >= 0 { close(fd) }
     }
 
     public func kill(_ signal: Int32 = SIGKILL) {
         if termination == nil { _ = Glibc.kill(pid, signal) }
-    }
-
-    public func closeInput() {
-        if input >= 0 { close(input); input = -1 }
     }
 
     /// Waits for the child to end (once; later calls return the same answer).
@@ -164,12 +161,11 @@ public final class HostProcess {
         return (String(decoding: collected[output] ?? [], as: UTF8.self), String(decoding: collected[errors] ?? [], as: UTF8.self))
     }
 
-    /// Whatever the output pipe holds now, waiting at most `milliseconds` for some; empty at its end.
-    public func readOutput(waitingAtMost milliseconds: Int32 = -1) -> [UInt8] {
-        var fd = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
-        guard poll(&fd, 1, milliseconds) > 0 else { return [] }
+    /// The next bytes the output pipe brings, waiting for some; empty at its end.
+    public func readOutput() -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: 65_536)
-        let count = read(output, &buffer, buffer.count)
+        var count: Int
+        repeat { count = read(output, &buffer, buffer.count) } while count < 0 && errno == EINTR
         return count > 0 ? Array(buffer[0..<count]) : []
     }
 }
