@@ -49,7 +49,8 @@ timeout 900 qemu-system-x86_64 -accel tcg -cpu max -m 2G -smp 2 -no-reboot -nogr
     > "$WORK/console" 2>&1 < /dev/null
 rc=$?
 set -e
-grep -aE "^(PASS|FAIL|SKIP|TIME|MIPS) " "$WORK/console" | tr -d '\r' || true
+# The checks' lines, and the indented details under a FAIL (a hung run's threads).
+grep -aE "^(PASS|FAIL|SKIP|TIME|MIPS) |^  " "$WORK/console" | tr -d '\r' || true
 fails=$(grep -ac "^FAIL " "$WORK/console" || true)
 if ! grep -aq "KVM-HOST-DONE" "$WORK/console"; then
     echo "FAIL $TEST_NAME: the test host did not finish (qemu status $rc); its console ends:"

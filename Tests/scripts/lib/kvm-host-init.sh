@@ -87,12 +87,37 @@ config() {
         "$1" "$2" "$media" "${CPUS:-1}" "$boot" > "/tmp/$1.json"
 }
 
-# vmrun NAME [options...]: vmtui run headless; RC, OUT, ERR and SECS (wall time) set.
+# hang_report PID: where each of a hung process's threads is, as the kernel sees it (name,
+# state, wait channel, system call with its stack pointer and PC, kernel stack), for a FAIL line
+# (the test host has no debugger; the PCs resolve against .build/release/vmtui and /proc/PID/maps).
+hang_report() {
+    for task in /proc/$1/task/*; do
+        echo "  thread $(basename "$task") \"$(cat "$task/comm")\" state $(cut -d' ' -f3 "$task/stat") wchan $(cat "$task/wchan" 2> /dev/null) syscall $(cat "$task/syscall" 2> /dev/null)"
+        sed 's/^/      /' "$task/stack" 2> /dev/null
+    done
+    echo "  maps:"; grep -E "r-xp .*(vmtui|libc)" /proc/$1/maps | sed 's/^/    /'
+}
+
+# vmrun NAME [options...]: vmtui run headless; RC, OUT, ERR and SECS (wall time) set. A run
+# still going 60 s past its --timeout is hung: reported (hang_report) and killed, RC 124.
 vmrun() {
     cfg=$1; shift
     start=$(up)
-    vmtui run --config "/tmp/$cfg.json" --headless "$@" > /tmp/out 2> /tmp/err < /dev/null
+    limit=$(echo "$@" | sed -n 's/.*--timeout \([0-9]*\).*/\1/p')
+    vmtui run --config "/tmp/$cfg.json" --headless "$@" > /tmp/out 2> /tmp/err < /dev/null &
+    pid=$!
+    rm -f /tmp/hung
+    ( sleep $((${limit:-120} + 60))
+      kill -0 $pid 2> /dev/null || exit
+      touch /tmp/hung
+      echo "FAIL vmtui run $cfg hung: still running $(since "$start") s after its start (--timeout ${limit:-none}); its threads:"
+      hang_report $pid
+      kill -9 $pid ) &
+    watchdog=$!
+    wait $pid
     RC=$?
+    kill $watchdog 2> /dev/null
+    [ -f /tmp/hung ] && RC=124
     SECS=$(since "$start")
     OUT=$(cat /tmp/out)
     ERR=$(cat /tmp/err)
@@ -148,6 +173,7 @@ for guest in protected-mode paging pae-paging; do
     for mode in emulate virtualize; do
         config cpu-$guest-$mode $mode floppy /media/cpu-$guest.img
         vmrun cpu-$guest-$mode --debugcon /tmp/debugcon --timeout 120
+        echo "TIME $mode cpu-$guest $SECS"
         verdicts="$verdicts $mode=$(tail -n 1 /tmp/debugcon | sed 's/^Booting from 0000:7c00//')"
     done
     if [ "$verdicts" = " emulate=PASS virtualize=PASS" ]; then pass "virtualize: CPU test guest $guest as the interpreter:$verdicts"
