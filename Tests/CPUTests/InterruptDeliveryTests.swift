@@ -14,6 +14,13 @@ final class FakePIC: InterruptAcknowledge, PortDevice {
     func portWrite(_ port: UInt16, width: Int, value: UInt32) { interruptPending = true }
 }
 
+/// A port that raises an NMI on the CPU when the guest writes it (the local APIC's self-NMI, cut short).
+final class NMIPort: PortDevice {
+    weak var cpu: Interpreter?
+    func portRead(_ port: UInt16, width: Int) -> UInt32 { 0 }
+    func portWrite(_ port: UInt16, width: Int, value: UInt32) { cpu?.raiseNMI() }
+}
+
 @Suite(.enabled(if: GuestProgram.available, "needs nasm to assemble the guest (apt-get install nasm)"))
 struct InterruptDeliveryTests {
     static let guest = """
@@ -64,5 +71,56 @@ struct InterruptDeliveryTests {
         #expect(memory.read(base + 1, width: 1) == 2, "two interrupts handled")
         #expect(memory.read(base + 2, width: 1) == 1, "the instruction after STI ran first")
         #expect(pic.acknowledged == 2)
+    }
+
+    static let nestedNMIGuest = """
+    bits 16
+    org 0x1000
+        xor ax, ax
+        mov ds, ax
+        mov ss, ax
+        mov sp, 0x9000
+        mov word [2 * 4], nmi
+        mov word [2 * 4 + 2], 0
+        out 0x81, al                ; an NMI
+        nop
+        mov al, [count]
+        mov [after], al
+        cli
+        hlt
+    nmi:
+        inc byte [count]
+        cmp byte [count], 1
+        jne .done
+        out 0x81, al                ; a second NMI inside the handler: it waits for the IRET
+        nop
+        nop
+        mov al, [count]
+        mov [seen], al
+    .done:
+        iret
+    count: db 0
+    seen: db 0xFF
+    after: db 0xFF
+    """
+
+    /// SDM vol. 3 §6.7.1: after an NMI is delivered, the next one waits until an IRET
+    /// (kvm-unit-tests' eventinj checks where it lands).
+    @Test func nmiInsideTheNMIHandlerWaitsForIRET() throws {
+        let code = try GuestProgram.assemble(Self.nestedNMIGuest)
+        let memory = try MemoryMap(ramSize: 1 << 20)
+        for (i, b) in code.enumerated() { memory.write(0x1000 + UInt32(i), width: 1, value: UInt32(b)) }
+        let ports = PortMap()
+        let nmiPort = NMIPort()
+        ports.register(nmiPort, ports: 0x81...0x81)
+        let cpu = Interpreter(memory: memory, ports: ports)
+        nmiPort.cpu = cpu
+        cpu.loadRealCS(0)
+        cpu.state.pointee.eip = 0x1000
+        #expect(cpu.run(instructions: 1000) == .haltedForever)
+        let base = UInt32(code.count) - 3 + 0x1000
+        #expect(memory.read(base, width: 1) == 2, "both NMIs handled")
+        #expect(memory.read(base + 1, width: 1) == 1, "the second NMI did not interrupt the first handler")
+        #expect(memory.read(base + 2, width: 1) == 2, "the second NMI came at the first handler's IRET")
     }
 }

@@ -150,6 +150,10 @@ extension Interpreter {
 
     func iret(_ w: Int) throws(Fault) {
         let s = state
+        if nmiBlocked { // an NMI that came meanwhile is taken after this IRET
+            nmiBlocked = false
+            if nmiPending { s.pointee.irqCheck = true }
+        }
         if inRealAddressing {
             if s.pointee.vm86 && (s.pointee.flags & Flag.IOPL) != Flag.IOPL { throw Fault.gp() }
             let eip = try peek(0, w)

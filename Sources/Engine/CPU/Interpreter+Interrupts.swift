@@ -27,14 +27,19 @@ extension Interpreter {
                     let names = (0...depth).map { "#\(Interpreter.exceptionName(chain[$0]))" }
                     return "\(names.joined(separator: " -> ")) at \(hex16(csAtFault)):\(hex32(eipAtFault)) (shutdown)" + (longModeRefused ? Interpreter.longModeHint : "")
                 }
-                // A fault while delivering a contributory fault or #PF is a double fault;
-                // after a benign event the new fault is simply delivered.
+                // A double fault (SDM vol. 3 table 6-5): a contributory fault while delivering
+                // a contributory fault or #PF, or a #PF while delivering a #PF. Anything else
+                // (after a benign event, or a #PF while delivering a contributory fault) is
+                // simply delivered next.
                 // A fault while delivering INT n, INT3 or INTO points back at that instruction.
                 if event.kind == .software || event.kind == .trap { s.pointee.eip = s.pointee.startEIP }
-                let escalating: UInt32 = 1 << 0 | 1 << 10 | 1 << 11 | 1 << 12 | 1 << 13 | 1 << 14
-                let benign = event.kind == .external || event.kind == .software
-                    || event.vector >= 32 || (escalating >> UInt32(event.vector)) & 1 == 0
-                event = benign ? error : Fault(vector: 8, errorCode: 0, hasErrorCode: true)
+                let contributory: UInt32 = 1 << 0 | 1 << 10 | 1 << 11 | 1 << 12 | 1 << 13
+                let isException = event.kind != .external && event.kind != .software && event.vector < 32
+                let firstClass = isException ? event.vector : 32
+                let secondContributory = error.vector < 32 && (contributory >> UInt32(error.vector)) & 1 != 0
+                let double = (firstClass < 32 && (contributory >> UInt32(firstClass)) & 1 != 0 && secondContributory)
+                    || (firstClass == 14 && (secondContributory || error.vector == 14))
+                event = double ? Fault(vector: 8, errorCode: 0, hasErrorCode: true) : error
                 chain[depth] = event.vector
                 depth += 1
             }

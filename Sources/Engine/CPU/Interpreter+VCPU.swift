@@ -64,6 +64,7 @@ extension Interpreter {
         seg[SegReg.cs] = SegmentCache(selector: 0xF000, base: 0xFFFF_0000, limit: 0xFFFF, attr: SegmentCache.codeRealMode)
         state.pointee.eip = 0xFFF0
         nmiPending = false
+        nmiBlocked = false
         debugRegisters = [UInt32](repeating: 0, count: 8)
         executionBreakpoints = 0
         dataBreakpoints = 0

@@ -48,6 +48,8 @@ public final class Interpreter: VCPU {
 
     var retired: UInt64 = 0
     var nmiPending = false
+    /// From an NMI's delivery to the next IRET a new NMI waits (SDM vol. 3 §6.7.1).
+    var nmiBlocked = false
     /// What the last shutdown (triple fault) said.
     var shutdownMessage = ""
     var lastMappingGeneration: UInt64 = .max
@@ -208,7 +210,7 @@ public final class Interpreter: VCPU {
     }
 
     private func wakeable() -> Bool {
-        if nmiPending { return true }
+        if nmiPending && !nmiBlocked { return true }
         return state.pointee.flags & Flag.IF != 0 && (interruptController?.interruptPending ?? false)
     }
 
@@ -227,8 +229,9 @@ public final class Interpreter: VCPU {
             return nil // irqCheck stays set: look again after the next instruction
         }
         s.pointee.irqCheck = watchingBoundaries
-        if nmiPending {
+        if nmiPending && !nmiBlocked {
             nmiPending = false
+            nmiBlocked = true
             return deliver(Fault(vector: 2, kind: .external))
         }
         if s.pointee.flags & Flag.IF != 0, let pic = interruptController, pic.interruptPending {

@@ -1,5 +1,6 @@
 ; CPU self-test guest (Tests/CPUTests/ProtectedModeTests.swift; Tests/scripts/kvm-nested.sh runs it
-; under KVM too): two-level paging with WP: accessed and dirty bits, #PF error codes and CR2, INVLPG.
+; under KVM too): two-level paging with WP: accessed and dirty bits, #PF error codes and CR2, INVLPG,
+; a #PF while delivering a #GP.
 ; Prints PASS on port 0xE9, or FAIL and the letter of the failed check.
 %include "prelude.inc"
     lidt [idtr]
@@ -49,7 +50,27 @@
     invlpg [0x300000]
     cmp dword [0x300000], 0xABCD
     CHECK jne, 'g'
+    ; A #PF while delivering a contributory fault is delivered next, not a #DF (SDM vol. 3
+    ; table 6-5): an IDT whose #GP gate lies on the not-present page 0x301000 and whose #PF
+    ; gate starts the present page after it.
+    mov eax, [idt + 14 * 8]
+    mov [0x302000], eax
+    mov eax, [idt + 14 * 8 + 4]
+    mov [0x302004], eax
+    lidt [split_idtr]
+    mov dword [recover], .after_split
+    mov ax, 0x1234                      ; an LDT selector without an LDT: #GP
+    mov ds, ax
+.after_split:
+    lidt [idtr]
+    cmp dword [last_cr2], 0x302000 - 8
+    CHECK jne, 'h'
+    cmp dword [last_vector], 14
+    CHECK jne, 'i'
     jmp pass
+split_idtr:
+    dw 15 * 8 - 1
+    dd 0x302000 - 14 * 8
 %include "fault-recovery.inc"
 PF_HANDLER
 idt:
