@@ -17,9 +17,27 @@ extension Interpreter {
             try execute(d)
             left &-= 1
             if _slowPath(left <= 0 || state.pointee.irqCheck || d.pointee.hot.endsBlock) { return }
-            guard let next = cached() else { return }
+            guard let next = following(d) else { return }
             d = next
         }
+    }
+
+    /// The instruction after `d`, which did not branch (it does not end blocks), EIP moved past
+    /// it, when it is cached and lies wholly inside the fetch window. A page's addresses fill
+    /// consecutive slots, so its slot is `d`'s plus `d`'s length, tagged `d`'s tag plus that
+    /// length (`DecodeCache.padding` keeps the slots after the last and after scratch readable).
+    @inline(__always)
+    func following(_ d: UnsafeMutablePointer<DecodedInstruction>) -> UnsafeMutablePointer<DecodedInstruction>? {
+        let s = state
+        let length = Int(d.pointee.length)
+        let n = d + length
+        let e = s.pointee.eip
+        s.pointee.startEIP = e
+        let at = e &- s.pointee.fetchLo
+        guard _fastPath(n.pointee.tag == d.pointee.tag &+ UInt64(length) && at < s.pointee.fetchLen
+                        && at &+ UInt32(n.pointee.length) <= s.pointee.fetchLen) else { return nil }
+        s.pointee.eip = e &+ UInt32(n.pointee.length)
+        return n
     }
 
     /// The instruction at EIP from `DecodeCache`, EIP moved past it, when it lies wholly inside
