@@ -83,6 +83,7 @@ extension Interpreter {
         d.opcode = UInt8(op)
         d.hot = hotOps[Int(op)]
         try decodeOperands(&d)
+        if d.modrm >= 0xC0 { useRegisterForm(&d) }
         let start = s.pointee.startEIP
         let length = s.pointee.eip &- start
         let at = start &- s.pointee.fetchLo
@@ -154,6 +155,23 @@ extension Interpreter {
         case .call, .jmpNear, .aluAcc, .testAcc, .movImmReg, .pushImm: d.imm = try fetchImm(w)
         case .alu8Acc, .testAcc8, .movImmReg8: d.imm = try fetch8()
         case .ret: if op == 0xC2 { d.imm = try fetch16() }
+        default: break
+        }
+    }
+
+    /// The register-operand forms of the commonest ModRM classes run without `address`,
+    /// `readRM` and `writeRM`: both registers come from `modrm`, whose fields the load direction
+    /// (8B, 03...3B) swaps, so that r/m always names the destination.
+    @inline(__always)
+    private func useRegisterForm(_ d: inout DecodedInstruction) {
+        let swapped = 0xC0 | (d.modrm & 7) << 3 | (d.modrm >> 3) & 7
+        switch d.hot {
+        case .movStore: d.hot = .movReg
+        case .movLoad: d.hot = .movReg; d.modrm = swapped
+        case .aluStore: d.hot = .aluReg
+        case .aluLoad: d.hot = .aluReg; d.modrm = swapped
+        case .group1: d.hot = .group1Reg
+        case .shift: d.hot = .shiftReg
         default: break
         }
     }
@@ -278,13 +296,7 @@ extension Interpreter {
             address(d.pointee)
             let sub = UInt32(regField)
             let v = try readRM(width)
-            let count: UInt32
-            switch op {
-            case 0xC0, 0xC1: count = d.pointee.imm
-            case 0xD0, 0xD1: count = 1
-            default: count = gpr[1] & 31
-            }
-            try writeRM(width, shift(sub, v, count, width))
+            try writeRM(width, shift(sub, v, shiftCount(d), width))
         case .group3:
             let width = op == 0xF6 ? 1 : w
             address(d.pointee)
@@ -356,8 +368,35 @@ extension Interpreter {
             case 1: try writeRM(1, incDec(try readRM(1), true, 1))
             default: throw Fault.ud
             }
+        case .movReg:
+            let m = Int(d.pointee.modrm)
+            setReg(m & 7, w, reg((m >> 3) & 7, w))
+        case .aluReg:
+            let m = Int(d.pointee.modrm)
+            let sub = (op >> 3) & 7
+            let r = alu(sub, reg(m & 7, w), reg((m >> 3) & 7, w), w)
+            if sub != 7 { setReg(m & 7, w, r) }
+        case .group1Reg:
+            let m = Int(d.pointee.modrm)
+            let sub = UInt32(m >> 3) & 7
+            let r = alu(sub, reg(m & 7, w), d.pointee.imm, w)
+            if sub != 7 { setReg(m & 7, w, r) }
+        case .shiftReg:
+            let width = op & 1 == 0 ? 1 : w
+            let m = Int(d.pointee.modrm)
+            setReg(m & 7, width, shift(UInt32(m >> 3) & 7, reg(m & 7, width), shiftCount(d), width))
         case .rare, .prefix: // every class named, so the jump table needs no range check
             try executeRare(op)
+        }
+    }
+
+    /// The count of a group 2 shift or rotate: its immediate (already masked), 1, or CL.
+    @inline(__always)
+    private func shiftCount(_ d: UnsafeMutablePointer<DecodedInstruction>) -> UInt32 {
+        switch d.pointee.opcode {
+        case 0xC0, 0xC1: d.pointee.imm
+        case 0xD0, 0xD1: 1
+        default: gpr[1] & 31
         }
     }
 
