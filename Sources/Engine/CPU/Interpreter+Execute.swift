@@ -171,7 +171,7 @@ extension Interpreter {
         case .aluStore: d.hot = .aluReg
         case .aluLoad: d.hot = .aluReg; d.modrm = swapped
         case .group1: d.hot = .group1Reg
-        case .shift: d.hot = .shiftReg
+        case .shift where d.opcode & 1 != 0: d.hot = .shiftReg // not 8-bit: the width stays a constant
         default: break
         }
     }
@@ -382,9 +382,8 @@ extension Interpreter {
             let r = alu(sub, reg(m & 7, w), d.pointee.imm, w)
             if sub != 7 { setReg(m & 7, w, r) }
         case .shiftReg:
-            let width = op & 1 == 0 ? 1 : w
             let m = Int(d.pointee.modrm)
-            setReg(m & 7, width, shift(UInt32(m >> 3) & 7, reg(m & 7, width), shiftCount(d), width))
+            setReg(m & 7, w, shift(UInt32(m >> 3) & 7, reg(m & 7, w), shiftCount(d), w))
         case .rare, .prefix: // every class named, so the jump table needs no range check
             try executeRare(op)
         }
