@@ -227,21 +227,20 @@ extension Interpreter {
         let s = state
         let op = UInt32(d.pointee.opcode)
         switch d.pointee.hot {
+        // These five have a memory operand here (registers took the register forms): its
+        // address goes straight to read/write, not through the state readRM/writeRM look at.
         case .movStore:
-            address(d.pointee)
-            try writeRM(w, reg(regField, w))
+            try write(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w, reg(Int(d.pointee.modrm >> 3) & 7, w))
         case .movLoad:
-            address(d.pointee)
-            setReg(regField, w, try readRM(w))
+            setReg(Int(d.pointee.modrm >> 3) & 7, w, try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w))
         case .twoByte: try executeTwoByte()
         case .jcc:
             if condition(op & 0xF) { jumpRelative(d.pointee.imm) }
         case .group1:
-            address(d.pointee)
-            let sub = UInt32(regField)
-            let a = try readRM(w)
-            let r = alu(sub, a, d.pointee.imm, w)
-            if sub != 7 { try writeRM(w, r) }
+            let (sg, off) = (Int(d.pointee.eaSeg), effectiveAddress(d.pointee))
+            let sub = UInt32(d.pointee.modrm >> 3) & 7
+            let r = alu(sub, try read(sg, off, w), d.pointee.imm, w)
+            if sub != 7 { try write(sg, off, w, r) }
         case .call:
             try push(s.pointee.eip, w)
             jumpRelative(d.pointee.imm)
@@ -255,13 +254,13 @@ extension Interpreter {
             _ = alu(4, try readRM(w), reg(regField, w), w)
         // ALU r/m,r  r,r/m  acc,imm
         case .aluStore:
-            address(d.pointee)
-            let r = alu(op >> 3, try readRM(w), reg(regField, w), w)
-            if op != 0x39 { try writeRM(w, r) }
+            let (sg, off) = (Int(d.pointee.eaSeg), effectiveAddress(d.pointee))
+            let r = alu(op >> 3, try read(sg, off, w), reg(Int(d.pointee.modrm >> 3) & 7, w), w)
+            if op != 0x39 { try write(sg, off, w, r) }
         case .aluLoad:
-            address(d.pointee)
-            let r = alu(op >> 3, reg(regField, w), try readRM(w), w)
-            if op != 0x3B { setReg(regField, w, r) }
+            let rg = Int(d.pointee.modrm >> 3) & 7
+            let r = alu(op >> 3, reg(rg, w), try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w), w)
+            if op != 0x3B { setReg(rg, w, r) }
         case .ret:
             let target = try pop(w)
             adjustSP(Int(d.pointee.imm))
