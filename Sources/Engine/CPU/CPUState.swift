@@ -93,6 +93,9 @@ enum LazyOp {
     static let shl: UInt32 = 8
     static let shr: UInt32 = 9
     static let sar: UInt32 = 10
+    /// Or-ed into a kind by ROL/ROR, which change only CF and OF: those two are then in
+    /// `flags` (the kind no longer matches a case that computes them), SF ZF AF PF still lazy.
+    static let rotated: UInt32 = 0x10
 }
 
 /// EFLAGS bits.

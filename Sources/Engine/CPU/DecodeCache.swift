@@ -9,6 +9,9 @@
 final class DecodeCache: CodeWriteObserver {
     static let entries = 1 << 16
     static let empty: UInt64 = .max
+    /// Slots after `scratch`, never written (so never matching a tag): an instruction's
+    /// successor slot (`Interpreter.following`) is at most 15 past the last slot or scratch.
+    static let padding = 16
 
     let slots: UnsafeMutablePointer<DecodedInstruction>
     /// Where an instruction that is not cached (it crosses a page, or its page is not RAM) is
@@ -21,8 +24,8 @@ final class DecodeCache: CodeWriteObserver {
 
     private init(memory: MemoryMap) {
         self.memory = memory
-        slots = .allocate(capacity: DecodeCache.entries + 1)
-        slots.initialize(repeating: DecodedInstruction(), count: DecodeCache.entries + 1)
+        slots = .allocate(capacity: DecodeCache.entries + 1 + DecodeCache.padding)
+        slots.initialize(repeating: DecodedInstruction(), count: DecodeCache.entries + 1 + DecodeCache.padding)
         scratch = slots + DecodeCache.entries
     }
 

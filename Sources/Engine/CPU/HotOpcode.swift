@@ -39,6 +39,12 @@ enum HotOpcode: UInt8 {
     case movImmReg8
     case leave
     case groupFE
+    // Register-operand forms, chosen at decode time (`Interpreter.useRegisterForm`); r/m names
+    // the destination, reg the source.
+    case movReg
+    case aluReg
+    case group1Reg
+    case shiftReg
 
     /// The classes after which `Interpreter.runBlock` goes back to the run loop: the branches
     /// (so that a block is straight-line code and the loop's stop flag is read at least once

@@ -30,7 +30,8 @@ extension Interpreter {
     }
 
     /// Group 2: ROL ROR RCL RCR SHL SHR SAL SAR by `count` (already masked to 5 bits). The
-    /// shifts leave their flags lazy; the rotates, which keep SF ZF AF PF, settle them.
+    /// shifts leave their flags lazy; ROL and ROR mark the lazy state `LazyOp.rotated`, RCL and
+    /// RCR settle it.
     @_transparent
     func shift(_ op: UInt32, _ value: UInt32, _ count: UInt32, _ w: Int) -> UInt32 {
         if count == 0 { return value }
@@ -54,18 +55,21 @@ extension Interpreter {
             let bits = UInt32(w * 8)
             let c = count & (bits - 1)
             let msb = Interpreter.sign(w)
-            var f = flagsValue() & ~(Flag.CF | Flag.OF)
+            let carry: Bool
+            let overflow: Bool
             if op == 0 {
                 r = c == 0 ? v : ((v << c) | (v >> (bits - c))) & m
-                if r & 1 != 0 { f |= Flag.CF }
-                if (r & msb != 0) != (r & 1 != 0) { f |= Flag.OF }
+                carry = r & 1 != 0
+                overflow = (r & msb != 0) != carry
             } else {
                 r = c == 0 ? v : ((v >> c) | (v << (bits - c))) & m
-                if r & msb != 0 { f |= Flag.CF }
-                if (r & msb != 0) != (r & (msb >> 1) != 0) { f |= Flag.OF }
+                carry = r & msb != 0
+                overflow = carry != (r & (msb >> 1) != 0)
             }
-            state.pointee.flags = f
-            state.pointee.lazyOp = LazyOp.none
+            // CF and OF go to `flags`; SF ZF AF PF stay those of the lazy operation before.
+            let s = state
+            s.pointee.flags = (s.pointee.flags & ~(Flag.CF | Flag.OF)) | (carry ? Flag.CF : 0) | (overflow ? Flag.OF : 0)
+            if s.pointee.lazyOp != LazyOp.none { s.pointee.lazyOp |= LazyOp.rotated }
         default:
             r = rotateThroughCarry(op, v, count, w)
         }

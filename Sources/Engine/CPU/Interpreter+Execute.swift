@@ -17,9 +17,27 @@ extension Interpreter {
             try execute(d)
             left &-= 1
             if _slowPath(left <= 0 || state.pointee.irqCheck || d.pointee.hot.endsBlock) { return }
-            guard let next = cached() else { return }
+            guard let next = following(d) else { return }
             d = next
         }
+    }
+
+    /// The instruction after `d`, which did not branch (it does not end blocks), EIP moved past
+    /// it, when it is cached and lies wholly inside the fetch window. A page's addresses fill
+    /// consecutive slots, so its slot is `d`'s plus `d`'s length, tagged `d`'s tag plus that
+    /// length (`DecodeCache.padding` keeps the slots after the last and after scratch readable).
+    @inline(__always)
+    func following(_ d: UnsafeMutablePointer<DecodedInstruction>) -> UnsafeMutablePointer<DecodedInstruction>? {
+        let s = state
+        let length = Int(d.pointee.length)
+        let n = d + length
+        let e = s.pointee.eip
+        s.pointee.startEIP = e
+        let at = e &- s.pointee.fetchLo
+        guard _fastPath(n.pointee.tag == d.pointee.tag &+ UInt64(length) && at < s.pointee.fetchLen
+                        && at &+ UInt32(n.pointee.length) <= s.pointee.fetchLen) else { return nil }
+        s.pointee.eip = e &+ UInt32(n.pointee.length)
+        return n
     }
 
     /// The instruction at EIP from `DecodeCache`, EIP moved past it, when it lies wholly inside
@@ -65,6 +83,7 @@ extension Interpreter {
         d.opcode = UInt8(op)
         d.hot = hotOps[Int(op)]
         try decodeOperands(&d)
+        if d.modrm >= 0xC0 { useRegisterForm(&d) }
         let start = s.pointee.startEIP
         let length = s.pointee.eip &- start
         let at = start &- s.pointee.fetchLo
@@ -140,6 +159,23 @@ extension Interpreter {
         }
     }
 
+    /// The register-operand forms of the commonest ModRM classes run without `address`,
+    /// `readRM` and `writeRM`: both registers come from `modrm`, whose fields the load direction
+    /// (8B, 03...3B) swaps, so that r/m always names the destination.
+    @inline(__always)
+    private func useRegisterForm(_ d: inout DecodedInstruction) {
+        let swapped = 0xC0 | (d.modrm & 7) << 3 | (d.modrm >> 3) & 7
+        switch d.hot {
+        case .movStore: d.hot = .movReg
+        case .movLoad: d.hot = .movReg; d.modrm = swapped
+        case .aluStore: d.hot = .aluReg
+        case .aluLoad: d.hot = .aluReg; d.modrm = swapped
+        case .group1: d.hot = .group1Reg
+        case .shift where d.opcode & 1 != 0: d.hot = .shiftReg // not 8-bit: the width stays a constant
+        default: break
+        }
+    }
+
     /// Runs a decoded instruction: its prefixes into the state the handlers read, then the
     /// handler for its operand size.
     @inline(__always)
@@ -191,21 +227,20 @@ extension Interpreter {
         let s = state
         let op = UInt32(d.pointee.opcode)
         switch d.pointee.hot {
+        // These five have a memory operand here (registers took the register forms): its
+        // address goes straight to read/write, not through the state readRM/writeRM look at.
         case .movStore:
-            address(d.pointee)
-            try writeRM(w, reg(regField, w))
+            try write(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w, reg(Int(d.pointee.modrm >> 3) & 7, w))
         case .movLoad:
-            address(d.pointee)
-            setReg(regField, w, try readRM(w))
+            setReg(Int(d.pointee.modrm >> 3) & 7, w, try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w))
         case .twoByte: try executeTwoByte()
         case .jcc:
             if condition(op & 0xF) { jumpRelative(d.pointee.imm) }
         case .group1:
-            address(d.pointee)
-            let sub = UInt32(regField)
-            let a = try readRM(w)
-            let r = alu(sub, a, d.pointee.imm, w)
-            if sub != 7 { try writeRM(w, r) }
+            let (sg, off) = (Int(d.pointee.eaSeg), effectiveAddress(d.pointee))
+            let sub = UInt32(d.pointee.modrm >> 3) & 7
+            let r = alu(sub, try read(sg, off, w), d.pointee.imm, w)
+            if sub != 7 { try write(sg, off, w, r) }
         case .call:
             try push(s.pointee.eip, w)
             jumpRelative(d.pointee.imm)
@@ -219,13 +254,13 @@ extension Interpreter {
             _ = alu(4, try readRM(w), reg(regField, w), w)
         // ALU r/m,r  r,r/m  acc,imm
         case .aluStore:
-            address(d.pointee)
-            let r = alu(op >> 3, try readRM(w), reg(regField, w), w)
-            if op != 0x39 { try writeRM(w, r) }
+            let (sg, off) = (Int(d.pointee.eaSeg), effectiveAddress(d.pointee))
+            let r = alu(op >> 3, try read(sg, off, w), reg(Int(d.pointee.modrm >> 3) & 7, w), w)
+            if op != 0x39 { try write(sg, off, w, r) }
         case .aluLoad:
-            address(d.pointee)
-            let r = alu(op >> 3, reg(regField, w), try readRM(w), w)
-            if op != 0x3B { setReg(regField, w, r) }
+            let rg = Int(d.pointee.modrm >> 3) & 7
+            let r = alu(op >> 3, reg(rg, w), try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w), w)
+            if op != 0x3B { setReg(rg, w, r) }
         case .ret:
             let target = try pop(w)
             adjustSP(Int(d.pointee.imm))
@@ -260,13 +295,7 @@ extension Interpreter {
             address(d.pointee)
             let sub = UInt32(regField)
             let v = try readRM(width)
-            let count: UInt32
-            switch op {
-            case 0xC0, 0xC1: count = d.pointee.imm
-            case 0xD0, 0xD1: count = 1
-            default: count = gpr[1] & 31
-            }
-            try writeRM(width, shift(sub, v, count, width))
+            try writeRM(width, shift(sub, v, shiftCount(d), width))
         case .group3:
             let width = op == 0xF6 ? 1 : w
             address(d.pointee)
@@ -338,8 +367,34 @@ extension Interpreter {
             case 1: try writeRM(1, incDec(try readRM(1), true, 1))
             default: throw Fault.ud
             }
+        case .movReg:
+            let m = Int(d.pointee.modrm)
+            setReg(m & 7, w, reg((m >> 3) & 7, w))
+        case .aluReg:
+            let m = Int(d.pointee.modrm)
+            let sub = (op >> 3) & 7
+            let r = alu(sub, reg(m & 7, w), reg((m >> 3) & 7, w), w)
+            if sub != 7 { setReg(m & 7, w, r) }
+        case .group1Reg:
+            let m = Int(d.pointee.modrm)
+            let sub = UInt32(m >> 3) & 7
+            let r = alu(sub, reg(m & 7, w), d.pointee.imm, w)
+            if sub != 7 { setReg(m & 7, w, r) }
+        case .shiftReg:
+            let m = Int(d.pointee.modrm)
+            setReg(m & 7, w, shift(UInt32(m >> 3) & 7, reg(m & 7, w), shiftCount(d), w))
         case .rare, .prefix: // every class named, so the jump table needs no range check
             try executeRare(op)
+        }
+    }
+
+    /// The count of a group 2 shift or rotate: its immediate (already masked), 1, or CL.
+    @inline(__always)
+    private func shiftCount(_ d: UnsafeMutablePointer<DecodedInstruction>) -> UInt32 {
+        switch d.pointee.opcode {
+        case 0xC0, 0xC1: d.pointee.imm
+        case 0xD0, 0xD1: 1
+        default: gpr[1] & 31
         }
     }
 

@@ -109,7 +109,7 @@ extension Interpreter {
     }
 
     /// EFLAGS with the arithmetic flags materialised: one switch over the lazy kind rather
-    /// than one per flag (ROL/ROR and PUSHF read this often).
+    /// than one per flag (PUSHF and RCL/RCR read this).
     func flagsValue() -> UInt32 {
         let s = state
         let op = s.pointee.lazyOp
@@ -117,6 +117,11 @@ extension Interpreter {
         let (d, src, r) = (s.pointee.lazyDst, s.pointee.lazySrc, s.pointee.lazyRes)
         let f = (s.pointee.flags & ~Flag.arith) | szp(r, s.pointee.lazyWidth)
         if op == LazyOp.logic { return f }
+        if op & LazyOp.rotated != 0 {
+            let kind = op & ~LazyOp.rotated
+            let af = kind != LazyOp.logic && kind < LazyOp.shl ? (d ^ src ^ r) & Flag.AF : 0
+            return f | af | (s.pointee.flags & (Flag.CF | Flag.OF))
+        }
         let sign = Interpreter.sign(s.pointee.lazyWidth)
         if op >= LazyOp.shl {
             let carry = Interpreter.shiftCarry(s)

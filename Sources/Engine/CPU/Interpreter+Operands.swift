@@ -114,9 +114,15 @@ extension Interpreter {
         let s = state
         s.pointee.modrm = UInt32(d.modrm)
         if d.modrm >= 0xC0 { return }
-        let off = gpr[Int(d.base)] &+ (gpr[Int(d.index)] << UInt32(d.scale)) &+ d.disp
-        s.pointee.eaOffset = d.prefixes.addrsize32 ? off : off & 0xFFFF
+        s.pointee.eaOffset = effectiveAddress(d)
         s.pointee.eaSeg = Int(d.eaSeg)
+    }
+
+    /// The offset of a decoded memory operand, from today's registers.
+    @inline(__always)
+    func effectiveAddress(_ d: DecodedInstruction) -> UInt32 {
+        let off = gpr[Int(d.base)] &+ (gpr[Int(d.index)] << UInt32(d.scale)) &+ d.disp
+        return d.prefixes.addrsize32 ? off : off & 0xFFFF
     }
 
     @inline(__always)
