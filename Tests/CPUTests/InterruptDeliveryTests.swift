@@ -52,17 +52,23 @@ struct InterruptDeliveryTests {
     seen: db 0xFF
     """
 
-    @Test func hltWakesOnInterruptAndSTIShadowHolds() throws {
-        let code = try GuestProgram.assemble(Self.guest)
+    /// `source` assembled at 0x1000 in 1 MiB of RAM, and a CPU in real mode about to run it.
+    static func realModeCPU(running source: String, ports: PortMap) throws -> (Interpreter, MemoryMap, code: [UInt8]) {
+        let code = try GuestProgram.assemble(source)
         let memory = try MemoryMap(ramSize: 1 << 20)
         for (i, b) in code.enumerated() { memory.write(0x1000 + UInt32(i), width: 1, value: UInt32(b)) }
+        let cpu = Interpreter(memory: memory, ports: ports)
+        cpu.loadRealCS(0)
+        cpu.state.pointee.eip = 0x1000
+        return (cpu, memory, code)
+    }
+
+    @Test func hltWakesOnInterruptAndSTIShadowHolds() throws {
         let ports = PortMap()
         let pic = FakePIC()
         ports.register(pic, ports: 0x80...0x80)
-        let cpu = Interpreter(memory: memory, ports: ports)
+        let (cpu, memory, code) = try Self.realModeCPU(running: Self.guest, ports: ports)
         cpu.interruptController = pic
-        cpu.loadRealCS(0)
-        cpu.state.pointee.eip = 0x1000
         #expect(cpu.run(instructions: 1000) == .halted)
         #expect(cpu.run(instructions: 1000) == .halted, "nothing pending: stays halted")
         pic.interruptPending = true
@@ -107,16 +113,11 @@ struct InterruptDeliveryTests {
     /// SDM vol. 3 §6.7.1: after an NMI is delivered, the next one waits until an IRET
     /// (kvm-unit-tests' eventinj checks where it lands).
     @Test func nmiInsideTheNMIHandlerWaitsForIRET() throws {
-        let code = try GuestProgram.assemble(Self.nestedNMIGuest)
-        let memory = try MemoryMap(ramSize: 1 << 20)
-        for (i, b) in code.enumerated() { memory.write(0x1000 + UInt32(i), width: 1, value: UInt32(b)) }
         let ports = PortMap()
         let nmiPort = NMIPort()
         ports.register(nmiPort, ports: 0x81...0x81)
-        let cpu = Interpreter(memory: memory, ports: ports)
+        let (cpu, memory, code) = try Self.realModeCPU(running: Self.nestedNMIGuest, ports: ports)
         nmiPort.cpu = cpu
-        cpu.loadRealCS(0)
-        cpu.state.pointee.eip = 0x1000
         #expect(cpu.run(instructions: 1000) == .haltedForever)
         let base = UInt32(code.count) - 3 + 0x1000
         #expect(memory.read(base, width: 1) == 2, "both NMIs handled")
