@@ -13,7 +13,7 @@
 ;      clear remote IRR (under KVM that is KVM_EXIT_IOAPIC_EOI, which needs the GSI routes).
 ; Prints on COM1 "smp-apic ok cpus=N map=XXXXXXXX" and exits through port 0xF4 with 0x10
 ; (status 33), or "smp-apic FAIL x at step n" (x names the check, U an unexpected interrupt or
-; exception) and exits with 0x01 (status 3).
+; exception) and exits with 0x01 (status 3). Each step starts with a "step n" line.
         bits 32
         org 0x100000
 FLAGS   equ 0x00010003
@@ -40,7 +40,10 @@ start:
         out 0x21, al
         out 0xA1, al
 
-        mov byte [fail_msg.step], '1'
+        push eax
+        mov al, '1'
+        call step
+        pop eax
         mov eax, 1                      ; 1. CPUID and the APIC base
         cpuid
         mov al, 'C'
@@ -60,7 +63,10 @@ start:
         jne fail
         mov dword [APIC + 0xF0], 0x1FF  ; software enable, spurious vector 0xFF
 
-        mov byte [fail_msg.step], '2'
+        push eax
+        mov al, '2'
+        call step
+        pop eax
         mov esi, trampoline             ; 2. start the APs
         mov edi, TRAMP
         mov ecx, trampoline_end - trampoline
@@ -87,7 +93,10 @@ start:
         mov al, 'M'
         jne fail
 
-        mov byte [fail_msg.step], '3'
+        push eax
+        mov al, '3'
+        call step
+        pop eax
         sti                             ; 3. IPI round trip
         mov dword [APIC + 0x310], 1 << 24
         mov dword [APIC + 0x300], 0x4050        ; fixed, physical, vector 0x50 to APIC ID 1
@@ -103,7 +112,10 @@ start:
         cmp dword [request_hits], 1
         jne fail
 
-        mov byte [fail_msg.step], '4'
+        push eax
+        mov al, '4'
+        call step
+        pop eax
         mov dword [APIC + 0x3E0], 0xB   ; 4. APIC timer: divide by 1
         mov dword [APIC + 0x320], 0x41  ; one-shot, vector 0x41
         mov dword [APIC + 0x380], 1000000
@@ -123,7 +135,10 @@ start:
         mov dword [APIC + 0x320], 0x10041       ; masked
         mov dword [APIC + 0x380], 0
 
-        mov byte [fail_msg.step], '5'
+        push eax
+        mov al, '5'
+        call step
+        pop eax
         ; 5. the PIT through the IOAPIC (the 8259s are masked)
         mov dword [IOAPIC], 0x15        ; pin 2, destination APIC ID 0
         mov dword [IOAPIC + 0x10], 0
@@ -141,7 +156,10 @@ start:
         mov dword [IOAPIC + 0x10], 0x10042      ; masked
         cli
 
-        mov byte [fail_msg.step], '6'
+        push eax
+        mov al, '6'
+        call step
+        pop eax
         ; 6. a level-triggered line through the IOAPIC
         mov dword [IOAPIC], 0x17        ; pin 3, destination APIC ID 0
         mov dword [IOAPIC + 0x10], 0
@@ -274,6 +292,17 @@ ap_main:
 .idle:  hlt
         jmp .idle
 
+; step: AL = the step's digit, kept for a FAIL line and printed as "step N" (where a guest that
+; hangs, say in a HLT whose interrupt never comes, stopped).
+step:
+        mov [fail_msg.step], al
+        mov [step_msg.digit], al
+        push esi
+        mov esi, step_msg
+        call puts
+        pop esi
+        ret
+
 ; puts: prints the NUL-terminated string at ESI.
 puts:
         lodsb
@@ -341,6 +370,8 @@ idtr:   dw 256 * 8 - 1
 
 ok_msg:      db "smp-apic ok cpus=", 0
 map_msg:     db " map=", 0
+step_msg:    db "step "
+.digit:      db "0", 10, 0
 fail_msg:    db "smp-apic FAIL "
 .what:       db "? at step "
 .step:       db "0", 10, 0
