@@ -76,7 +76,7 @@ struct CrashReplayTests {
                 let durable = flushes.last(where: { $0.events <= windowStart })?.writes ?? []
                 let image = try DiskImage.open(path: crashed, readOnly: true)
                 for (offset, data) in durable {
-                    #expect(try image.read(at: offset, count: data.count) == data, "state \(states): flushed write at \(offset) lost")
+                    #expect(byteMismatch(try image.read(at: offset, count: data.count), data) == nil, "state \(states): flushed write at \(offset) lost")
                 }
                 states += 1
             }
