@@ -15,14 +15,14 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VMTUI=${VMTUI:-$ROOT/.build/release/vmtui}
 [ -x "$VMTUI" ] || { echo "FAIL disk-full: $VMTUI is missing (swift build -c release)"; exit 1; }
 for tool in nasm qemu-img qemu-io; do
-    command -v $tool >/dev/null || { echo "SKIP disk-full: $tool is not installed (apt-get install nasm qemu-utils)"; exit 0; }
+    command -v $tool >/dev/null || { echo "SKIP disk-full: $tool is not installed (apt-get install nasm qemu-utils)"; exit 77; }
 done
-[ "$(id -u)" = 0 ] || { echo "SKIP disk-full: mounting the small tmpfs needs root"; exit 0; }
+[ "$(id -u)" = 0 ] || { echo "SKIP disk-full: mounting the small tmpfs needs root"; exit 77; }
 export VMTUI_HOME=$(mktemp -d)
 export XDG_RUNTIME_DIR=$VMTUI_HOME/run
 mkdir -p "$XDG_RUNTIME_DIR" "$VMTUI_HOME/small"
 small=$VMTUI_HOME/small
-mount -t tmpfs -o size=12m vmtui-disk-full "$small" || { echo "SKIP disk-full: cannot mount a tmpfs here"; exit 0; }
+mount -t tmpfs -o size=12m vmtui-disk-full "$small" || { echo "SKIP disk-full: cannot mount a tmpfs here"; exit 77; }
 cleanup() {
     for vm in fullsata fullvirtio fullide reportsata reportvirtio reportide; do "$VMTUI" stop "$vm" --force >/dev/null 2>&1; done
     umount "$small"

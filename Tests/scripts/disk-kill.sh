@@ -10,7 +10,7 @@ VMTUI=${VMTUI:-$ROOT/.build/release/vmtui}
 ROUNDS=${DISK_KILL_ROUNDS:-20}
 [ -x "$VMTUI" ] || { echo "FAIL disk-kill: $VMTUI is missing (swift build -c release)"; exit 1; }
 for tool in nasm qemu-img python3; do
-    command -v $tool >/dev/null || { echo "SKIP disk-kill: $tool is not installed (apt-get install nasm qemu-utils python3)"; exit 0; }
+    command -v $tool >/dev/null || { echo "SKIP disk-kill: $tool is not installed (apt-get install nasm qemu-utils python3)"; exit 77; }
 done
 export VMTUI_HOME=$(mktemp -d)
 export XDG_RUNTIME_DIR=$VMTUI_HOME/run

@@ -4,9 +4,9 @@
 # SIGKILL shows as crashed while the other goes on; the control socket refuses other protocol
 # versions and garbage; screen/type/wait/console/stop/delete from the command line.
 source "$(dirname "$0")/lib/tmux.bash"
-[ -s /usr/share/seabios/bios-256k.bin ] || { echo "SKIP $TEST_NAME: SeaBIOS is missing (apt-get install seabios)"; exit 0; }
-command -v nasm >/dev/null || { echo "SKIP $TEST_NAME: nasm is missing (apt-get install nasm)"; exit 0; }
-command -v python3 >/dev/null || { echo "SKIP $TEST_NAME: python3 is missing (it speaks to the socket)"; exit 0; }
+[ -s /usr/share/seabios/bios-256k.bin ] || { echo "SKIP $TEST_NAME: SeaBIOS is missing (apt-get install seabios)"; exit 77; }
+command -v nasm >/dev/null || { echo "SKIP $TEST_NAME: nasm is missing (apt-get install nasm)"; exit 77; }
+command -v python3 >/dev/null || { echo "SKIP $TEST_NAME: python3 is missing (it speaks to the socket)"; exit 77; }
 guests=$("$ROOT/scripts/make-test-guests")
 for vm in echo echo2; do
     cp "$guests/echo.img" "$VMTUI_HOME/$vm.img"
