@@ -59,10 +59,8 @@ chmod +x "$WORK/amd64/root/init"
 mkdir -p "$WORK/amd64/root/proc" "$WORK/amd64/root/sys" "$WORK/amd64/root/dev"
 (cd "$WORK/amd64/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/amd64/iso/initrd.gz"
 cp "$kernel/vmlinuz" "$WORK/amd64/iso/vmlinuz"
-cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$WORK/amd64/iso/isolinux/"
 printf 'DEFAULT linux\nLABEL linux\n  KERNEL /vmlinuz\n  APPEND initrd=/initrd.gz console=ttyS0 console=tty0 quiet\n' > "$WORK/amd64/iso/isolinux/isolinux.cfg"
-xorriso -as mkisofs -quiet -o "$media/amd64.iso" -b isolinux/isolinux.bin -c isolinux/boot.cat \
-    -no-emul-boot -boot-load-size 4 -boot-info-table "$WORK/amd64/iso" > /dev/null 2>&1
+"$ROOT/scripts/isolinux-iso" "$WORK/amd64/iso" "$media/amd64.iso"
 # The project's Linux test guest (i386), for its smp scenario with 2 CPUs.
 if linux=$("$ROOT/scripts/make-linux-media"); then cp "$linux/linux.iso" "$media/linux.iso"
 else echo "FAIL $TEST_NAME: scripts/make-linux-media could not build the Linux test guest"; exit 1; fi
