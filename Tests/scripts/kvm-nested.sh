@@ -74,6 +74,8 @@ else echo "FAIL $TEST_NAME: scripts/make-linux-media could not build the Linux t
 # memtest86+ x64 stalled in 1 of 3 runs instead, so MTTCG stays.
 # no_timer_check: under a loaded host the software CPU is too slow for the kernel's IO-APIC
 # timer check, which then panics.
+# lockup FILE: the first line of FILE in which the test host's kernel reported a lockup.
+lockup() { grep -a -m1 -E "soft lockup|detected stalls" "$1"; }
 boot_host() {
     qemu-system-x86_64 -accel tcg -cpu max -m 2G -smp 2 -no-reboot -nographic \
         -kernel "$host/vmlinuz" -initrd "$host/initrd.gz" -append "console=ttyS0 panic=-1 quiet no_timer_check ${2:-}" \
@@ -83,7 +85,7 @@ boot_host() {
         sleep 5
         beats=$(grep -ac "^ALIVE " "$WORK/console" || true)
         [ "$beats" -ne "$alive" ] && { alive=$beats; alive_at=$SECONDS; }
-        if grep -aqE "soft lockup|detected stalls" "$WORK/console" || [ $((SECONDS - alive_at)) -ge 180 ]; then
+        if lockup "$WORK/console" > /dev/null || [ $((SECONDS - alive_at)) -ge 180 ]; then
             kill $qemu; wait $qemu; return 2
         fi
         [ $((SECONDS - start)) -lt "$1" ] || { kill $qemu; wait $qemu; return 1; }
@@ -102,7 +104,7 @@ rc=$?
 # stand (a FAIL there counts), else for everything.
 earlier_fails=0
 if [ $rc -eq 2 ]; then
-    died="the test host died after $((SECONDS - start)) s ($(grep -a -m1 -E "soft lockup|detected stalls" "$WORK/console" || echo "no heartbeat for 180 s"))"
+    died="the test host died after $((SECONDS - start)) s ($(lockup "$WORK/console" || echo "no heartbeat for 180 s"))"
     mv "$WORK/console" "$WORK/console.1"
     if grep -aq "^SINGLE-CPU-DONE" "$WORK/console.1" && [ $((SECONDS - start)) -lt 1000 ]; then
         echo "RETRY $TEST_NAME: $died in its SMP checks; the single-CPU checks stand, the SMP ones run in a new boot"
@@ -127,8 +129,8 @@ set -e
 checks "$WORK/console" || true
 fails=$(( $(grep -ac "^FAIL " "$WORK/console" || true) + earlier_fails ))
 if [ $rc -ne 0 ]; then
-    lockup=$(grep -a -m1 -E "soft lockup|detected stalls" "$WORK/console" || true)
-    echo "FAIL $TEST_NAME: the test host did not finish (status $rc: 2 = it died)${lockup:+; its kernel: $lockup}; its console ends:"
+    locked=$(lockup "$WORK/console" || true)
+    echo "FAIL $TEST_NAME: the test host did not finish (status $rc: 2 = it died)${locked:+; its kernel: $locked}; its console ends:"
     tail -n 20 "$WORK/console"
     exit 1
 fi
