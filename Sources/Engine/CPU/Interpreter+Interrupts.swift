@@ -33,17 +33,20 @@ extension Interpreter {
                 // simply delivered next.
                 // A fault while delivering INT n, INT3 or INTO points back at that instruction.
                 if event.kind == .software || event.kind == .trap { s.pointee.eip = s.pointee.startEIP }
-                let contributory: UInt32 = 1 << 0 | 1 << 10 | 1 << 11 | 1 << 12 | 1 << 13
-                let isException = event.kind != .external && event.kind != .software && event.vector < 32
-                let firstClass = isException ? event.vector : 32
-                let secondContributory = error.vector < 32 && (contributory >> UInt32(error.vector)) & 1 != 0
-                let double = (firstClass < 32 && (contributory >> UInt32(firstClass)) & 1 != 0 && secondContributory)
-                    || (firstClass == 14 && (secondContributory || error.vector == 14))
+                let firstIsException = event.kind != .external && event.kind != .software
+                let double = firstIsException && (Interpreter.isContributory(event.vector)
+                    ? Interpreter.isContributory(error.vector)
+                    : event.vector == 14 && (Interpreter.isContributory(error.vector) || error.vector == 14))
                 event = double ? Fault(vector: 8, errorCode: 0, hasErrorCode: true) : error
                 chain[depth] = event.vector
                 depth += 1
             }
         }
+    }
+
+    /// #DE, #TS, #NP, #SS and #GP: the contributory exceptions of SDM vol. 3 table 6-4.
+    static func isContributory(_ vector: UInt8) -> Bool {
+        vector == 0 || (10...13).contains(vector)
     }
 
     static func exceptionName(_ v: UInt8) -> String {
