@@ -58,16 +58,23 @@ struct GuestProgram {
         try run(binary: try assemble(source), at: 0x1000, budget: budget)
     }
 
-    /// Runs an image loaded at `address` (below 64 KiB), starting at 0000:address.
-    static func run(binary code: [UInt8], at address: UInt32, budget: Int) throws -> Outcome {
+    /// `code` loaded at `address` (below 64 KiB) in 16 MiB of RAM, and a CPU on `ports` in real
+    /// mode about to run it at 0000:address.
+    static func load(_ code: [UInt8], at address: UInt32 = 0x1000, ports: PortMap) throws -> (Interpreter, MemoryMap) {
         let memory = try MemoryMap(ramSize: 16 << 20)
         for (i, b) in code.enumerated() { memory.write(address + UInt32(i), width: 1, value: UInt32(b)) }
-        let ports = PortMap()
-        let console = Console()
-        ports.register(console, ports: 0xE9...0xE9)
         let cpu = Interpreter(memory: memory, ports: ports)
         cpu.loadRealCS(0)
         cpu.state.pointee.eip = address
+        return (cpu, memory)
+    }
+
+    /// Runs an image loaded at `address` (below 64 KiB), starting at 0000:address.
+    static func run(binary code: [UInt8], at address: UInt32, budget: Int) throws -> Outcome {
+        let ports = PortMap()
+        let console = Console()
+        ports.register(console, ports: 0xE9...0xE9)
+        let (cpu, memory) = try load(code, at: address, ports: ports)
         var exit = VCPUExit.deadlineReached
         var left = budget
         while left > 0 {

@@ -52,22 +52,12 @@ struct InterruptDeliveryTests {
     seen: db 0xFF
     """
 
-    /// `source` assembled at 0x1000 in 1 MiB of RAM, and a CPU in real mode about to run it.
-    static func realModeCPU(running source: String, ports: PortMap) throws -> (Interpreter, MemoryMap, code: [UInt8]) {
-        let code = try GuestProgram.assemble(source)
-        let memory = try MemoryMap(ramSize: 1 << 20)
-        for (i, b) in code.enumerated() { memory.write(0x1000 + UInt32(i), width: 1, value: UInt32(b)) }
-        let cpu = Interpreter(memory: memory, ports: ports)
-        cpu.loadRealCS(0)
-        cpu.state.pointee.eip = 0x1000
-        return (cpu, memory, code)
-    }
-
     @Test func hltWakesOnInterruptAndSTIShadowHolds() throws {
         let ports = PortMap()
         let pic = FakePIC()
         ports.register(pic, ports: 0x80...0x80)
-        let (cpu, memory, code) = try Self.realModeCPU(running: Self.guest, ports: ports)
+        let code = try GuestProgram.assemble(Self.guest)
+        let (cpu, memory) = try GuestProgram.load(code, ports: ports)
         cpu.interruptController = pic
         #expect(cpu.run(instructions: 1000) == .halted)
         #expect(cpu.run(instructions: 1000) == .halted, "nothing pending: stays halted")
@@ -116,7 +106,8 @@ struct InterruptDeliveryTests {
         let ports = PortMap()
         let nmiPort = NMIPort()
         ports.register(nmiPort, ports: 0x81...0x81)
-        let (cpu, memory, code) = try Self.realModeCPU(running: Self.nestedNMIGuest, ports: ports)
+        let code = try GuestProgram.assemble(Self.nestedNMIGuest)
+        let (cpu, memory) = try GuestProgram.load(code, ports: ports)
         nmiPort.cpu = cpu
         #expect(cpu.run(instructions: 1000) == .haltedForever)
         let base = UInt32(code.count) - 3 + 0x1000
