@@ -119,4 +119,22 @@ import Testing
         let seconds = Double(HostClock.monotonicNow() - raised) / 1e9
         #expect(seconds < 1, "the halted guest took \(seconds) s to take the interrupt")
     }
+
+    /// The slice that runs the handler returns before sleeping, so the session sees at once
+    /// what the guest did (a key's echo); the next slice, halted from its start, sleeps.
+    @Test(.enabled(if: GuestProgram.available, "needs nasm (apt-get install nasm)"))
+    func aSliceThatRanTheGuestReturnsBeforeSleeping() throws {
+        let machine = try Self.machine(Self.haltGuest, timeMode: .deterministic(nanosecondsPerInstruction: 10))
+        machine.maxSliceNanoseconds = 1_000_000_000
+        while !machine.idle { #expect(machine.runSlice() == nil) }
+        let halted = machine.clock.nanoseconds
+        machine.pic.setIRQ(1, level: true)
+        machine.pic.setIRQ(1, level: false)
+        #expect(machine.runSlice() == nil)
+        #expect(machine.debugConsole.text == "W")
+        #expect(machine.idle)
+        #expect(machine.clock.nanoseconds - halted < 1_000_000, "the slice slept after the handler ran")
+        #expect(machine.runSlice() == nil)
+        #expect(machine.clock.nanoseconds - halted >= 1_000_000_000, "a slice halted from its start sleeps to its end")
+    }
 }

@@ -359,6 +359,7 @@ public final class Machine {
         if let stop = stopReason { return stop }
         if let vcpuThreads { return runThreadedSlice(vcpuThreads) }
         var halted = 0, haltedForever = 0
+        let retiredBefore = instructionsRetired
         for (index, vcpu) in vcpus.enumerated() where stopReason == nil {
             turn = index
             applyStartupSignals(vcpu)
@@ -377,7 +378,10 @@ public final class Machine {
         }
         idle = halted == vcpus.count
         self.haltedForever = haltedForever == vcpus.count
-        if idle && stopReason == nil { waitForNextEvent() }
+        // A slice in which the guest worked before halting returns without sleeping, so the
+        // caller sees what it did (a key's echo on the screen) now, not after the next timer;
+        // the slice after it, halted from the start, sleeps.
+        if idle && stopReason == nil && instructionsRetired == retiredBefore { waitForNextEvent() }
         handleRequests()
         return stopReason
     }
