@@ -149,4 +149,25 @@ import Testing
         #expect(notice?.isError == true && notice?.text.contains("carrier-pigeon") == true, "\(String(describing: notice))")
         client.close()
     }
+
+    /// A connection sleeps on its client and its doorbell at once: a ring from the engine ends
+    /// the wait (a key's echo goes out then), data from the client still does.
+    @Test func aDoorbellEndsAConnectionsWait() throws {
+        let directory = try #require(mkdtemp(strdup("/tmp/vmtui-test-XXXXXX")).map { String(cString: $0) })
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let listener = try UnixSocket.listen(path: directory + "/bell.sock")
+        let client = try UnixSocket.connect(path: directory + "/bell.sock")
+        let connection = try #require(listener.accept())
+        let bell = try #require(Doorbell())
+
+        Thread { Thread.sleep(forTimeInterval: 0.05); bell.ring() }.start()
+        let start = ContinuousClock.now
+        #expect(!connection.waitReadable(milliseconds: 60_000, or: bell), "a ring is not data from the client")
+        #expect(ContinuousClock.now - start < .seconds(30), "the ring did not end the wait")
+        #expect(!connection.waitReadable(milliseconds: 0, or: bell), "nothing is pending once the ring was answered")
+
+        client.write([1])
+        #expect(connection.waitReadable(milliseconds: 60_000, or: bell))
+        #expect(connection.read() == [1])
+    }
 }

@@ -122,6 +122,18 @@ public final class UnixSocket: @unchecked Sendable {
         }
     }
 
+    /// As `waitReadable`, but a ring of `doorbell` also ends the wait (and is answered).
+    func waitReadable(milliseconds: Int32, or doorbell: Doorbell) -> Bool {
+        var entries = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: doorbell.fd, events: Int16(POLLIN), revents: 0)]
+        while true {
+            let n = poll(&entries, 2, milliseconds)
+            if n < 0, errno == EINTR { continue }
+            if entries[1].revents != 0 { doorbell.answer() }
+            return n > 0 && entries[0].revents != 0
+        }
+    }
+
     /// What has arrived, up to 64 KiB; empty at end of stream or on an error.
     public func read() -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: 65536)

@@ -12,8 +12,11 @@ public final class VMServer: Sendable {
     /// Where refused connections are noted (the VM's log).
     let log: @Sendable (String) -> Void
 
-    /// How often a connection looks for news, and the least time between two screen updates.
+    /// How often a connection looks for news without a doorbell, and with one (for what the
+    /// session does not ring for: notices).
     static let tickMilliseconds: Int32 = 5
+    static let doorbellTickMilliseconds: Int32 = 100
+    /// The least time between two screen updates.
     static let screenInterval: UInt64 = 10_000_000
     static let helloTimeout: UInt64 = 5_000_000_000
 
@@ -65,9 +68,13 @@ public final class VMServer: Sendable {
         guard client.write(ControlMessage.welcome(.init(name: session.name, powerButtonSeconds: seconds, warnings: session.warnings)).frame())
         else { return }
         var feed = Feed(notice: session.mediaNotice, networkNotice: session.networkNotice)
+        let doorbell = session.doorbell()
+        defer { doorbell.map(session.leave) }
         // What a client sent before it went away (`vmtui type` writes and leaves) is still carried out.
         while feed.push(session, to: client) || client.waitReadable(milliseconds: 0) {
-            guard client.waitReadable(milliseconds: VMServer.tickMilliseconds) else { continue }
+            let wait = feed.milliseconds(toNextLook: doorbell != nil)
+            guard doorbell.map({ client.waitReadable(milliseconds: wait, or: $0) }) ?? client.waitReadable(milliseconds: wait)
+            else { continue }
             let bytes = client.read()
             if bytes.isEmpty { return }
             framer.append(bytes)
@@ -124,6 +131,8 @@ public final class VMServer: Sendable {
         var screen: TextScreen?
         var screenVersion: UInt64 = .max
         var screenSent: UInt64 = 0
+        /// A screen change waits for `screenInterval` to pass since the last update.
+        var heldBack = false
         var serialVersion: UInt64 = .max
         var serial = SerialFeed()
         var notice: VMSession.MediaNotice?
@@ -134,12 +143,22 @@ public final class VMServer: Sendable {
             self.networkNotice = networkNotice
         }
 
+        /// How long the connection may sleep before it looks again: until a held-back screen
+        /// update is due, else a tick.
+        func milliseconds(toNextLook doorbell: Bool) -> Int32 {
+            let tick = doorbell ? VMServer.doorbellTickMilliseconds : VMServer.tickMilliseconds
+            guard heldBack else { return tick }
+            let left = Int64(bitPattern: screenSent &+ VMServer.screenInterval &- HostClock.monotonicNow())
+            return min(tick, Int32(max(1, left / 1_000_000 + 1)))
+        }
+
         /// Sends what changed; false when the client is gone.
         mutating func push(_ session: VMSession, to client: UnixSocket) -> Bool {
             var out: [UInt8] = []
             let now = HostClock.monotonicNow()
             let (newScreen, version) = session.screen()
-            if version != screenVersion, now &- screenSent >= VMServer.screenInterval {
+            heldBack = version != screenVersion && now &- screenSent < VMServer.screenInterval
+            if version != screenVersion, !heldBack {
                 if let update = ScreenUpdate.between(screen, newScreen) { out += ControlMessage.screen(update).frame() }
                 screen = newScreen
                 screenVersion = version

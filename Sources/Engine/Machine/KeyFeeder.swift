@@ -20,16 +20,18 @@ struct KeyFeeder {
     /// Drops what was not typed yet (a reset).
     mutating func clear() { self = KeyFeeder() }
 
-    /// Gives the keyboard the next event when it is due.
-    mutating func feed(_ machine: Machine) {
-        guard !isEmpty, !machine.keyboardController.keyboard.hasOutput else { return }
+    /// Gives the keyboard the next event when it is due; true when it did.
+    @discardableResult
+    mutating func feed(_ machine: Machine) -> Bool {
+        guard !isEmpty, !machine.keyboardController.keyboard.hasOutput else { return false }
         let now = machine.clock.nanoseconds
-        if let last = lastEvent, now &- last < KeyFeeder.interval { return }
+        if let last = lastEvent, now &- last < KeyFeeder.interval { return false }
         var end = next
         while end < backlog.count, backlog[end] == 0xE0 || backlog[end] == 0xF0 { end += 1 }
         end = min(end + 1, backlog.count)
         machine.inject(scancodes: Array(backlog[next..<end]))
         next = end
         lastEvent = now
+        return true
     }
 }

@@ -14,6 +14,8 @@ public final class VMSession: Sendable {
     private let shared = Mutex(Shared())
     /// The running machine's lock, to wake its engine thread when a request or input arrives.
     private let machineLock = Mutex<MachineLock?>(nil)
+    /// Rung at each publish that carries news: the control connections waiting for it.
+    private let doorbells = Mutex<[Doorbell]>([])
 
     private struct Shared: Sendable {
         var state = VMState.starting
@@ -23,6 +25,8 @@ public final class VMSession: Sendable {
         var serialVersion: UInt64 = 0
         /// Moves on any change above, state and stats included.
         var version: UInt64 = 0
+        /// `version` at the last publish: the doorbells ring when it moved.
+        var publishedVersion: UInt64 = 0
         var stats = VMStats()
         var warnings: [String] = []
         var keys: [UInt8] = []
@@ -171,6 +175,16 @@ public final class VMSession: Sendable {
         return true
     }
 
+    /// A doorbell rung whenever the session publishes news (nil when out of descriptors);
+    /// `leave` it when done.
+    func doorbell() -> Doorbell? {
+        guard let bell = Doorbell() else { return nil }
+        doorbells.withLock { $0.append(bell) }
+        return bell
+    }
+
+    func leave(_ bell: Doorbell) { doorbells.withLock { $0.removeAll { $0 === bell } } }
+
     // MARK: Engine thread
 
     /// How often the screen is sampled (host time): fast enough for typing, cheap when still.
@@ -226,11 +240,14 @@ public final class VMSession: Sendable {
                 }
             }
             loop.type(keys)
-            if !serialInput.isEmpty { machine.com1.receive(serialInput) }
+            if !serialInput.isEmpty {
+                machine.com1.receive(serialInput)
+                loop.expectEcho()
+            }
             loop.tick()
             runner.paused = loop.paused
             let now = HostClock.monotonicNow()
-            if stop != nil || !requests.isEmpty || now &- loop.lastPublish >= VMSession.publishInterval {
+            if stop != nil || !requests.isEmpty || loop.awaitingEcho(now: now) || now &- loop.lastPublish >= VMSession.publishInterval {
                 publish(machine, loop: &loop, now: now, stop: stop)
             }
             return stop == nil
@@ -244,8 +261,9 @@ public final class VMSession: Sendable {
         // A pause or resume publishes fresh stats together with the new state.
         let screen = machine.screen()
         let stats = loop.measure(now: now, force: stop != nil || current != state)
-        shared.withLock { s in
+        let news = shared.withLock { s in
             if screen != s.screen {
+                loop.echoDeadline = nil
                 s.screen = screen
                 s.screenVersion &+= 1
                 s.version &+= 1
@@ -258,7 +276,10 @@ public final class VMSession: Sendable {
                 s.stats = stats
                 s.version &+= 1
             }
+            defer { s.publishedVersion = s.version }
+            return s.version != s.publishedVersion // COM1 output moves it between publishes too
         }
+        if news { doorbells.withLock { $0.forEach { $0.ring() } } }
     }
 
     /// The engine thread's private run state: pause, the power-button deadline and the stats window.
@@ -268,6 +289,8 @@ public final class VMSession: Sendable {
         let networkSwitched: @Sendable (String, Bool) -> Void
         var paused = false
         var lastPublish: UInt64 = 0
+        /// Until when the screen is looked at after every slice (`awaitingEcho`).
+        var echoDeadline: UInt64?
         var powerOffDeadline: UInt64?
         /// Keys not yet given to the keyboard (a paste, a paused guest).
         private var keys = KeyFeeder()
@@ -324,7 +347,19 @@ public final class VMSession: Sendable {
         /// Feeds the keyboard at typing pace; keys typed while paused wait.
         mutating func type(_ scancodes: [UInt8]) {
             keys.add(scancodes)
-            if !paused { keys.feed(machine) }
+            if !paused, keys.feed(machine) { expectEcho() }
+        }
+
+        /// Input went to the guest: its answer is published as soon as it shows.
+        mutating func expectEcho() { echoDeadline = HostClock.monotonicNow() &+ VMSession.publishInterval }
+
+        /// A key event went to the guest lately and the screen has not changed since: look at
+        /// the screen after every slice, so its echo shows at once instead of at the next sample.
+        mutating func awaitingEcho(now: UInt64) -> Bool {
+            guard let deadline = echoDeadline else { return false }
+            if now < deadline { return true }
+            echoDeadline = nil
+            return false
         }
 
         /// After each slice (or paused wait): uptime, and the power button's deadline.
