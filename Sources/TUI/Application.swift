@@ -8,6 +8,10 @@ public final class Application {
     /// screen is redrawn only when the value changes, so a still guest costs almost nothing.
     public var liveVersion: (() -> UInt64)?
     public var refreshMilliseconds = 33
+    /// The poll interval for a moment after each key, so what the key does (a guest's echo)
+    /// shows within a few milliseconds, not up to a whole refresh later.
+    public var typingRefreshMilliseconds = 4
+    static let typingWindow = Duration.milliseconds(250)
 
     public init(root: any Panel, styles: ThemeStyles) {
         stack = [root]
@@ -53,6 +57,7 @@ public final class Application {
     /// The interactive loop: draw, wait for a key, repeat until a panel quits.
     public func run(on terminal: Terminal) {
         var drawn: (version: UInt64?, width: Int, height: Int)?
+        var lastKey = ContinuousClock.now - Application.typingWindow
         while true {
             let size = terminal.size
             let version = liveVersion?()
@@ -60,7 +65,10 @@ public final class Application {
                 terminal.draw(render(width: size.width, height: size.height))
                 drawn = (version, size.width, size.height)
             }
-            guard let key = terminal.readKey(timeoutMilliseconds: liveVersion == nil ? nil : refreshMilliseconds) else { continue }
+            let typing = ContinuousClock.now - lastKey < Application.typingWindow
+            guard let key = terminal.readKey(timeoutMilliseconds: liveVersion == nil ? nil : typing ? typingRefreshMilliseconds : refreshMilliseconds)
+            else { continue }
+            lastKey = .now
             drawn = nil
             if size.width < minimumSize.width || size.height < minimumSize.height {
                 if key == .char("q") || key == .ctrl("c") { return }
