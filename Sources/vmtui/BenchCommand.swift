@@ -2,12 +2,13 @@ import ArgumentParser
 import Engine
 import Foundation
 
-/// `vmtui bench cpu`: guest MIPS of the interpreter (scripts/bench-cpu compares with QEMU and Bochs).
+/// `vmtui bench cpu`: guest MIPS of the interpreter (scripts/bench-cpu compares with QEMU and Bochs);
+/// `vmtui bench console`: keystroke-to-screen latency (scripts/bench-console-latency).
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the engine.",
-        subcommands: [CPU.self])
+        subcommands: [CPU.self, Console.self])
 
     struct CPU: ParsableCommand {
         static let configuration = CommandConfiguration(
