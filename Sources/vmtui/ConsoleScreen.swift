@@ -334,9 +334,8 @@ final class ConsoleScreen: Panel {
     /// "running  up 0:01:12  2 CPUs  212.0 MIPS  engine CPU 98%" (the list's detail pane uses it
     /// too); MIPS are all the vCPUs' instructions together.
     static func summary(state: VMState, stats: VMStats, cpus: Int) -> String {
-        let mips = stats.mips < 10 ? String(format: "%.2f", stats.mips) : String(format: "%.1f", stats.mips)
         let count = cpus == 1 ? "1 CPU" : "\(cpus) CPUs"
-        return "\(state.label)  up \(stats.uptimeText)  \(count)  \(mips) MIPS  engine CPU \(Int(stats.cpuPercent.rounded()))%"
+        return "\(state.label)  up \(stats.uptimeText)  \(count)  \(VMStats.mipsText(stats.mips)) MIPS  engine CPU \(Int(stats.cpuPercent.rounded()))%"
     }
 
     private var hints: StatusBar {

@@ -334,7 +334,9 @@ final class MainScreen: Panel {
                     if status.count + hint.count <= rect.width - 9 { status += hint }
                 }
                 // Two short rows: one long line wrapped a word onto a line of its own in a narrow pane.
-                let io = session.state.isActive ? [("Disk I/O", session.stats.diskText), ("Net I/O", session.stats.networkText)] : []
+                var io = session.state.isActive ? [("Disk I/O", session.stats.diskText), ("Net I/O", session.stats.networkText)] : []
+                // With several CPUs, each one's share of the MIPS above.
+                if session.state.isActive, session.stats.mipsPerCPU.count > 1 { io.insert(("CPUs", session.stats.perCPUText), at: 0) }
                 rows.insert(contentsOf: [("State", status)] + io + session.warnings.map { ("Warning", $0) }, at: 0)
             }
             for (label, value) in rows {

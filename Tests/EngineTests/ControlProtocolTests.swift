@@ -15,7 +15,8 @@ import Testing
         .state(.stopped(.tripleFault("at 0008:1234"))), .state(.stopped(.resetLoop(count: 5))),
         .state(.stopped(.unsupported("SSE"))), .state(.stopped(.hostError("disk gone"))), .state(.stopped(.debugExit(-3))), .state(.stopped(.powerCut)),
         .stats({ var s = VMStats(); s.uptimeNanoseconds = 123; s.instructionsRetired = 1 << 40; s.mips = 212.5; s.cpuPercent = 99
-                  s.diskReadRate = 4_194_304; s.diskWriteRate = 512; s.networkReceiveRate = 1500.5; s.networkSendRate = 60; return s }()),
+                  s.diskReadRate = 4_194_304; s.diskWriteRate = 512; s.networkReceiveRate = 1500.5; s.networkSendRate = 60
+                  s.mipsPerCPU = [150.25, 62.25]; return s }()),
         .screen(ScreenUpdate.between(nil, TextScreen(columns: 40, rows: 25))!),
         .serialOutput(Array("login: ".utf8)), .notice(.init(kind: .media, isError: true, text: "not an ISO")),
         .notice(.init(kind: .network, isError: false, text: "NAT")), .error("go away"),

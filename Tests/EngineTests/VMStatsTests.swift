@@ -16,4 +16,10 @@ import Engine
         #expect(stats.diskText == "2.0 MB/s read, 0 B/s written")
         #expect(stats.networkText == "0 B/s in, 120 B/s out")
     }
+
+    @Test func perCPUTextNamesEachCPU() {
+        var stats = VMStats()
+        stats.mipsPerCPU = [52.14, 0.004, 9.996]
+        #expect(stats.perCPUText == "#0 52.1  #1 0.00  #2 10.00 MIPS")
+    }
 }

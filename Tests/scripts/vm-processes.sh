@@ -12,6 +12,8 @@ for vm in echo echo2; do
     cp "$guests/echo.img" "$VMTUI_HOME/$vm.img"
     "$VMTUI" create $vm --floppy "$VMTUI_HOME/$vm.img" --boot floppy --memory 16 --network none >/dev/null
 done
+# echo2 has a second CPU (waiting for a SIPI that never comes), for the detail pane's per-CPU row.
+"$VMTUI" set echo2 cpus=2 >/dev/null
 RUN=$XDG_RUNTIME_DIR/vmtui
 
 vm_pid() { grep -o '"pid":[0-9]*' "$RUN/$1.pid" | cut -d: -f2; }
@@ -29,6 +31,7 @@ expect "echo2 ─ keyboard: guest"
 expect "vmtui echo guest ready: type here" 60
 keys C-] q
 expect_re "▶ echo2 +Other running EMU"
+expect_re "CPUs +#0 [0-9]+\.[0-9]+  #1 0\.00 MIPS"
 keys q
 exited 0
 expect "vmtui: detached; still running: echo, echo2"

@@ -21,7 +21,8 @@
 ///                3 unsupported + string, 4 host error + string, 5 debug exit + Int64 code,
 ///                6 power cut)
 ///                0x83 stats (uptime ns UInt64, instructions UInt64, MIPS Double, CPU % Double,
-///                then bytes/s as Doubles: disk read, disk written, network received, sent)
+///                then bytes/s as Doubles: disk read, disk written, network received, sent,
+///                then UInt32 count + each vCPU's MIPS as Doubles)
 ///                0x84 screen (see `ScreenUpdate`: only rows whose cells changed, plus cursor)
 ///                0x85 serial (COM1 output as a dumb terminal shows it: text, CR, LF)
 ///                0x86 notice (UInt8 kind 1 CD change, 2 network; bool error; string text)
@@ -42,7 +43,10 @@ public enum ControlMessage: Equatable, Sendable {
 
     /// The version this build speaks; any change to the encoding moves it.
     /// Version 2: the stats carry disk and network rates. Version 3: port forwards set while running.
-    public static let version: UInt16 = 3
+    /// Version 4: the stats carry each vCPU's MIPS.
+    public static let version: UInt16 = 4
+    /// The most vCPUs a stats message may list (a hostile count must not allocate without end).
+    static let maxCPUs = 1024
     static let magic = Array("vmtui-cp".utf8)
     /// The largest frame either side accepts (a 132x60 screen is 16 KB).
     public static let maxFrame = 1 << 20
@@ -133,6 +137,8 @@ public enum ControlMessage: Equatable, Sendable {
             w.f64(stats.diskWriteRate)
             w.f64(stats.networkReceiveRate)
             w.f64(stats.networkSendRate)
+            w.u32(UInt32(stats.mipsPerCPU.count))
+            for mips in stats.mipsPerCPU { w.f64(mips) }
         case .screen(let update): w.u8(0x84); update.encode(into: &w)
         case .serialOutput(let bytes): w.u8(0x85); w.data(bytes)
         case .notice(let notice): w.u8(0x86); w.u8(notice.kind.rawValue); w.bool(notice.isError); w.string(notice.text)
@@ -206,6 +212,9 @@ public enum ControlMessage: Equatable, Sendable {
             stats.diskWriteRate = try r.f64()
             stats.networkReceiveRate = try r.f64()
             stats.networkSendRate = try r.f64()
+            let cpus = Int(try r.u32())
+            guard cpus <= ControlMessage.maxCPUs else { throw ControlProtocolError.malformed("stats for \(cpus) CPUs") }
+            stats.mipsPerCPU = try (0..<cpus).map { _ in try r.f64() }
             message = .stats(stats)
         case 0x84: message = .screen(try ScreenUpdate.decode(&r))
         case 0x85: message = .serialOutput(try r.data())

@@ -297,7 +297,7 @@ public final class VMSession: Sendable {
         private var uptime: UInt64 = 0
         private var lastStep = HostClock.monotonicNow()
         private var window = (time: HostClock.monotonicNow(), cpu: EngineLoop.threadCPUTime(), instructions: UInt64(0),
-                              io: IOCounters.Totals())
+                              perCPU: [UInt64](), io: IOCounters.Totals())
         private var stats = VMStats()
 
         init(machine: Machine, networkSwitched: @escaping @Sendable (String, Bool) -> Void) {
@@ -376,9 +376,12 @@ public final class VMSession: Sendable {
             guard force || elapsed >= VMSession.statsInterval else { return nil }
             let cpu = EngineLoop.threadCPUTime()
             let instructions = machine.instructionsRetired
+            let perCPU = machine.vcpus.compactMap(\.instructionsRetired)
             let io = machine.ioCounters.totals
             if elapsed > 0 {
                 stats.mips = Double(instructions &- window.instructions) / Double(elapsed) * 1000
+                stats.mipsPerCPU = perCPU.count == window.perCPU.count
+                    ? zip(perCPU, window.perCPU).map { Double($0 &- $1) / Double(elapsed) * 1000 } : []
                 stats.cpuPercent = min(100, Double(cpu &- window.cpu) / Double(elapsed) * 100)
                 let perSecond = { (now: UInt64, then: UInt64) in Double(now &- then) / Double(elapsed) * 1e9 }
                 stats.diskReadRate = perSecond(io.diskRead, window.io.diskRead)
@@ -388,7 +391,7 @@ public final class VMSession: Sendable {
             }
             stats.uptimeNanoseconds = uptime
             stats.instructionsRetired = instructions
-            window = (now, cpu, instructions, io)
+            window = (now, cpu, instructions, perCPU, io)
             return stats
         }
 

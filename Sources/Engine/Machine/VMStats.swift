@@ -5,6 +5,8 @@ public struct VMStats: Equatable, Sendable {
     public var instructionsRetired: UInt64 = 0
     /// Guest instructions per second, in millions, over the last measurement window.
     public var mips: Double = 0
+    /// Each vCPU's part of `mips`, in vCPU order; empty where the backend cannot count (KVM).
+    public var mipsPerCPU: [Double] = []
     /// CPU time of the engine thread as a share of one host core, 0-100.
     public var cpuPercent: Double = 0
     /// Bytes per second over the window, from the machine's `IOCounters`: disks (IDE, ATAPI,
@@ -15,6 +17,16 @@ public struct VMStats: Equatable, Sendable {
     public var networkSendRate: Double = 0
 
     public init() {}
+
+    /// Each vCPU's MIPS, one short line (the detail pane's CPUs row): "#0 52.1  #1 48.3 MIPS".
+    public var perCPUText: String {
+        mipsPerCPU.enumerated().map { "#\($0.offset) " + VMStats.mipsText($0.element) }.joined(separator: "  ") + " MIPS"
+    }
+
+    /// Two decimals below 10 MIPS (a halted guest's trickle), one above.
+    public static func mipsText(_ mips: Double) -> String {
+        mips < 10 ? String(format: "%.2f", mips) : String(format: "%.1f", mips)
+    }
 
     /// Uptime as H:MM:SS.
     public var uptimeText: String {
