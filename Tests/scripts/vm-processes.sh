@@ -31,7 +31,7 @@ expect "echo2 ─ keyboard: guest"
 expect "vmtui echo guest ready: type here" 60
 keys C-] q
 expect_re "▶ echo2 +Other running EMU"
-expect_re "CPUs +#0 [0-9]+\.[0-9]+  #1 0\.00 MIPS"
+expect_re "Per CPU +#0 [0-9]+\.[0-9]+  #1 0\.00 MIPS"
 keys q
 exited 0
 expect "vmtui: detached; still running: echo, echo2"

@@ -18,7 +18,7 @@ public struct VMStats: Equatable, Sendable {
 
     public init() {}
 
-    /// Each vCPU's MIPS, one short line (the detail pane's CPUs row): "#0 52.1  #1 48.3 MIPS".
+    /// Each vCPU's MIPS, one short line (the detail pane's Per CPU row): "#0 52.1  #1 48.3 MIPS".
     public var perCPUText: String {
         mipsPerCPU.enumerated().map { "#\($0.offset) " + VMStats.mipsText($0.element) }.joined(separator: "  ") + " MIPS"
     }
