@@ -332,10 +332,12 @@ final class ConsoleScreen: Panel {
     }
 
     /// "running  up 0:01:12  2 CPUs  212.0 MIPS  engine CPU 98%" (the list's detail pane uses it
-    /// too); MIPS are all the vCPUs' instructions together.
+    /// too); MIPS are all the vCPUs' instructions together, and left out under KVM, which does
+    /// not count them (the engine CPU then includes the vCPU threads').
     static func summary(state: VMState, stats: VMStats, cpus: Int) -> String {
         let count = cpus == 1 ? "1 CPU" : "\(cpus) CPUs"
-        return "\(state.label)  up \(stats.uptimeText)  \(count)  \(VMStats.mipsText(stats.mips)) MIPS  engine CPU \(Int(stats.cpuPercent.rounded()))%"
+        let mips = stats.countsInstructions ? "  \(VMStats.mipsText(stats.mips)) MIPS" : ""
+        return "\(state.label)  up \(stats.uptimeText)  \(count)\(mips)  engine CPU \(Int(stats.cpuPercent.rounded()))%"
     }
 
     private var hints: StatusBar {

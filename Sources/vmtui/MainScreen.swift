@@ -335,8 +335,8 @@ final class MainScreen: Panel {
                 }
                 // Two short rows: one long line wrapped a word onto a line of its own in a narrow pane.
                 var io = session.state.isActive ? [("Disk I/O", session.stats.diskText), ("Net I/O", session.stats.networkText)] : []
-                // With several CPUs, each one's share of the MIPS above.
-                if session.state.isActive, session.stats.mipsPerCPU.count > 1 { io.insert(("Per CPU", session.stats.perCPUText), at: 0) }
+                // With several CPUs, each one's share of the MIPS (or the CPU use) above.
+                if session.state.isActive, let perCPU = session.stats.perCPUText { io.insert(("Per CPU", perCPU), at: 0) }
                 rows.insert(contentsOf: [("State", status)] + io + session.warnings.map { ("Warning", $0) }, at: 0)
             }
             for (label, value) in rows {

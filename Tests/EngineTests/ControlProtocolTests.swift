@@ -17,6 +17,7 @@ import Testing
         .stats({ var s = VMStats(); s.uptimeNanoseconds = 123; s.instructionsRetired = 1 << 40; s.mips = 212.5; s.cpuPercent = 99
                   s.diskReadRate = 4_194_304; s.diskWriteRate = 512; s.networkReceiveRate = 1500.5; s.networkSendRate = 60
                   s.mipsPerCPU = [150.25, 62.25]; return s }()),
+        .stats({ var s = VMStats(); s.countsInstructions = false; s.cpuPercent = 160; s.cpuPercentPerCPU = [99.5, 58]; return s }()),
         .screen(ScreenUpdate.between(nil, TextScreen(columns: 40, rows: 25))!),
         .serialOutput(Array("login: ".utf8)), .notice(.init(kind: .media, isError: true, text: "not an ISO")),
         .notice(.init(kind: .network, isError: false, text: "NAT")), .error("go away"),

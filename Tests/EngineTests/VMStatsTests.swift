@@ -19,7 +19,13 @@ import Engine
 
     @Test func perCPUTextNamesEachCPU() {
         var stats = VMStats()
+        #expect(stats.perCPUText == nil)
+        stats.cpuPercentPerCPU = [99.6, 2.4]
+        #expect(stats.perCPUText == "#0 100%  #1 2% CPU", "Virtualize: each vCPU thread's CPU use")
         stats.mipsPerCPU = [52.14, 0.004, 9.996]
-        #expect(stats.perCPUText == "#0 52.1  #1 0.00  #2 10.00 MIPS")
+        #expect(stats.perCPUText == "#0 52.1  #1 0.00  #2 10.00 MIPS", "Emulate: each vCPU's MIPS")
+        stats.mipsPerCPU = [52.14]
+        stats.cpuPercentPerCPU = []
+        #expect(stats.perCPUText == nil, "one CPU: the status line says it all")
     }
 }

@@ -22,7 +22,8 @@
 ///                6 power cut)
 ///                0x83 stats (uptime ns UInt64, instructions UInt64, MIPS Double, CPU % Double,
 ///                then bytes/s as Doubles: disk read, disk written, network received, sent,
-///                then UInt32 count + each vCPU's MIPS as Doubles)
+///                then UInt32 count + each vCPU's MIPS as Doubles, a bool: instructions are
+///                counted, UInt32 count + each vCPU thread's CPU % as Doubles)
 ///                0x84 screen (see `ScreenUpdate`: only rows whose cells changed, plus cursor)
 ///                0x85 serial (COM1 output as a dumb terminal shows it: text, CR, LF)
 ///                0x86 notice (UInt8 kind 1 CD change, 2 network; bool error; string text)
@@ -43,7 +44,7 @@ public enum ControlMessage: Equatable, Sendable {
 
     /// The version this build speaks; any change to the encoding moves it.
     /// Version 2: the stats carry disk and network rates. Version 3: port forwards set while running.
-    /// Version 4: the stats carry each vCPU's MIPS.
+    /// Version 4: the stats carry each vCPU's MIPS or its thread's CPU use.
     public static let version: UInt16 = 4
     /// The most vCPUs a stats message may list (a hostile count must not allocate without end).
     static let maxCPUs = 1024
@@ -139,6 +140,9 @@ public enum ControlMessage: Equatable, Sendable {
             w.f64(stats.networkSendRate)
             w.u32(UInt32(stats.mipsPerCPU.count))
             for mips in stats.mipsPerCPU { w.f64(mips) }
+            w.bool(stats.countsInstructions)
+            w.u32(UInt32(stats.cpuPercentPerCPU.count))
+            for percent in stats.cpuPercentPerCPU { w.f64(percent) }
         case .screen(let update): w.u8(0x84); update.encode(into: &w)
         case .serialOutput(let bytes): w.u8(0x85); w.data(bytes)
         case .notice(let notice): w.u8(0x86); w.u8(notice.kind.rawValue); w.bool(notice.isError); w.string(notice.text)
@@ -212,9 +216,9 @@ public enum ControlMessage: Equatable, Sendable {
             stats.diskWriteRate = try r.f64()
             stats.networkReceiveRate = try r.f64()
             stats.networkSendRate = try r.f64()
-            let cpus = Int(try r.u32())
-            guard cpus <= ControlMessage.maxCPUs else { throw ControlProtocolError.malformed("stats for \(cpus) CPUs") }
-            stats.mipsPerCPU = try (0..<cpus).map { _ in try r.f64() }
+            stats.mipsPerCPU = try decodePerCPU(&r)
+            stats.countsInstructions = try r.bool()
+            stats.cpuPercentPerCPU = try decodePerCPU(&r)
             message = .stats(stats)
         case 0x84: message = .screen(try ScreenUpdate.decode(&r))
         case 0x85: message = .serialOutput(try r.data())
@@ -227,6 +231,13 @@ public enum ControlMessage: Equatable, Sendable {
         }
         guard r.isAtEnd else { throw ControlProtocolError.malformed("trailing bytes after message type 0x\(String(type, radix: 16))") }
         return message
+    }
+
+    /// A count and that many Doubles, one per vCPU.
+    private static func decodePerCPU(_ r: inout ControlReader) throws -> [Double] {
+        let cpus = Int(try r.u32())
+        guard cpus <= maxCPUs else { throw ControlProtocolError.malformed("stats for \(cpus) CPUs") }
+        return try (0..<cpus).map { _ in try r.f64() }
     }
 
     private static func decodeState(_ r: inout ControlReader) throws -> VMState {

@@ -30,4 +30,8 @@ extension Machine {
     /// With the lock held: ends the vCPU threads (the run loop returns); a later slice starts
     /// new ones where the vCPUs stopped.
     public func stopVCPUThreads() { vcpuThreads?.stop() }
+
+    /// With the lock held: the CPU time (ns) each vCPU's thread has used, or nil where the
+    /// vCPUs take turns on the machine's thread (Emulate).
+    public var vcpuThreadCPUTimes: [UInt64]? { vcpuThreads?.cpuTimes() }
 }

@@ -29,12 +29,24 @@ final class VCPUThreads: @unchecked Sendable {
     private var parked = 0
     /// Exits for the machine, by vCPU: that vCPU stays parked until `release(clearingExits:)`.
     private var exits: [VCPUExit?]
+    /// Each running thread's CPU-time clock, by vCPU (the VM's per-CPU figures).
+    private var cpuClocks: [clockid_t?]
 
     init(lock: MachineLock, vcpus: [VCPU], timers: Timers) {
         self.lock = lock
         self.vcpus = vcpus
         self.timers = timers
         exits = Array(repeating: nil, count: vcpus.count)
+        cpuClocks = Array(repeating: nil, count: vcpus.count)
+    }
+
+    /// With the lock held: the CPU time (ns) each vCPU's thread has used; 0 for one not running.
+    func cpuTimes() -> [UInt64] {
+        cpuClocks.map { clock in
+            var ts = timespec()
+            guard let clock, clock_gettime(clock, &ts) == 0 else { return 0 }
+            return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+        }
     }
 
     var running: Bool { alive > 0 }
@@ -89,6 +101,8 @@ final class VCPUThreads: @unchecked Sendable {
     private func loop(_ index: Int) {
         let vcpu = vcpus[index]
         lock.lock()
+        var clock = clockid_t()
+        if pthread_getcpuclockid(pthread_self(), &clock) == 0 { cpuClocks[index] = clock }
         while !quitting {
             guard mayRun(index) else {
                 parked += 1
@@ -107,6 +121,7 @@ final class VCPUThreads: @unchecked Sendable {
                 lock.signalWake()
             }
         }
+        cpuClocks[index] = nil
         alive -= 1
         lock.broadcast()
         lock.unlock()

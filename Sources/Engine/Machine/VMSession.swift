@@ -297,7 +297,7 @@ public final class VMSession: Sendable {
         private var uptime: UInt64 = 0
         private var lastStep = HostClock.monotonicNow()
         private var window = (time: HostClock.monotonicNow(), cpu: EngineLoop.threadCPUTime(), instructions: UInt64(0),
-                              perCPU: [UInt64](), io: IOCounters.Totals())
+                              perCPU: [UInt64](), threadCPU: [UInt64](), io: IOCounters.Totals())
         private var stats = VMStats()
 
         init(machine: Machine, networkSwitched: @escaping @Sendable (String, Bool) -> Void) {
@@ -377,12 +377,18 @@ public final class VMSession: Sendable {
             let cpu = EngineLoop.threadCPUTime()
             let instructions = machine.instructionsRetired
             let perCPU = machine.vcpus.compactMap(\.instructionsRetired)
+            let threadCPU = machine.vcpuThreadCPUTimes ?? []
             let io = machine.ioCounters.totals
+            stats.countsInstructions = perCPU.count == machine.vcpus.count
             if elapsed > 0 {
+                // Per vCPU, over the window; a vCPU thread started anew since counts from 0.
+                let rates = { (now: [UInt64], then: [UInt64], scale: Double) in
+                    now.count == then.count ? zip(now, then).map { Double($0 >= $1 ? $0 - $1 : $0) / Double(elapsed) * scale } : []
+                }
                 stats.mips = Double(instructions &- window.instructions) / Double(elapsed) * 1000
-                stats.mipsPerCPU = perCPU.count == window.perCPU.count
-                    ? zip(perCPU, window.perCPU).map { Double($0 &- $1) / Double(elapsed) * 1000 } : []
-                stats.cpuPercent = min(100, Double(cpu &- window.cpu) / Double(elapsed) * 100)
+                stats.mipsPerCPU = rates(perCPU, window.perCPU, 1000)
+                stats.cpuPercentPerCPU = rates(threadCPU, window.threadCPU, 100)
+                stats.cpuPercent = Double(cpu &- window.cpu) / Double(elapsed) * 100 + stats.cpuPercentPerCPU.reduce(0, +)
                 let perSecond = { (now: UInt64, then: UInt64) in Double(now &- then) / Double(elapsed) * 1e9 }
                 stats.diskReadRate = perSecond(io.diskRead, window.io.diskRead)
                 stats.diskWriteRate = perSecond(io.diskWritten, window.io.diskWritten)
@@ -391,7 +397,7 @@ public final class VMSession: Sendable {
             }
             stats.uptimeNanoseconds = uptime
             stats.instructionsRetired = instructions
-            window = (now, cpu, instructions, perCPU, io)
+            window = (now, cpu, instructions, perCPU, threadCPU, io)
             return stats
         }
 

@@ -7,8 +7,14 @@ public struct VMStats: Equatable, Sendable {
     public var mips: Double = 0
     /// Each vCPU's part of `mips`, in vCPU order; empty where the backend cannot count (KVM).
     public var mipsPerCPU: [Double] = []
-    /// CPU time of the engine thread as a share of one host core, 0-100.
+    /// False where the backend cannot count instructions (KVM): `mips` means nothing then.
+    public var countsInstructions = true
+    /// CPU time of the engine thread and of the vCPU threads (Virtualize) as a share of one
+    /// host core: above 100 with several busy vCPU threads, as top shows it.
     public var cpuPercent: Double = 0
+    /// Each vCPU thread's share of `cpuPercent`, in vCPU order (Virtualize; empty in Emulate,
+    /// whose vCPUs take turns on the engine thread).
+    public var cpuPercentPerCPU: [Double] = []
     /// Bytes per second over the window, from the machine's `IOCounters`: disks (IDE, ATAPI,
     /// AHCI, virtio) read and written, network frames the guest received and sent.
     public var diskReadRate: Double = 0
@@ -18,9 +24,15 @@ public struct VMStats: Equatable, Sendable {
 
     public init() {}
 
-    /// Each vCPU's MIPS, one short line (the detail pane's Per CPU row): "#0 52.1  #1 48.3 MIPS".
-    public var perCPUText: String {
-        mipsPerCPU.enumerated().map { "#\($0.offset) " + VMStats.mipsText($0.element) }.joined(separator: "  ") + " MIPS"
+    /// Each vCPU's figure, one short line (the detail pane's Per CPU row): its MIPS in Emulate,
+    /// "#0 52.1  #1 48.3 MIPS", its thread's CPU use in Virtualize, "#0 97%  #1 3% CPU"; nil
+    /// with fewer than two vCPUs measured.
+    public var perCPUText: String? {
+        if mipsPerCPU.count > 1 {
+            return mipsPerCPU.enumerated().map { "#\($0.offset) " + VMStats.mipsText($0.element) }.joined(separator: "  ") + " MIPS"
+        }
+        guard cpuPercentPerCPU.count > 1 else { return nil }
+        return cpuPercentPerCPU.enumerated().map { "#\($0.offset) \(Int($0.element.rounded()))%" }.joined(separator: "  ") + " CPU"
     }
 
     /// Two decimals below 10 MIPS (a halted guest's trickle), one above.
