@@ -3,7 +3,7 @@ import Engine
 import Foundation
 
 struct ShowCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one VM's settings.")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one VM's settings, and how it is doing while it runs.")
 
     @Argument(help: "The VM's name.")
     var name: String
@@ -16,9 +16,25 @@ struct ShowCommand: ParsableCommand {
         let config = try library.load(name: name)
         if json { try CLIOutput.json(config); return }
         print(config.name)
-        for (label, value) in config.details(library: library) {
+        let rows = liveRows(saved: config) + config.details(library: library) + [("Bundle", library.bundleURL(name: name).path)]
+        for (label, value) in rows {
             print("  \(label.padding(toLength: 9, withPad: " ", startingAt: 0))\(value)")
         }
-        print("  \("Bundle".padding(toLength: 9, withPad: " ", startingAt: 0))\(library.bundleURL(name: name).path)")
+    }
+
+    /// A running VM's state, per-CPU figures and I/O rates, as the TUI's detail pane shows them.
+    private func liveRows(saved: VMConfig) -> [(String, String)] {
+        guard let run = try? RunDirectory.standard(), run.status(name) == nil, run.record(name) != nil,
+              let client = try? VMClient(name: name, run: run, timeout: .seconds(1)) else { return [] }
+        defer { client.close() }
+        // The state and stats follow the welcome.
+        let deadline = Date().addingTimeInterval(1)
+        while client.stats.uptimeNanoseconds == 0, client.state.isActive, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        guard client.state.isActive else { return [] }
+        let stats = client.stats
+        let cpus = (run.startedConfig(name) ?? saved).cpuCount
+        return [("State", ConsoleScreen.summary(state: client.state, stats: stats, cpus: cpus))]
+            + (stats.perCPUText.map { [("Per CPU", $0)] } ?? [])
+            + [("Disk I/O", stats.diskText), ("Net I/O", stats.networkText)]
     }
 }

@@ -40,6 +40,11 @@ check listed echo "running +$(vm_pid echo) "
 check listed echo2 "running +$(vm_pid echo2) "
 "$VMTUI" list | grep -qE "^echo +running +[0-9]+ +0:00:[0-9]{2} +[0-9]+% +[0-9]+ MiB +0 B/s / 0 B/s +0 B/s / 0 B/s " \
     || fail "list lacks PID, uptime, CPU, RSS, disk and network rates: $("$VMTUI" list)"
+# `vmtui show` of a running VM: the detail pane's live rows above the settings.
+shown=$("$VMTUI" show echo2)
+echo "$shown" | grep -qE "^  State +running  up 0:00:[0-9]{2}  2 CPUs  [0-9.]+ MIPS  engine CPU [0-9]+%$" \
+    && echo "$shown" | grep -qE "^  Per CPU  #0 [0-9.]+  #1 0\.00 MIPS$" && echo "$shown" | grep -qE "^  CPUs +2$" \
+    || fail "vmtui show of a running 2-CPU VM lacks its state or per-CPU row: $shown"
 
 # A new TUI sees them running; Enter attaches, typing reaches the guest, Ctrl-] q detaches.
 start 100 32

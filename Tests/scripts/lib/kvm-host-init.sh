@@ -217,6 +217,18 @@ for cpus in 2 4; do
     else fail "virtualize: SMP guest with $cpus CPUs: status $RC, guest said '${line:-nothing}' after '$(echo "$OUT" | tr -d '\r' | grep -a "^step" | tail -n 1)': $(echo "$ERR" | head -3)"; fi
 done
 
+# A 2-CPU VM as a process of its own: `vmtui show` gives each vCPU thread's CPU use and no MIPS
+# (KVM counts no instructions). SeaBIOS finds nothing to boot and waits, so the figures are small.
+vmtui create kvm-show --mode virtualize --cpus 2 --memory 64 --disk none --network none > /tmp/out 2>&1
+vmtui start kvm-show >> /tmp/out 2>&1
+sleep 3
+shown=$(vmtui show kvm-show 2>&1)
+vmtui stop kvm-show --force > /dev/null 2>&1
+if echo "$shown" | grep -qE "^  State +running  up 0:00:[0-9]{2}  2 CPUs  engine CPU [0-9]+%$" \
+    && echo "$shown" | grep -qE "^  Per CPU  #0 [0-9]+%  #1 [0-9]+% CPU$"; then
+    pass "virtualize: a 2-CPU VM process shows each vCPU thread's CPU use: $(echo "$shown" | grep "Per CPU" | sed 's/^ *//')"
+else fail "virtualize: vmtui show of a running 2-CPU VM: $(cat /tmp/out) $shown"; fi
+
 # The project's Linux test guest (Debian i386) with 2 CPUs in Virtualize, its smp scenario
 # (Tests/guests/linux/smp.sh, as linux-smp.sh runs it in Emulate): 2 processors, IO-APIC lines,
 # local timer interrupts on both, a CPU-bound job on each; its PASS/FAIL lines come on COM1.
