@@ -32,6 +32,11 @@ struct DecodedInstruction {
     /// The memory operand's segment, the override applied.
     var eaSeg: Int8 = 0
     var prefixes = InstructionPrefixes()
+    /// The instruction after this one (the slot `length` on) was cached from the next bytes of
+    /// the same page and found in a fetch window when this one last ran, so `runBlock` goes on
+    /// to it without looking at the window (`DecodeCache` clears this whenever that slot may
+    /// no longer hold it).
+    var linked = false
 
     /// The zero register's index in the interpreter's `gpr`.
     static let none: UInt8 = 8

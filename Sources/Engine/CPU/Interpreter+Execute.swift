@@ -7,18 +7,31 @@ extension Interpreter {
     /// `irqCheck` (interrupts, single-step, breakpoints), or an instruction of a class that ends
     /// blocks (`HotOpcode.endsBlock`: branches, mode, CS and interrupt changes, HLT, PAUSE,
     /// port I/O). So the loop's checks and its stop flag load are per block.
+    /// An instruction found next once is linked to it: later runs step to the next slot without
+    /// looking at the window again, while the window reaches its page's end (`linkable`: the
+    /// CS limit does not cut it), since a link never leaves its page.
     /// `left` counts down per instruction run; a faulting one is not counted here. One call of
     /// `execute`, so that its switch is inlined once, into the run loop.
     @inline(__always)
     func runBlock(_ left: inout Int) throws(Fault) {
+        let s = state
         var d: UnsafeMutablePointer<DecodedInstruction>
         if let hit = cached() { d = hit } else { d = try decode() }
+        let linkable = (s.pointee.fetchKey &+ UInt64(s.pointee.fetchLen)) & 0xFFF == 0
         while true {
             try execute(d)
             left &-= 1
-            if _slowPath(left <= 0 || state.pointee.irqCheck || d.pointee.hot.endsBlock) { return }
-            guard let next = following(d) else { return }
-            d = next
+            if _slowPath(left <= 0 || s.pointee.irqCheck) { return }
+            if _fastPath(d.pointee.linked && linkable) {
+                d += Int(d.pointee.length)
+                let e = s.pointee.eip
+                s.pointee.startEIP = e
+                s.pointee.eip = e &+ UInt32(d.pointee.length)
+            } else {
+                guard !d.pointee.hot.endsBlock, let next = following(d) else { return }
+                d.pointee.linked = linkable
+                d = next
+            }
         }
     }
 
@@ -34,8 +47,8 @@ extension Interpreter {
         let e = s.pointee.eip
         s.pointee.startEIP = e
         let at = e &- s.pointee.fetchLo
-        guard _fastPath(n.pointee.tag == d.pointee.tag &+ UInt64(length) && at < s.pointee.fetchLen
-                        && at &+ UInt32(n.pointee.length) <= s.pointee.fetchLen) else { return nil }
+        guard n.pointee.tag == d.pointee.tag &+ UInt64(length) && at < s.pointee.fetchLen
+                && at &+ UInt32(n.pointee.length) <= s.pointee.fetchLen else { return nil }
         s.pointee.eip = e &+ UInt32(n.pointee.length)
         return n
     }
