@@ -4,8 +4,8 @@
 /// The effective address is `gpr[base] + gpr[index] << scale + disp`, masked to 16 bits for a
 /// 16-bit address size; register 8 is the zero register, so every 16- and 32-bit form (SIB,
 /// disp32 alone, [BX+SI]...) is one sum with no branches. Opcodes outside the hot set
-/// (`HotOpcode.rare`, `.twoByte`) keep only their prefixes and opcode, and their handlers fetch
-/// the rest as they go.
+/// (`HotOpcode.rare`, `.twoByte`) keep only their prefixes and opcode (0F for two-byte ones),
+/// and their handlers fetch the rest as they go; a hot two-byte opcode keeps its second byte.
 ///
 /// 64-bit guests extend this form instead of replacing it: REX.R/X/B widen `base`, `index` and
 /// the ModRM fields to four bits (16 registers, the zero register moving to 16), REX.W is one

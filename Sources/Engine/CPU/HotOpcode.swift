@@ -45,6 +45,13 @@ enum HotOpcode: UInt8 {
     case aluReg
     case group1Reg
     case shiftReg
+    // Two-byte opcodes (0F xx) decoded like the one-byte ones, through `twoByteTable`; their
+    // `opcode` is the second byte. Near Jcc (0F 80-8F) is `jcc`.
+    case movx8   // MOVZX/MOVSX r, r/m8 (0F B6, 0F BE)
+    case movx16  // MOVZX/MOVSX r, r/m16 (0F B7, 0F BF)
+    case setcc
+    case cmov
+    case imulRM  // IMUL r, r/m (0F AF)
 
     /// The classes after which `Interpreter.runBlock` goes back to the run loop: the branches
     /// (so that a block is straight-line code and the loop's stop flag is read at least once
@@ -100,6 +107,19 @@ enum HotOpcode: UInt8 {
         for op in 0xB0...0xB7 { t[op] = .movImmReg8 }
         t[0xC9] = .leave
         t[0xFE] = .groupFE
+        return t
+    }()
+
+    /// Second byte of a two-byte opcode -> class; `twoByte` for those `executeTwoByte` runs.
+    nonisolated(unsafe) static let twoByteTable: UnsafeMutablePointer<HotOpcode> = {
+        let t = UnsafeMutablePointer<HotOpcode>.allocate(capacity: 256)
+        t.initialize(repeating: .twoByte, count: 256)
+        for op in 0x80...0x8F { t[op] = .jcc }
+        for op in 0x90...0x9F { t[op] = .setcc }
+        for op in 0x40...0x4F { t[op] = .cmov }
+        for op in [0xB6, 0xBE] { t[op] = .movx8 }
+        for op in [0xB7, 0xBF] { t[op] = .movx16 }
+        t[0xAF] = .imulRM
         return t
     }()
 }

@@ -95,6 +95,7 @@ extension Interpreter {
         if _slowPath(hotOps[Int(op)] == .prefix) { op = try decodePrefixes(op, &d) }
         d.opcode = UInt8(op)
         d.hot = hotOps[Int(op)]
+        if d.hot == .twoByte { try decodeTwoByteOpcode(&d) }
         try decodeOperands(&d)
         if d.modrm >= 0xC0 { useRegisterForm(&d) }
         let start = s.pointee.startEIP
@@ -134,6 +135,22 @@ extension Interpreter {
         return op
     }
 
+    /// The second byte of a two-byte opcode with a hot class (`HotOpcode.twoByteTable`) becomes
+    /// `d`'s opcode; for the others EIP goes back to it, as `executeTwoByte` fetches it itself.
+    @inline(__always)
+    private func decodeTwoByteOpcode(_ d: inout DecodedInstruction) throws(Fault) {
+        let s = state
+        let at = s.pointee.eip
+        let second = try fetch8()
+        let hot = HotOpcode.twoByteTable[Int(second)]
+        if hot == .twoByte {
+            s.pointee.eip = at
+            return
+        }
+        d.opcode = UInt8(second)
+        d.hot = hot
+    }
+
     /// The ModRM, SIB, displacement and immediate bytes a hot opcode takes.
     @inline(__always)
     private func decodeOperands(_ d: inout DecodedInstruction) throws(Fault) {
@@ -141,7 +158,7 @@ extension Interpreter {
         let w = d.prefixes.opsize32 ? 4 : 2
         switch d.hot {
         case .movStore, .movLoad, .test, .aluStore, .aluLoad, .lea, .groupFF, .movStore8, .movLoad8,
-             .alu8Store, .alu8Load, .test8, .xchg8, .xchg, .groupFE:
+             .alu8Store, .alu8Load, .test8, .xchg8, .xchg, .groupFE, .movx8, .movx16, .setcc, .cmov, .imulRM:
             try decodeModRM(&d)
         case .movImmRM:
             try decodeModRM(&d)
@@ -164,6 +181,7 @@ extension Interpreter {
         case .imul:
             try decodeModRM(&d)
             d.imm = op == 0x69 ? try fetchImm(w) : signExtend8(try fetch8())
+        case .jcc where op >= 0x80: d.imm = w == 4 ? try fetch32() : signExtend16(try fetch16()) // 0F 80-8F
         case .jcc, .jmpShort, .pushImm8: d.imm = signExtend8(try fetch8())
         case .call, .jmpNear, .aluAcc, .testAcc, .movImmReg, .pushImm: d.imm = try fetchImm(w)
         case .alu8Acc, .testAcc8, .movImmReg8: d.imm = try fetch8()
@@ -396,6 +414,24 @@ extension Interpreter {
         case .shiftReg:
             let m = Int(d.pointee.modrm)
             setReg(m & 7, w, shift(UInt32(m >> 3) & 7, reg(m & 7, w), shiftCount(d), w))
+        case .movx8:
+            let m = Int(d.pointee.modrm)
+            let v = m >= 0xC0 ? reg(m & 7, 1) : try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), 1)
+            setReg((m >> 3) & 7, w, op == 0xBE ? signExtend8(v) : v)
+        case .movx16:
+            let m = Int(d.pointee.modrm)
+            let v = m >= 0xC0 ? reg(m & 7, 2) : try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), 2)
+            setReg((m >> 3) & 7, w, op == 0xBF ? signExtend16(v) : v)
+        case .setcc:
+            address(d.pointee)
+            try writeRM(1, condition(op & 0xF) ? 1 : 0)
+        case .cmov:
+            address(d.pointee)
+            let v = try readRM(w) // read (and fault) whatever the condition
+            if condition(op & 0xF) { setReg(regField, w, v) }
+        case .imulRM:
+            address(d.pointee)
+            setReg(regField, w, imul(reg(regField, w), try readRM(w), w))
         case .rare, .prefix: // every class named, so the jump table needs no range check
             try executeRare(op)
         }
