@@ -40,9 +40,14 @@ final class DecodeCache: CodeWriteObserver {
         return cache
     }
 
+    /// In the key of an instruction decoded in a fetch window that the CS limit ends before its
+    /// page's end: such instructions are never linked (`DecodedInstruction.linked`), and
+    /// those of whole-page windows, which are, never run in such a window.
+    static let cutWindow: UInt64 = 1 << 33
+
     @inline(__always)
-    static func key(_ phys: UInt32, code32: Bool) -> UInt64 {
-        UInt64(phys) | (code32 ? 1 << 32 : 0)
+    static func key(_ phys: UInt32, code32: Bool, cut: Bool) -> UInt64 {
+        UInt64(phys) | (code32 ? 1 << 32 : 0) | (cut ? cutWindow : 0)
     }
 
     @inline(__always)

@@ -8,8 +8,8 @@ extension Interpreter {
     /// blocks (`HotOpcode.endsBlock`: branches, mode, CS and interrupt changes, HLT, PAUSE,
     /// port I/O). So the loop's checks and its stop flag load are per block.
     /// An instruction found next once is linked to it: later runs step to the next slot without
-    /// looking at the window again, while the window reaches its page's end (`linkable`: the
-    /// CS limit does not cut it), since a link never leaves its page.
+    /// looking at the window again, as a link never leaves its page and only instructions of
+    /// windows that reach their page's end are linked (`DecodeCache.cutWindow`).
     /// `left` counts down per instruction run; a faulting one is not counted here. One call of
     /// `execute`, so that its switch is inlined once, into the run loop.
     @inline(__always)
@@ -17,19 +17,18 @@ extension Interpreter {
         let s = state
         var d: UnsafeMutablePointer<DecodedInstruction>
         if let hit = cached() { d = hit } else { d = try decode() }
-        let linkable = (s.pointee.fetchKey &+ UInt64(s.pointee.fetchLen)) & 0xFFF == 0
         while true {
             try execute(d)
             left &-= 1
             if _slowPath(left <= 0 || s.pointee.irqCheck) { return }
-            if _fastPath(d.pointee.linked && linkable) {
+            if _fastPath(d.pointee.linked) {
                 d += Int(d.pointee.length)
                 let e = s.pointee.eip
                 s.pointee.startEIP = e
                 s.pointee.eip = e &+ UInt32(d.pointee.length)
             } else {
                 guard !d.pointee.hot.endsBlock, let next = following(d) else { return }
-                d.pointee.linked = linkable
+                d.pointee.linked = d.pointee.tag & DecodeCache.cutWindow == 0
                 d = next
             }
         }
@@ -207,12 +206,9 @@ extension Interpreter {
         }
     }
 
-    /// Runs a decoded instruction: its prefixes into the state the handlers read, then the
-    /// handler for its operand size.
+    /// Runs a decoded instruction: the handler for its operand size.
     @inline(__always)
     func execute(_ d: UnsafeMutablePointer<DecodedInstruction>) throws(Fault) {
-        let s = state
-        s.pointee.prefixes = d.pointee.prefixes
         if _fastPath(d.pointee.prefixes.opsize32) { try execute(d, 4) } else { try execute16(d) }
     }
 
@@ -252,7 +248,9 @@ extension Interpreter {
     }
 
     /// The switch is over `HotOpcode` classes so that it compiles to one jump table. Operands
-    /// come from `d`; `address(d)` puts its memory operand where readRM/writeRM look.
+    /// come from `d`; `address(d)` puts its memory operand where readRM/writeRM look. Only the
+    /// handlers that read prefixes from the state (the rare and two-byte opcodes, far pointers
+    /// through readEA) get them there.
     @inline(__always)
     private func execute(_ d: UnsafeMutablePointer<DecodedInstruction>, _ w: Int) throws(Fault) {
         let s = state
@@ -264,9 +262,11 @@ extension Interpreter {
             try write(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w, reg(Int(d.pointee.modrm >> 3) & 7, w))
         case .movLoad:
             setReg(Int(d.pointee.modrm >> 3) & 7, w, try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w))
-        case .twoByte: try executeTwoByte()
+        case .twoByte:
+            s.pointee.prefixes = d.pointee.prefixes
+            try executeTwoByte()
         case .jcc:
-            if condition(op & 0xF) { jumpRelative(d.pointee.imm) }
+            if condition(op & 0xF) { jumpRelative(d.pointee.imm, w) }
         case .group1:
             let (sg, off) = (Int(d.pointee.eaSeg), effectiveAddress(d.pointee))
             let sub = UInt32(d.pointee.modrm >> 3) & 7
@@ -274,7 +274,7 @@ extension Interpreter {
             if sub != 7 { try write(sg, off, w, r) }
         case .call:
             try push(s.pointee.eip, w)
-            jumpRelative(d.pointee.imm)
+            jumpRelative(d.pointee.imm, w)
         case .push:
             try push(reg(Int(op & 7), w), w)
         case .pop:
@@ -301,6 +301,7 @@ extension Interpreter {
             if rmIsReg { throw Fault.ud }
             setReg(regField, w, s.pointee.eaOffset)
         case .groupFF:
+            s.pointee.prefixes = d.pointee.prefixes
             address(d.pointee)
             try groupFF(w)
         case .inc:
@@ -309,7 +310,7 @@ extension Interpreter {
         case .dec:
             let i = Int(op & 7)
             setReg(i, w, incDec(reg(i, w), true, w))
-        case .jmpShort, .jmpNear: jumpRelative(d.pointee.imm)
+        case .jmpShort, .jmpNear: jumpRelative(d.pointee.imm, w)
         case .movImmRM:
             address(d.pointee)
             if regField != 0 { throw Fault.ud }
@@ -382,7 +383,7 @@ extension Interpreter {
             try writeRM(w, reg(regField, w))
             setReg(regField, w, a)
         case .nop:
-            if s.pointee.rep == 0xF3 { stopRequested.store(true, ordering: .relaxed) } // PAUSE: a look at the stop flag
+            if d.pointee.prefixes.rep == 0xF3 { stopRequested.store(true, ordering: .relaxed) } // PAUSE: a look at the stop flag
         case .testAcc8: _ = alu(4, gpr[0] & 0xFF, d.pointee.imm, 1)
         case .testAcc: _ = alu(4, reg(0, w), d.pointee.imm, w)
         case .movImmReg8: setReg8(Int(op & 7), d.pointee.imm)
@@ -433,6 +434,7 @@ extension Interpreter {
             address(d.pointee)
             setReg(regField, w, imul(reg(regField, w), try readRM(w), w))
         case .rare, .prefix: // every class named, so the jump table needs no range check
+            s.pointee.prefixes = d.pointee.prefixes
             try executeRare(op)
         }
     }
@@ -584,11 +586,11 @@ extension Interpreter {
             let count: UInt32
             if s.pointee.addrsize32 { gpr[1] &-= 1; count = gpr[1] } else { setReg16(1, gpr[1] &- 1); count = gpr[1] & 0xFFFF }
             let take = count != 0 && (op == 0xE2 || (op == 0xE1) == zf())
-            if take { jumpRelative(d) }
+            if take { jumpRelative(d, w) }
         case 0xE3:
             let d = signExtend8(try fetch8())
             let count = s.pointee.addrsize32 ? gpr[1] : gpr[1] & 0xFFFF
-            if count == 0 { jumpRelative(d) }
+            if count == 0 { jumpRelative(d, w) }
         case 0xE4, 0xE5:
             let port = UInt16(try fetch8())
             try portIn(port, op == 0xE4 ? 1 : w)
@@ -640,12 +642,12 @@ extension Interpreter {
         }
     }
 
-    /// Near jump by a displacement; the result is truncated to the operand size.
+    /// Near jump by a displacement; the result is truncated to the operand size `w`.
     @inline(__always)
-    func jumpRelative(_ d: UInt32) {
+    func jumpRelative(_ d: UInt32, _ w: Int) {
         let s = state
         let t = s.pointee.eip &+ d
-        s.pointee.eip = s.pointee.opsize32 ? t : t & 0xFFFF
+        s.pointee.eip = w == 4 ? t : t & 0xFFFF
     }
 
     /// Group FF, its ModRM operand already decoded.

@@ -313,7 +313,8 @@ extension Interpreter {
         s.pointee.fetchLo = lo
         s.pointee.fetchLen = len
         s.pointee.fetchPtr = host + start
-        s.pointee.fetchKey = DecodeCache.key((phys & 0xFFFF_F000) &+ UInt32(start), code32: code32)
+        s.pointee.fetchKey = DecodeCache.key((phys & 0xFFFF_F000) &+ UInt32(start), code32: code32,
+                                             cut: start + Int(len) < 4096)
         return UInt32(host.load(fromByteOffset: Int(offset), as: UInt8.self))
     }
 
