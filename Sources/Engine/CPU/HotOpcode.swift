@@ -4,7 +4,11 @@
 /// `rare` goes to the second switch; `prefix` marks the prefix bytes.
 enum HotOpcode: UInt8 {
     case rare, prefix, twoByte, nop
-    case jcc, call, ret, jmpShort, jmpNear, groupFF
+    case jcc, call, ret, jmpShort, jmpNear
+    // A flag-setting register instruction and the Jcc right after it, decoded as one
+    // (`Interpreter.fuseJcc`): INC/DEC r, ALU r/m,r, group 1 and the accumulator forms, TEST.
+    case incDecJcc, aluRegJcc, group1RegJcc, testRegJcc
+    case groupFF
     case movStore
     case movLoad
     case group1
@@ -22,7 +26,6 @@ enum HotOpcode: UInt8 {
     case movLoad8
     case shift
     case group3
-    case aluAcc
     case alu8Store
     case alu8Load
     case alu8Acc
@@ -40,11 +43,13 @@ enum HotOpcode: UInt8 {
     case leave
     case groupFE
     // Register-operand forms, chosen at decode time (`Interpreter.useRegisterForm`); r/m names
-    // the destination, reg the source.
+    // the destination, reg the source. The accumulator forms of the ALU ops (05, 0D... 3D) are
+    // group 1 on register 0 from the start (`Interpreter.decodeOperands` gives them the ModRM byte).
     case movReg
     case aluReg
     case group1Reg
     case shiftReg
+    case testReg
     // Two-byte opcodes (0F xx) decoded like the one-byte ones, through `twoByteTable`; their
     // `opcode` is the second byte. Near Jcc (0F 80-8F) is `jcc`.
     case movx8   // MOVZX/MOVSX r, r/m8 (0F B6, 0F BE)
@@ -59,6 +64,17 @@ enum HotOpcode: UInt8 {
     /// port I/O, x87 waits) and NOP (PAUSE raises the stop flag).
     @inline(__always)
     var endsBlock: Bool { rawValue <= HotOpcode.groupFF.rawValue }
+
+    /// This class fused with a Jcc after it (`Interpreter.fuseJcc`), or nil.
+    var withJcc: HotOpcode? {
+        switch self {
+        case .inc, .dec: .incDecJcc
+        case .aluReg: .aluRegJcc
+        case .group1Reg: .group1RegJcc
+        case .testReg: .testRegJcc
+        default: nil
+        }
+    }
 
     /// Opcode byte -> class, built once, read-only after, shared by every interpreter (never freed).
     nonisolated(unsafe) static let table: UnsafeMutablePointer<HotOpcode> = {
@@ -89,7 +105,7 @@ enum HotOpcode: UInt8 {
         t[0x8A] = .movLoad8
         for op in [0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3] { t[op] = .shift }
         for op in 0xF6...0xF7 { t[op] = .group3 }
-        for op in [0x05, 0x0D, 0x15, 0x1D, 0x25, 0x2D, 0x35, 0x3D] { t[op] = .aluAcc }
+        for op in [0x05, 0x0D, 0x15, 0x1D, 0x25, 0x2D, 0x35, 0x3D] { t[op] = .group1Reg }
         for op in [0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38] { t[op] = .alu8Store }
         for op in [0x02, 0x0A, 0x12, 0x1A, 0x22, 0x2A, 0x32, 0x3A] { t[op] = .alu8Load }
         for op in [0x04, 0x0C, 0x14, 0x1C, 0x24, 0x2C, 0x34, 0x3C] { t[op] = .alu8Acc }

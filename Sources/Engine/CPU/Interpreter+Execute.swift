@@ -10,15 +10,16 @@ extension Interpreter {
     /// An instruction found next once is linked to it: later runs step to the next slot without
     /// looking at the window again, as a link never leaves its page and only instructions of
     /// windows that reach their page's end are linked (`DecodeCache.cutWindow`).
-    /// `left` counts down per instruction run; a faulting one is not counted here. One call of
-    /// `execute`, so that its switch is inlined once, into the run loop.
+    /// `left` counts down per instruction run (a fused pair takes one more itself); a faulting
+    /// one is not counted here. One call of `execute`, so that its switch is inlined once, into
+    /// the run loop.
     @inline(__always)
     func runBlock(_ left: inout Int) throws(Fault) {
         let s = state
         var d: UnsafeMutablePointer<DecodedInstruction>
         if let hit = cached() { d = hit } else { d = try decode() }
         while true {
-            try execute(d)
+            try execute(d, &left)
             left &-= 1
             if _slowPath(left <= 0 || s.pointee.irqCheck) { return }
             if _fastPath(d.pointee.linked) {
@@ -97,6 +98,7 @@ extension Interpreter {
         if d.hot == .twoByte { try decodeTwoByteOpcode(&d) }
         try decodeOperands(&d)
         if d.modrm >= 0xC0 { useRegisterForm(&d) }
+        if let fused = d.hot.withJcc, d.prefixes.opsize32 == code32 { try fuseJcc(&d, fused) }
         let start = s.pointee.startEIP
         let length = s.pointee.eip &- start
         let at = start &- s.pointee.fetchLo
@@ -182,7 +184,10 @@ extension Interpreter {
             d.imm = op == 0x69 ? try fetchImm(w) : signExtend8(try fetch8())
         case .jcc where op >= 0x80: d.imm = w == 4 ? try fetch32() : signExtend16(try fetch16()) // 0F 80-8F
         case .jcc, .jmpShort, .pushImm8: d.imm = signExtend8(try fetch8())
-        case .call, .jmpNear, .aluAcc, .testAcc, .movImmReg, .pushImm: d.imm = try fetchImm(w)
+        case .group1Reg: // only the accumulator forms: group 1 on register 0
+            d.imm = try fetchImm(w)
+            d.modrm = 0xC0 | UInt8(op & 0x38)
+        case .call, .jmpNear, .testAcc, .movImmReg, .pushImm: d.imm = try fetchImm(w)
         case .alu8Acc, .testAcc8, .movImmReg8: d.imm = try fetch8()
         case .ret: if op == 0xC2 { d.imm = try fetch16() }
         default: break
@@ -202,14 +207,43 @@ extension Interpreter {
         case .aluLoad: d.hot = .aluReg; d.modrm = swapped
         case .group1: d.hot = .group1Reg
         case .shift where d.opcode & 1 != 0: d.hot = .shiftReg // not 8-bit: the width stays a constant
+        case .test: d.hot = .testReg
         default: break
         }
     }
 
-    /// Runs a decoded instruction: the handler for its operand size.
+    /// A Jcc (no prefixes) right after `d` in the fetch window joins it as class `fused`: its
+    /// condition code goes to `scale`, its displacement to `disp` (a register form uses
+    /// neither) and `d`'s own length to `index`, and the pair is dispatched once. `d` has the
+    /// code segment's operand size, which is the Jcc's.
     @inline(__always)
-    func execute(_ d: UnsafeMutablePointer<DecodedInstruction>) throws(Fault) {
-        if _fastPath(d.pointee.prefixes.opsize32) { try execute(d, 4) } else { try execute16(d) }
+    private func fuseJcc(_ d: inout DecodedInstruction, _ fused: HotOpcode) throws(Fault) {
+        let s = state
+        let at = s.pointee.eip &- s.pointee.fetchLo
+        guard at < s.pointee.fetchLen else { return }
+        let bytes = s.pointee.fetchPtr.unsafelyUnwrapped + Int(at)
+        let near = bytes.load(as: UInt8.self) == 0x0F
+        let size: UInt32 = near ? (d.prefixes.opsize32 ? 6 : 4) : 2
+        guard s.pointee.fetchLen &- at >= size else { return }
+        let op = bytes.load(fromByteOffset: near ? 1 : 0, as: UInt8.self)
+        guard op & 0xF0 == (near ? 0x80 : 0x70) else { return }
+        d.index = UInt8(truncatingIfNeeded: s.pointee.eip &- s.pointee.startEIP)
+        d.scale = op & 0xF
+        if near {
+            _ = try fetch16()
+            d.disp = d.prefixes.opsize32 ? try fetch32() : signExtend16(try fetch16())
+        } else {
+            _ = try fetch8()
+            d.disp = signExtend8(try fetch8())
+        }
+        d.hot = fused
+    }
+
+    /// Runs a decoded instruction: the handler for its operand size. `left` is the budget
+    /// before it, which a fused pair's Jcc takes one from.
+    @inline(__always)
+    func execute(_ d: UnsafeMutablePointer<DecodedInstruction>, _ left: inout Int) throws(Fault) {
+        if _fastPath(d.pointee.prefixes.opsize32) { try execute(d, 4, &left) } else { left &-= try execute16(d, left) }
     }
 
     /// LOCK is #UD except on the read-modify-write instructions with a memory destination.
@@ -242,9 +276,13 @@ extension Interpreter {
     /// Two copies of the opcode switch, one per operand size, so that every width-generic
     /// helper below is specialised for a constant width. The 32-bit copy sits inside the run
     /// loop (no call and no reloads of `state`/`gpr` per instruction); 16-bit code calls out.
+    /// Returns what the instruction took from `budget` beyond the one the caller counts (the
+    /// budget goes by value, so that the run loop's stays in a register).
     @inline(never)
-    func execute16(_ d: UnsafeMutablePointer<DecodedInstruction>) throws(Fault) {
-        try execute(d, 2)
+    func execute16(_ d: UnsafeMutablePointer<DecodedInstruction>, _ budget: Int) throws(Fault) -> Int {
+        var left = budget
+        try execute(d, 2, &left)
+        return budget &- left
     }
 
     /// The switch is over `HotOpcode` classes so that it compiles to one jump table. Operands
@@ -252,7 +290,7 @@ extension Interpreter {
     /// handlers that read prefixes from the state (the rare and two-byte opcodes, far pointers
     /// through readEA) get them there.
     @inline(__always)
-    private func execute(_ d: UnsafeMutablePointer<DecodedInstruction>, _ w: Int) throws(Fault) {
+    private func execute(_ d: UnsafeMutablePointer<DecodedInstruction>, _ w: Int, _ left: inout Int) throws(Fault) {
         let s = state
         let op = UInt32(d.pointee.opcode)
         switch d.pointee.hot {
@@ -341,9 +379,6 @@ extension Interpreter {
                 try writeRM(width, r)
             default: try mulDiv(sub, v, width)
             }
-        case .aluAcc:
-            let r = alu(op >> 3, reg(0, w), d.pointee.imm, w)
-            if op != 0x3D { setReg(0, w, r) }
         case .alu8Store:
             address(d.pointee)
             let r = alu(op >> 3, try readRM(1), reg(regField, 1), 1)
@@ -415,6 +450,29 @@ extension Interpreter {
         case .shiftReg:
             let m = Int(d.pointee.modrm)
             setReg(m & 7, w, shift(UInt32(m >> 3) & 7, reg(m & 7, w), shiftCount(d), w))
+        case .testReg:
+            let m = Int(d.pointee.modrm)
+            _ = alu(4, reg(m & 7, w), reg((m >> 3) & 7, w), w)
+        case .incDecJcc:
+            let i = Int(op & 7)
+            setReg(i, w, incDec(reg(i, w), op & 8 != 0, w))
+            fusedJcc(d, w, &left)
+        case .aluRegJcc:
+            let m = Int(d.pointee.modrm)
+            let sub = (op >> 3) & 7
+            let r = alu(sub, reg(m & 7, w), reg((m >> 3) & 7, w), w)
+            if sub != 7 { setReg(m & 7, w, r) }
+            fusedJcc(d, w, &left)
+        case .group1RegJcc:
+            let m = Int(d.pointee.modrm)
+            let sub = UInt32(m >> 3) & 7
+            let r = alu(sub, reg(m & 7, w), d.pointee.imm, w)
+            if sub != 7 { setReg(m & 7, w, r) }
+            fusedJcc(d, w, &left)
+        case .testRegJcc:
+            let m = Int(d.pointee.modrm)
+            _ = alu(4, reg(m & 7, w), reg((m >> 3) & 7, w), w)
+            fusedJcc(d, w, &left)
         case .movx8:
             let m = Int(d.pointee.modrm)
             let v = m >= 0xC0 ? reg(m & 7, 1) : try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), 1)
@@ -437,6 +495,21 @@ extension Interpreter {
             s.pointee.prefixes = d.pointee.prefixes
             try executeRare(op)
         }
+    }
+
+    /// The Jcc of a fused pair, its first instruction run: it takes one more from the budget,
+    /// unless the budget is down to that first instruction or the run loop must look between
+    /// the two (`irqCheck`: single-step, breakpoints, an interrupt shadow ending), which leaves
+    /// EIP at the Jcc to run on its own.
+    @_transparent
+    func fusedJcc(_ d: UnsafeMutablePointer<DecodedInstruction>, _ w: Int, _ left: inout Int) {
+        let s = state
+        if _slowPath(left < 2 || s.pointee.irqCheck) {
+            s.pointee.eip = s.pointee.startEIP &+ UInt32(d.pointee.index)
+            return
+        }
+        left &-= 1
+        if condition(UInt32(d.pointee.scale)) { jumpRelative(d.pointee.disp, w) }
     }
 
     /// The count of a group 2 shift or rotate: its immediate (already masked), 1, or CL.
