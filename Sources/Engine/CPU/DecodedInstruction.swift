@@ -37,6 +37,10 @@ struct DecodedInstruction {
     /// to it without looking at the window (`DecodeCache` clears this whenever that slot may
     /// no longer hold it).
     var linked = false
+    /// The case the run loop's (32-bit) copy of the hot switch takes: `hot`, or `operand16` for
+    /// a 16-bit operand size, whose copy then switches on `hot`. One load picks both the
+    /// operand size and the handler.
+    var dispatch: HotOpcode = .rare
 
     /// The zero register's index in the interpreter's `gpr`.
     static let none: UInt8 = 8

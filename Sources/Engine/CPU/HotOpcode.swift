@@ -57,6 +57,8 @@ enum HotOpcode: UInt8 {
     case setcc
     case cmov
     case imulRM  // IMUL r, r/m (0F AF)
+    /// Only in `DecodedInstruction.dispatch`: a 16-bit operand size.
+    case operand16
 
     /// The classes after which `Interpreter.runBlock` goes back to the run loop: the branches
     /// (so that a block is straight-line code and the loop's stop flag is read at least once
@@ -64,6 +66,11 @@ enum HotOpcode: UInt8 {
     /// port I/O, x87 waits) and NOP (PAUSE raises the stop flag).
     @inline(__always)
     var endsBlock: Bool { rawValue <= HotOpcode.groupFF.rawValue }
+
+    /// Jcc, CALL, RET and JMP within the code segment, and the fused pairs: they end blocks,
+    /// but `Interpreter.runBlock` may go on at their target.
+    @inline(__always)
+    var isNearBranch: Bool { rawValue &- HotOpcode.jcc.rawValue <= HotOpcode.testRegJcc.rawValue &- HotOpcode.jcc.rawValue }
 
     /// This class fused with a Jcc after it (`Interpreter.fuseJcc`), or nil.
     var withJcc: HotOpcode? {

@@ -6,7 +6,9 @@ extension Interpreter {
     /// window (so in the same page) and nothing asks the run loop to look: the budget spent,
     /// `irqCheck` (interrupts, single-step, breakpoints), or an instruction of a class that ends
     /// blocks (`HotOpcode.endsBlock`: branches, mode, CS and interrupt changes, HLT, PAUSE,
-    /// port I/O). So the loop's checks and its stop flag load are per block.
+    /// port I/O). So the loop's checks are per block. A near branch (`HotOpcode.isNearBranch`)
+    /// goes on at its target when that is cached in the fetch window and the stop flag is down,
+    /// so that a loop inside a page runs without the run loop but still sees a kick.
     /// An instruction found next once is linked to it: later runs step to the next slot without
     /// looking at the window again, as a link never leaves its page and only instructions of
     /// windows that reach their page's end are linked (`DecodeCache.cutWindow`).
@@ -27,6 +29,9 @@ extension Interpreter {
                 let e = s.pointee.eip
                 s.pointee.startEIP = e
                 s.pointee.eip = e &+ UInt32(d.pointee.length)
+            } else if d.pointee.hot.isNearBranch {
+                guard !stopRequested.load(ordering: .relaxed), let target = cached() else { return }
+                d = target
             } else {
                 guard !d.pointee.hot.endsBlock, let next = following(d) else { return }
                 d.pointee.linked = d.pointee.tag & DecodeCache.cutWindow == 0
@@ -103,6 +108,7 @@ extension Interpreter {
         let length = s.pointee.eip &- start
         let at = start &- s.pointee.fetchLo
         d.length = UInt8(truncatingIfNeeded: length)
+        d.dispatch = d.prefixes.opsize32 ? d.hot : .operand16
         guard at < s.pointee.fetchLen && at &+ length <= s.pointee.fetchLen else {
             decoded.scratch.pointee = d
             return decoded.scratch
@@ -239,11 +245,12 @@ extension Interpreter {
         d.hot = fused
     }
 
-    /// Runs a decoded instruction: the handler for its operand size. `left` is the budget
-    /// before it, which a fused pair's Jcc takes one from.
+    /// Runs a decoded instruction: the 32-bit copy of the switch, which sends a 16-bit operand
+    /// size to the other (`DecodedInstruction.dispatch`). `left` is the budget before it, which
+    /// a fused pair's Jcc takes one from.
     @inline(__always)
     func execute(_ d: UnsafeMutablePointer<DecodedInstruction>, _ left: inout Int) throws(Fault) {
-        if _fastPath(d.pointee.prefixes.opsize32) { try execute(d, 4, &left) } else { left &-= try execute16(d, left) }
+        try execute(d, 4, &left)
     }
 
     /// LOCK is #UD except on the read-modify-write instructions with a memory destination.
@@ -293,7 +300,7 @@ extension Interpreter {
     private func execute(_ d: UnsafeMutablePointer<DecodedInstruction>, _ w: Int, _ left: inout Int) throws(Fault) {
         let s = state
         let op = UInt32(d.pointee.opcode)
-        switch d.pointee.hot {
+        switch w == 4 ? d.pointee.dispatch : d.pointee.hot {
         // These five have a memory operand here (registers took the register forms): its
         // address goes straight to read/write, not through the state readRM/writeRM look at.
         case .movStore:
@@ -491,6 +498,8 @@ extension Interpreter {
         case .imulRM:
             address(d.pointee)
             setReg(regField, w, imul(reg(regField, w), try readRM(w), w))
+        case .operand16: // only in the 32-bit copy
+            left &-= try execute16(d, left)
         case .rare, .prefix: // every class named, so the jump table needs no range check
             s.pointee.prefixes = d.pointee.prefixes
             try executeRare(op)
