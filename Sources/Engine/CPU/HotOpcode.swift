@@ -59,6 +59,10 @@ enum HotOpcode: UInt8 {
     case imulRM  // IMUL r, r/m (0F AF)
     /// Only in `DecodedInstruction.dispatch`: a 16-bit operand size.
     case operand16
+    // Only in `DecodedInstruction.dispatch` (32-bit operand size): `aluReg` and `group1Reg`
+    // with their operation (ADD OR ADC SBB AND SUB XOR CMP, in selector order).
+    case addReg, orReg, adcReg, sbbReg, andReg, subReg, xorReg, cmpReg
+    case addImm, orImm, adcImm, sbbImm, andImm, subImm, xorImm, cmpImm
 
     /// The classes after which `Interpreter.runBlock` goes back to the run loop: the branches
     /// (so that a block is straight-line code and the loop's stop flag is read at least once

@@ -108,7 +108,7 @@ extension Interpreter {
         let length = s.pointee.eip &- start
         let at = start &- s.pointee.fetchLo
         d.length = UInt8(truncatingIfNeeded: length)
-        d.dispatch = d.prefixes.opsize32 ? d.hot : .operand16
+        d.dispatch = d.prefixes.opsize32 ? dispatch32(d) : .operand16
         guard at < s.pointee.fetchLen && at &+ length <= s.pointee.fetchLen else {
             decoded.scratch.pointee = d
             return decoded.scratch
@@ -116,6 +116,16 @@ extension Interpreter {
         d.tag = s.pointee.fetchKey &+ UInt64(at)
         if decoded.insert(d) { tlb.flushWrites() }
         return decoded.slot(UInt32(truncatingIfNeeded: d.tag))
+    }
+
+    /// `d`'s case in the 32-bit copy of the switch: its class, but the register forms of the
+    /// ALU ops and group 1 take the case of their operation.
+    private func dispatch32(_ d: DecodedInstruction) -> HotOpcode {
+        switch d.hot {
+        case .aluReg: HotOpcode(rawValue: HotOpcode.addReg.rawValue + ((d.opcode >> 3) & 7)) ?? .aluReg
+        case .group1Reg: HotOpcode(rawValue: HotOpcode.addImm.rawValue + ((d.modrm >> 3) & 7)) ?? .group1Reg
+        default: d.hot
+        }
     }
 
     /// Records the prefixes starting with `first`; returns the opcode byte after them.
@@ -444,16 +454,25 @@ extension Interpreter {
         case .movReg:
             let m = Int(d.pointee.modrm)
             setReg(m & 7, w, reg((m >> 3) & 7, w))
-        case .aluReg:
-            let m = Int(d.pointee.modrm)
-            let sub = (op >> 3) & 7
-            let r = alu(sub, reg(m & 7, w), reg((m >> 3) & 7, w), w)
-            if sub != 7 { setReg(m & 7, w, r) }
-        case .group1Reg:
-            let m = Int(d.pointee.modrm)
-            let sub = UInt32(m >> 3) & 7
-            let r = alu(sub, reg(m & 7, w), d.pointee.imm, w)
-            if sub != 7 { setReg(m & 7, w, r) }
+        case .aluReg: aluRegister(d, (op >> 3) & 7, w)
+        case .group1Reg: aluImmediate(d, UInt32(d.pointee.modrm >> 3) & 7, w)
+        // The same with the operation named by the case (`dispatch32`): no second switch.
+        case .addReg: aluRegister(d, 0, w)
+        case .orReg: aluRegister(d, 1, w)
+        case .adcReg: aluRegister(d, 2, w)
+        case .sbbReg: aluRegister(d, 3, w)
+        case .andReg: aluRegister(d, 4, w)
+        case .subReg: aluRegister(d, 5, w)
+        case .xorReg: aluRegister(d, 6, w)
+        case .cmpReg: aluRegister(d, 7, w)
+        case .addImm: aluImmediate(d, 0, w)
+        case .orImm: aluImmediate(d, 1, w)
+        case .adcImm: aluImmediate(d, 2, w)
+        case .sbbImm: aluImmediate(d, 3, w)
+        case .andImm: aluImmediate(d, 4, w)
+        case .subImm: aluImmediate(d, 5, w)
+        case .xorImm: aluImmediate(d, 6, w)
+        case .cmpImm: aluImmediate(d, 7, w)
         case .shiftReg:
             let m = Int(d.pointee.modrm)
             setReg(m & 7, w, shift(UInt32(m >> 3) & 7, reg(m & 7, w), shiftCount(d), w))
@@ -465,16 +484,10 @@ extension Interpreter {
             setReg(i, w, incDec(reg(i, w), op & 8 != 0, w))
             fusedJcc(d, w, &left)
         case .aluRegJcc:
-            let m = Int(d.pointee.modrm)
-            let sub = (op >> 3) & 7
-            let r = alu(sub, reg(m & 7, w), reg((m >> 3) & 7, w), w)
-            if sub != 7 { setReg(m & 7, w, r) }
+            aluRegister(d, (op >> 3) & 7, w)
             fusedJcc(d, w, &left)
         case .group1RegJcc:
-            let m = Int(d.pointee.modrm)
-            let sub = UInt32(m >> 3) & 7
-            let r = alu(sub, reg(m & 7, w), d.pointee.imm, w)
-            if sub != 7 { setReg(m & 7, w, r) }
+            aluImmediate(d, UInt32(d.pointee.modrm >> 3) & 7, w)
             fusedJcc(d, w, &left)
         case .testRegJcc:
             let m = Int(d.pointee.modrm)
@@ -504,6 +517,22 @@ extension Interpreter {
             s.pointee.prefixes = d.pointee.prefixes
             try executeRare(op)
         }
+    }
+
+    /// ALU r/m, r with a register r/m, the destination (CMP writes nothing back).
+    @_transparent
+    func aluRegister(_ d: UnsafeMutablePointer<DecodedInstruction>, _ sub: UInt32, _ w: Int) {
+        let m = Int(d.pointee.modrm)
+        let r = alu(sub, reg(m & 7, w), reg((m >> 3) & 7, w), w)
+        if sub != 7 { setReg(m & 7, w, r) }
+    }
+
+    /// Group 1 (and the accumulator forms) on a register.
+    @_transparent
+    func aluImmediate(_ d: UnsafeMutablePointer<DecodedInstruction>, _ sub: UInt32, _ w: Int) {
+        let m = Int(d.pointee.modrm)
+        let r = alu(sub, reg(m & 7, w), d.pointee.imm, w)
+        if sub != 7 { setReg(m & 7, w, r) }
     }
 
     /// The Jcc of a fused pair, its first instruction run: it takes one more from the budget,
