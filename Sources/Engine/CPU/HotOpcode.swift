@@ -63,6 +63,9 @@ enum HotOpcode: UInt8 {
     // with their operation (ADD OR ADC SBB AND SUB XOR CMP, in selector order).
     case addReg, orReg, adcReg, sbbReg, andReg, subReg, xorReg, cmpReg
     case addImm, orImm, adcImm, sbbImm, andImm, subImm, xorImm, cmpImm
+    // Only in `DecodedInstruction.dispatch` (32-bit operand size): `jcc` with its condition
+    // (in condition-code order). They do not end blocks by class (`hot` stays `jcc`).
+    case jo, jno, jb, jnb, jz, jnz, jbe, ja, js, jns, jp, jnp, jl, jge, jle, jg
 
     /// The classes after which `Interpreter.runBlock` goes back to the run loop: the branches
     /// (so that a block is straight-line code and the loop's stop flag is read at least once

@@ -119,11 +119,12 @@ extension Interpreter {
     }
 
     /// `d`'s case in the 32-bit copy of the switch: its class, but the register forms of the
-    /// ALU ops and group 1 take the case of their operation.
+    /// ALU ops and group 1 take the case of their operation, and Jcc that of its condition.
     private func dispatch32(_ d: DecodedInstruction) -> HotOpcode {
         switch d.hot {
         case .aluReg: HotOpcode(rawValue: HotOpcode.addReg.rawValue + ((d.opcode >> 3) & 7)) ?? .aluReg
         case .group1Reg: HotOpcode(rawValue: HotOpcode.addImm.rawValue + ((d.modrm >> 3) & 7)) ?? .group1Reg
+        case .jcc: HotOpcode(rawValue: HotOpcode.jo.rawValue + (d.opcode & 0xF)) ?? .jcc
         default: d.hot
         }
     }
@@ -322,6 +323,23 @@ extension Interpreter {
             try executeTwoByte()
         case .jcc:
             if condition(op & 0xF) { jumpRelative(d.pointee.imm, w) }
+        // The same with the condition named by the case (`dispatch32`): no second switch.
+        case .jo: if condition(0) { jumpRelative(d.pointee.imm, w) }
+        case .jno: if condition(1) { jumpRelative(d.pointee.imm, w) }
+        case .jb: if condition(2) { jumpRelative(d.pointee.imm, w) }
+        case .jnb: if condition(3) { jumpRelative(d.pointee.imm, w) }
+        case .jz: if condition(4) { jumpRelative(d.pointee.imm, w) }
+        case .jnz: if condition(5) { jumpRelative(d.pointee.imm, w) }
+        case .jbe: if condition(6) { jumpRelative(d.pointee.imm, w) }
+        case .ja: if condition(7) { jumpRelative(d.pointee.imm, w) }
+        case .js: if condition(8) { jumpRelative(d.pointee.imm, w) }
+        case .jns: if condition(9) { jumpRelative(d.pointee.imm, w) }
+        case .jp: if condition(10) { jumpRelative(d.pointee.imm, w) }
+        case .jnp: if condition(11) { jumpRelative(d.pointee.imm, w) }
+        case .jl: if condition(12) { jumpRelative(d.pointee.imm, w) }
+        case .jge: if condition(13) { jumpRelative(d.pointee.imm, w) }
+        case .jle: if condition(14) { jumpRelative(d.pointee.imm, w) }
+        case .jg: if condition(15) { jumpRelative(d.pointee.imm, w) }
         case .group1:
             let (sg, off) = (Int(d.pointee.eaSeg), effectiveAddress(d.pointee))
             let sub = UInt32(d.pointee.modrm >> 3) & 7
