@@ -66,6 +66,9 @@ enum HotOpcode: UInt8 {
     // Only in `DecodedInstruction.dispatch` (32-bit operand size): `jcc` with its condition
     // (in condition-code order). They do not end blocks by class (`hot` stays `jcc`).
     case jo, jno, jb, jnb, jz, jnz, jbe, ja, js, jns, jp, jnp, jl, jge, jle, jg
+    // Only in `DecodedInstruction.dispatch` (32-bit operand size): `shiftReg` with its
+    // operation (in ModRM reg order).
+    case rolReg, rorReg, rclReg, rcrReg, shlReg, shrReg, salReg, sarReg
 
     /// The classes after which `Interpreter.runBlock` goes back to the run loop: the branches
     /// (so that a block is straight-line code and the loop's stop flag is read at least once

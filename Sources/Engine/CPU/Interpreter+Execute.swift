@@ -119,12 +119,13 @@ extension Interpreter {
     }
 
     /// `d`'s case in the 32-bit copy of the switch: its class, but the register forms of the
-    /// ALU ops and group 1 take the case of their operation, and Jcc that of its condition.
+    /// ALU ops, group 1 and group 2 take the case of their operation, and Jcc that of its condition.
     private func dispatch32(_ d: DecodedInstruction) -> HotOpcode {
         switch d.hot {
         case .aluReg: HotOpcode(rawValue: HotOpcode.addReg.rawValue + ((d.opcode >> 3) & 7)) ?? .aluReg
         case .group1Reg: HotOpcode(rawValue: HotOpcode.addImm.rawValue + ((d.modrm >> 3) & 7)) ?? .group1Reg
         case .jcc: HotOpcode(rawValue: HotOpcode.jo.rawValue + (d.opcode & 0xF)) ?? .jcc
+        case .shiftReg: HotOpcode(rawValue: HotOpcode.rolReg.rawValue + ((d.modrm >> 3) & 7)) ?? .shiftReg
         default: d.hot
         }
     }
@@ -491,9 +492,16 @@ extension Interpreter {
         case .subImm: aluImmediate(d, 5, w)
         case .xorImm: aluImmediate(d, 6, w)
         case .cmpImm: aluImmediate(d, 7, w)
-        case .shiftReg:
-            let m = Int(d.pointee.modrm)
-            setReg(m & 7, w, shift(UInt32(m >> 3) & 7, reg(m & 7, w), shiftCount(d), w))
+        case .shiftReg: shiftRegister(d, UInt32(d.pointee.modrm >> 3) & 7, w)
+        // The same with the operation named by the case (`dispatch32`): no second switch.
+        case .rolReg: shiftRegister(d, 0, w)
+        case .rorReg: shiftRegister(d, 1, w)
+        case .rclReg: shiftRegister(d, 2, w)
+        case .rcrReg: shiftRegister(d, 3, w)
+        case .shlReg: shiftRegister(d, 4, w)
+        case .shrReg: shiftRegister(d, 5, w)
+        case .salReg: shiftRegister(d, 6, w)
+        case .sarReg: shiftRegister(d, 7, w)
         case .testReg:
             let m = Int(d.pointee.modrm)
             _ = alu(4, reg(m & 7, w), reg((m >> 3) & 7, w), w)
@@ -543,6 +551,13 @@ extension Interpreter {
         let m = Int(d.pointee.modrm)
         let r = alu(sub, reg(m & 7, w), reg((m >> 3) & 7, w), w)
         if sub != 7 { setReg(m & 7, w, r) }
+    }
+
+    /// Group 2 (shifts and rotates, `sub` the ModRM reg field) on a register.
+    @_transparent
+    func shiftRegister(_ d: UnsafeMutablePointer<DecodedInstruction>, _ sub: UInt32, _ w: Int) {
+        let i = Int(d.pointee.modrm & 7)
+        setReg(i, w, shift(sub, reg(i, w), shiftCount(d), w))
     }
 
     /// Group 1 (and the accumulator forms) on a register.
