@@ -12,6 +12,8 @@ struct CPUState {
 
     // Decoder state of the instruction being executed.
     var startEIP: UInt32 = 0
+    /// Set only for the handlers that read them here (`Interpreter.execute`); the hot ones
+    /// read the decoded instruction's.
     var prefixes = InstructionPrefixes()
     var opsize32: Bool {
         get { prefixes.opsize32 }
@@ -74,8 +76,9 @@ struct CPUState {
     var fetchLo: UInt32 = 0
     var fetchLen: UInt32 = 0
     var fetchPtr: UnsafeMutableRawPointer?
-    /// `DecodeCache.key` of EIP fetchLo: its physical address (A20 applied) and the mode it is
-    /// decoded in (CS changes empty the window), so that EIP fetchLo+n has key fetchKey+n.
+    /// `DecodeCache.key` of EIP fetchLo: its physical address (A20 applied), the mode it is
+    /// decoded in (CS changes empty the window) and whether the CS limit cuts the window short,
+    /// so that EIP fetchLo+n has key fetchKey+n.
     var fetchKey: UInt64 = 0
 }
 

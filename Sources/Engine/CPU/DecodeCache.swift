@@ -10,7 +10,7 @@ final class DecodeCache: CodeWriteObserver {
     static let entries = 1 << 16
     static let empty: UInt64 = .max
     /// Slots after `scratch`, never written (so never matching a tag): an instruction's
-    /// successor slot (`Interpreter.following`) is at most 15 past the last slot or scratch.
+    /// successor slot (`Interpreter.following`, `runBlock`) is at most 15 past the last slot or scratch.
     static let padding = 16
 
     let slots: UnsafeMutablePointer<DecodedInstruction>
@@ -40,9 +40,14 @@ final class DecodeCache: CodeWriteObserver {
         return cache
     }
 
+    /// In the key of an instruction decoded in a fetch window that the CS limit ends before its
+    /// page's end: such instructions are never linked (`DecodedInstruction.linked`), and
+    /// those of whole-page windows, which are, never run in such a window.
+    static let cutWindow: UInt64 = 1 << 33
+
     @inline(__always)
-    static func key(_ phys: UInt32, code32: Bool) -> UInt64 {
-        UInt64(phys) | (code32 ? 1 << 32 : 0)
+    static func key(_ phys: UInt32, code32: Bool, cut: Bool) -> UInt64 {
+        UInt64(phys) | (code32 ? 1 << 32 : 0) | (cut ? cutWindow : 0)
     }
 
     @inline(__always)
@@ -51,10 +56,12 @@ final class DecodeCache: CodeWriteObserver {
     }
 
     /// Stores `d` (whose tag is set) and marks its page as holding code; returns whether the page
-    /// just became a code page, so the caller drops its own fast write pointers.
+    /// just became a code page, so the caller drops its own fast write pointers. The slots up
+    /// to 15 before may be linked to what this slot held: their links go.
     func insert(_ d: DecodedInstruction) -> Bool {
         let phys = UInt32(truncatingIfNeeded: d.tag)
         slot(phys).pointee = d
+        for back in 1...15 { slot(phys &- UInt32(back)).pointee.linked = false }
         let page = phys >> 12
         if memory.isCodePage(page) { return false }
         memory.codePages[Int(page >> 6)] |= 1 << UInt64(page & 63)
@@ -68,11 +75,15 @@ final class DecodeCache: CodeWriteObserver {
         let first = slot(page << 12)
         for i in 0..<4096 where UInt32(truncatingIfNeeded: first[i].tag) >> 12 == page {
             first[i].tag = DecodeCache.empty
+            first[i].linked = false // the instruction running now may be one of them
         }
     }
 
     func flush() {
-        for i in 0..<DecodeCache.entries { slots[i].tag = DecodeCache.empty }
+        for i in 0..<DecodeCache.entries {
+            slots[i].tag = DecodeCache.empty
+            slots[i].linked = false
+        }
         memory.codePages.update(repeating: 0, count: MemoryMap.pageCount / 64)
     }
 }

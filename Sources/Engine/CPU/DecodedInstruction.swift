@@ -4,8 +4,8 @@
 /// The effective address is `gpr[base] + gpr[index] << scale + disp`, masked to 16 bits for a
 /// 16-bit address size; register 8 is the zero register, so every 16- and 32-bit form (SIB,
 /// disp32 alone, [BX+SI]...) is one sum with no branches. Opcodes outside the hot set
-/// (`HotOpcode.rare`, `.twoByte`) keep only their prefixes and opcode, and their handlers fetch
-/// the rest as they go.
+/// (`HotOpcode.rare`, `.twoByte`) keep only their prefixes and opcode (0F for two-byte ones),
+/// and their handlers fetch the rest as they go; a hot two-byte opcode keeps its second byte.
 ///
 /// 64-bit guests extend this form instead of replacing it: REX.R/X/B widen `base`, `index` and
 /// the ModRM fields to four bits (16 registers, the zero register moving to 16), REX.W is one
@@ -32,6 +32,15 @@ struct DecodedInstruction {
     /// The memory operand's segment, the override applied.
     var eaSeg: Int8 = 0
     var prefixes = InstructionPrefixes()
+    /// The instruction after this one (the slot `length` on) was cached from the next bytes of
+    /// the same page and found in a fetch window when this one last ran, so `runBlock` goes on
+    /// to it without looking at the window (`DecodeCache` clears this whenever that slot may
+    /// no longer hold it).
+    var linked = false
+    /// The case the run loop's (32-bit) copy of the hot switch takes: `hot`, or `operand16` for
+    /// a 16-bit operand size, whose copy then switches on `hot`. One load picks both the
+    /// operand size and the handler.
+    var dispatch: HotOpcode = .rare
 
     /// The zero register's index in the interpreter's `gpr`.
     static let none: UInt8 = 8

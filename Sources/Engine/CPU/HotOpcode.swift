@@ -4,7 +4,11 @@
 /// `rare` goes to the second switch; `prefix` marks the prefix bytes.
 enum HotOpcode: UInt8 {
     case rare, prefix, twoByte, nop
-    case jcc, call, ret, jmpShort, jmpNear, groupFF
+    case jcc, call, ret, jmpShort, jmpNear
+    // A flag-setting register instruction and the Jcc right after it, decoded as one
+    // (`Interpreter.fuseJcc`): INC/DEC r, ALU r/m,r, group 1 and the accumulator forms, TEST.
+    case incDecJcc, aluRegJcc, group1RegJcc, testRegJcc
+    case groupFF
     case movStore
     case movLoad
     case group1
@@ -22,7 +26,6 @@ enum HotOpcode: UInt8 {
     case movLoad8
     case shift
     case group3
-    case aluAcc
     case alu8Store
     case alu8Load
     case alu8Acc
@@ -40,11 +43,32 @@ enum HotOpcode: UInt8 {
     case leave
     case groupFE
     // Register-operand forms, chosen at decode time (`Interpreter.useRegisterForm`); r/m names
-    // the destination, reg the source.
+    // the destination, reg the source. The accumulator forms of the ALU ops (05, 0D... 3D) are
+    // group 1 on register 0 from the start (`Interpreter.decodeOperands` gives them the ModRM byte).
     case movReg
     case aluReg
     case group1Reg
     case shiftReg
+    case testReg
+    // Two-byte opcodes (0F xx) decoded like the one-byte ones, through `twoByteTable`; their
+    // `opcode` is the second byte. Near Jcc (0F 80-8F) is `jcc`.
+    case movx8   // MOVZX/MOVSX r, r/m8 (0F B6, 0F BE)
+    case movx16  // MOVZX/MOVSX r, r/m16 (0F B7, 0F BF)
+    case setcc
+    case cmov
+    case imulRM  // IMUL r, r/m (0F AF)
+    /// Only in `DecodedInstruction.dispatch`: a 16-bit operand size.
+    case operand16
+    // Only in `DecodedInstruction.dispatch` (32-bit operand size): `aluReg` and `group1Reg`
+    // with their operation (ADD OR ADC SBB AND SUB XOR CMP, in selector order).
+    case addReg, orReg, adcReg, sbbReg, andReg, subReg, xorReg, cmpReg
+    case addImm, orImm, adcImm, sbbImm, andImm, subImm, xorImm, cmpImm
+    // Only in `DecodedInstruction.dispatch` (32-bit operand size): `jcc` with its condition
+    // (in condition-code order). They do not end blocks by class (`hot` stays `jcc`).
+    case jo, jno, jb, jnb, jz, jnz, jbe, ja, js, jns, jp, jnp, jl, jge, jle, jg
+    // Only in `DecodedInstruction.dispatch` (32-bit operand size): `shiftReg` with its
+    // operation (in ModRM reg order).
+    case rolReg, rorReg, rclReg, rcrReg, shlReg, shrReg, salReg, sarReg
 
     /// The classes after which `Interpreter.runBlock` goes back to the run loop: the branches
     /// (so that a block is straight-line code and the loop's stop flag is read at least once
@@ -52,6 +76,22 @@ enum HotOpcode: UInt8 {
     /// port I/O, x87 waits) and NOP (PAUSE raises the stop flag).
     @inline(__always)
     var endsBlock: Bool { rawValue <= HotOpcode.groupFF.rawValue }
+
+    /// Jcc, CALL, RET and JMP within the code segment, and the fused pairs: they end blocks,
+    /// but `Interpreter.runBlock` may go on at their target.
+    @inline(__always)
+    var isNearBranch: Bool { rawValue &- HotOpcode.jcc.rawValue <= HotOpcode.testRegJcc.rawValue &- HotOpcode.jcc.rawValue }
+
+    /// This class fused with a Jcc after it (`Interpreter.fuseJcc`), or nil.
+    var withJcc: HotOpcode? {
+        switch self {
+        case .inc, .dec: .incDecJcc
+        case .aluReg: .aluRegJcc
+        case .group1Reg: .group1RegJcc
+        case .testReg: .testRegJcc
+        default: nil
+        }
+    }
 
     /// Opcode byte -> class, built once, read-only after, shared by every interpreter (never freed).
     nonisolated(unsafe) static let table: UnsafeMutablePointer<HotOpcode> = {
@@ -82,7 +122,7 @@ enum HotOpcode: UInt8 {
         t[0x8A] = .movLoad8
         for op in [0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3] { t[op] = .shift }
         for op in 0xF6...0xF7 { t[op] = .group3 }
-        for op in [0x05, 0x0D, 0x15, 0x1D, 0x25, 0x2D, 0x35, 0x3D] { t[op] = .aluAcc }
+        for op in [0x05, 0x0D, 0x15, 0x1D, 0x25, 0x2D, 0x35, 0x3D] { t[op] = .group1Reg }
         for op in [0x00, 0x08, 0x10, 0x18, 0x20, 0x28, 0x30, 0x38] { t[op] = .alu8Store }
         for op in [0x02, 0x0A, 0x12, 0x1A, 0x22, 0x2A, 0x32, 0x3A] { t[op] = .alu8Load }
         for op in [0x04, 0x0C, 0x14, 0x1C, 0x24, 0x2C, 0x34, 0x3C] { t[op] = .alu8Acc }
@@ -100,6 +140,19 @@ enum HotOpcode: UInt8 {
         for op in 0xB0...0xB7 { t[op] = .movImmReg8 }
         t[0xC9] = .leave
         t[0xFE] = .groupFE
+        return t
+    }()
+
+    /// Second byte of a two-byte opcode -> class; `twoByte` for those `executeTwoByte` runs.
+    nonisolated(unsafe) static let twoByteTable: UnsafeMutablePointer<HotOpcode> = {
+        let t = UnsafeMutablePointer<HotOpcode>.allocate(capacity: 256)
+        t.initialize(repeating: .twoByte, count: 256)
+        for op in 0x80...0x8F { t[op] = .jcc }
+        for op in 0x90...0x9F { t[op] = .setcc }
+        for op in 0x40...0x4F { t[op] = .cmov }
+        for op in [0xB6, 0xBE] { t[op] = .movx8 }
+        for op in [0xB7, 0xBF] { t[op] = .movx16 }
+        t[0xAF] = .imulRM
         return t
     }()
 }

@@ -6,19 +6,37 @@ extension Interpreter {
     /// window (so in the same page) and nothing asks the run loop to look: the budget spent,
     /// `irqCheck` (interrupts, single-step, breakpoints), or an instruction of a class that ends
     /// blocks (`HotOpcode.endsBlock`: branches, mode, CS and interrupt changes, HLT, PAUSE,
-    /// port I/O). So the loop's checks and its stop flag load are per block.
-    /// `left` counts down per instruction run; a faulting one is not counted here. One call of
-    /// `execute`, so that its switch is inlined once, into the run loop.
+    /// port I/O). So the loop's checks are per block. A near branch (`HotOpcode.isNearBranch`)
+    /// goes on at its target when that is cached in the fetch window and the stop flag is down,
+    /// so that a loop inside a page runs without the run loop but still sees a kick.
+    /// An instruction found next once is linked to it: later runs step to the next slot without
+    /// looking at the window again, as a link never leaves its page and only instructions of
+    /// windows that reach their page's end are linked (`DecodeCache.cutWindow`).
+    /// `left` counts down per instruction run (a fused pair takes one more itself); a faulting
+    /// one is not counted here. One call of `execute`, so that its switch is inlined once, into
+    /// the run loop.
     @inline(__always)
     func runBlock(_ left: inout Int) throws(Fault) {
+        let s = state
         var d: UnsafeMutablePointer<DecodedInstruction>
         if let hit = cached() { d = hit } else { d = try decode() }
         while true {
-            try execute(d)
+            try execute(d, &left)
             left &-= 1
-            if _slowPath(left <= 0 || state.pointee.irqCheck || d.pointee.hot.endsBlock) { return }
-            guard let next = following(d) else { return }
-            d = next
+            if _slowPath(left <= 0 || s.pointee.irqCheck) { return }
+            if _fastPath(d.pointee.linked) {
+                d += Int(d.pointee.length)
+                let e = s.pointee.eip
+                s.pointee.startEIP = e
+                s.pointee.eip = e &+ UInt32(d.pointee.length)
+            } else if d.pointee.hot.isNearBranch {
+                guard !stopRequested.load(ordering: .relaxed), let target = cached() else { return }
+                d = target
+            } else {
+                guard !d.pointee.hot.endsBlock, let next = following(d) else { return }
+                d.pointee.linked = d.pointee.tag & DecodeCache.cutWindow == 0
+                d = next
+            }
         }
     }
 
@@ -34,8 +52,8 @@ extension Interpreter {
         let e = s.pointee.eip
         s.pointee.startEIP = e
         let at = e &- s.pointee.fetchLo
-        guard _fastPath(n.pointee.tag == d.pointee.tag &+ UInt64(length) && at < s.pointee.fetchLen
-                        && at &+ UInt32(n.pointee.length) <= s.pointee.fetchLen) else { return nil }
+        guard n.pointee.tag == d.pointee.tag &+ UInt64(length) && at < s.pointee.fetchLen
+                && at &+ UInt32(n.pointee.length) <= s.pointee.fetchLen else { return nil }
         s.pointee.eip = e &+ UInt32(n.pointee.length)
         return n
     }
@@ -82,12 +100,15 @@ extension Interpreter {
         if _slowPath(hotOps[Int(op)] == .prefix) { op = try decodePrefixes(op, &d) }
         d.opcode = UInt8(op)
         d.hot = hotOps[Int(op)]
+        if d.hot == .twoByte { try decodeTwoByteOpcode(&d) }
         try decodeOperands(&d)
         if d.modrm >= 0xC0 { useRegisterForm(&d) }
+        if let fused = d.hot.withJcc, d.prefixes.opsize32 == code32 { try fuseJcc(&d, fused) }
         let start = s.pointee.startEIP
         let length = s.pointee.eip &- start
         let at = start &- s.pointee.fetchLo
         d.length = UInt8(truncatingIfNeeded: length)
+        d.dispatch = d.prefixes.opsize32 ? dispatch32(d) : .operand16
         guard at < s.pointee.fetchLen && at &+ length <= s.pointee.fetchLen else {
             decoded.scratch.pointee = d
             return decoded.scratch
@@ -95,6 +116,18 @@ extension Interpreter {
         d.tag = s.pointee.fetchKey &+ UInt64(at)
         if decoded.insert(d) { tlb.flushWrites() }
         return decoded.slot(UInt32(truncatingIfNeeded: d.tag))
+    }
+
+    /// `d`'s case in the 32-bit copy of the switch: its class, but the register forms of the
+    /// ALU ops, group 1 and group 2 take the case of their operation, and Jcc that of its condition.
+    private func dispatch32(_ d: DecodedInstruction) -> HotOpcode {
+        switch d.hot {
+        case .aluReg: HotOpcode(rawValue: HotOpcode.addReg.rawValue + ((d.opcode >> 3) & 7)) ?? .aluReg
+        case .group1Reg: HotOpcode(rawValue: HotOpcode.addImm.rawValue + ((d.modrm >> 3) & 7)) ?? .group1Reg
+        case .jcc: HotOpcode(rawValue: HotOpcode.jo.rawValue + (d.opcode & 0xF)) ?? .jcc
+        case .shiftReg: HotOpcode(rawValue: HotOpcode.rolReg.rawValue + ((d.modrm >> 3) & 7)) ?? .shiftReg
+        default: d.hot
+        }
     }
 
     /// Records the prefixes starting with `first`; returns the opcode byte after them.
@@ -121,6 +154,22 @@ extension Interpreter {
         return op
     }
 
+    /// The second byte of a two-byte opcode with a hot class (`HotOpcode.twoByteTable`) becomes
+    /// `d`'s opcode; for the others EIP goes back to it, as `executeTwoByte` fetches it itself.
+    @inline(__always)
+    private func decodeTwoByteOpcode(_ d: inout DecodedInstruction) throws(Fault) {
+        let s = state
+        let at = s.pointee.eip
+        let second = try fetch8()
+        let hot = HotOpcode.twoByteTable[Int(second)]
+        if hot == .twoByte {
+            s.pointee.eip = at
+            return
+        }
+        d.opcode = UInt8(second)
+        d.hot = hot
+    }
+
     /// The ModRM, SIB, displacement and immediate bytes a hot opcode takes.
     @inline(__always)
     private func decodeOperands(_ d: inout DecodedInstruction) throws(Fault) {
@@ -128,7 +177,7 @@ extension Interpreter {
         let w = d.prefixes.opsize32 ? 4 : 2
         switch d.hot {
         case .movStore, .movLoad, .test, .aluStore, .aluLoad, .lea, .groupFF, .movStore8, .movLoad8,
-             .alu8Store, .alu8Load, .test8, .xchg8, .xchg, .groupFE:
+             .alu8Store, .alu8Load, .test8, .xchg8, .xchg, .groupFE, .movx8, .movx16, .setcc, .cmov, .imulRM:
             try decodeModRM(&d)
         case .movImmRM:
             try decodeModRM(&d)
@@ -151,8 +200,12 @@ extension Interpreter {
         case .imul:
             try decodeModRM(&d)
             d.imm = op == 0x69 ? try fetchImm(w) : signExtend8(try fetch8())
+        case .jcc where op >= 0x80: d.imm = w == 4 ? try fetch32() : signExtend16(try fetch16()) // 0F 80-8F
         case .jcc, .jmpShort, .pushImm8: d.imm = signExtend8(try fetch8())
-        case .call, .jmpNear, .aluAcc, .testAcc, .movImmReg, .pushImm: d.imm = try fetchImm(w)
+        case .group1Reg: // only the accumulator forms: group 1 on register 0
+            d.imm = try fetchImm(w)
+            d.modrm = 0xC0 | UInt8(op & 0x38)
+        case .call, .jmpNear, .testAcc, .movImmReg, .pushImm: d.imm = try fetchImm(w)
         case .alu8Acc, .testAcc8, .movImmReg8: d.imm = try fetch8()
         case .ret: if op == 0xC2 { d.imm = try fetch16() }
         default: break
@@ -172,17 +225,44 @@ extension Interpreter {
         case .aluLoad: d.hot = .aluReg; d.modrm = swapped
         case .group1: d.hot = .group1Reg
         case .shift where d.opcode & 1 != 0: d.hot = .shiftReg // not 8-bit: the width stays a constant
+        case .test: d.hot = .testReg
         default: break
         }
     }
 
-    /// Runs a decoded instruction: its prefixes into the state the handlers read, then the
-    /// handler for its operand size.
+    /// A Jcc (no prefixes) right after `d` in the fetch window joins it as class `fused`: its
+    /// condition code goes to `scale`, its displacement to `disp` (a register form uses
+    /// neither) and `d`'s own length to `index`, and the pair is dispatched once. `d` has the
+    /// code segment's operand size, which is the Jcc's.
     @inline(__always)
-    func execute(_ d: UnsafeMutablePointer<DecodedInstruction>) throws(Fault) {
+    private func fuseJcc(_ d: inout DecodedInstruction, _ fused: HotOpcode) throws(Fault) {
         let s = state
-        s.pointee.prefixes = d.pointee.prefixes
-        if _fastPath(d.pointee.prefixes.opsize32) { try execute(d, 4) } else { try execute16(d) }
+        let at = s.pointee.eip &- s.pointee.fetchLo
+        guard at < s.pointee.fetchLen else { return }
+        let bytes = s.pointee.fetchPtr.unsafelyUnwrapped + Int(at)
+        let near = bytes.load(as: UInt8.self) == 0x0F
+        let size: UInt32 = near ? (d.prefixes.opsize32 ? 6 : 4) : 2
+        guard s.pointee.fetchLen &- at >= size else { return }
+        let op = bytes.load(fromByteOffset: near ? 1 : 0, as: UInt8.self)
+        guard op & 0xF0 == (near ? 0x80 : 0x70) else { return }
+        d.index = UInt8(truncatingIfNeeded: s.pointee.eip &- s.pointee.startEIP)
+        d.scale = op & 0xF
+        if near {
+            _ = try fetch16()
+            d.disp = d.prefixes.opsize32 ? try fetch32() : signExtend16(try fetch16())
+        } else {
+            _ = try fetch8()
+            d.disp = signExtend8(try fetch8())
+        }
+        d.hot = fused
+    }
+
+    /// Runs a decoded instruction: the 32-bit copy of the switch, which sends a 16-bit operand
+    /// size to the other (`DecodedInstruction.dispatch`). `left` is the budget before it, which
+    /// a fused pair's Jcc takes one from.
+    @inline(__always)
+    func execute(_ d: UnsafeMutablePointer<DecodedInstruction>, _ left: inout Int) throws(Fault) {
+        try execute(d, 4, &left)
     }
 
     /// LOCK is #UD except on the read-modify-write instructions with a memory destination.
@@ -215,27 +295,52 @@ extension Interpreter {
     /// Two copies of the opcode switch, one per operand size, so that every width-generic
     /// helper below is specialised for a constant width. The 32-bit copy sits inside the run
     /// loop (no call and no reloads of `state`/`gpr` per instruction); 16-bit code calls out.
+    /// Returns what the instruction took from `budget` beyond the one the caller counts (the
+    /// budget goes by value, so that the run loop's stays in a register).
     @inline(never)
-    func execute16(_ d: UnsafeMutablePointer<DecodedInstruction>) throws(Fault) {
-        try execute(d, 2)
+    func execute16(_ d: UnsafeMutablePointer<DecodedInstruction>, _ budget: Int) throws(Fault) -> Int {
+        var left = budget
+        try execute(d, 2, &left)
+        return budget &- left
     }
 
     /// The switch is over `HotOpcode` classes so that it compiles to one jump table. Operands
-    /// come from `d`; `address(d)` puts its memory operand where readRM/writeRM look.
+    /// come from `d`; `address(d)` puts its memory operand where readRM/writeRM look. Only the
+    /// handlers that read prefixes from the state (the rare and two-byte opcodes, far pointers
+    /// through readEA) get them there.
     @inline(__always)
-    private func execute(_ d: UnsafeMutablePointer<DecodedInstruction>, _ w: Int) throws(Fault) {
+    private func execute(_ d: UnsafeMutablePointer<DecodedInstruction>, _ w: Int, _ left: inout Int) throws(Fault) {
         let s = state
         let op = UInt32(d.pointee.opcode)
-        switch d.pointee.hot {
+        switch w == 4 ? d.pointee.dispatch : d.pointee.hot {
         // These five have a memory operand here (registers took the register forms): its
         // address goes straight to read/write, not through the state readRM/writeRM look at.
         case .movStore:
             try write(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w, reg(Int(d.pointee.modrm >> 3) & 7, w))
         case .movLoad:
             setReg(Int(d.pointee.modrm >> 3) & 7, w, try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w))
-        case .twoByte: try executeTwoByte()
+        case .twoByte:
+            s.pointee.prefixes = d.pointee.prefixes
+            try executeTwoByte()
         case .jcc:
-            if condition(op & 0xF) { jumpRelative(d.pointee.imm) }
+            if condition(op & 0xF) { jumpRelative(d.pointee.imm, w) }
+        // The same with the condition named by the case (`dispatch32`): no second switch.
+        case .jo: if condition(0) { jumpRelative(d.pointee.imm, w) }
+        case .jno: if condition(1) { jumpRelative(d.pointee.imm, w) }
+        case .jb: if condition(2) { jumpRelative(d.pointee.imm, w) }
+        case .jnb: if condition(3) { jumpRelative(d.pointee.imm, w) }
+        case .jz: if condition(4) { jumpRelative(d.pointee.imm, w) }
+        case .jnz: if condition(5) { jumpRelative(d.pointee.imm, w) }
+        case .jbe: if condition(6) { jumpRelative(d.pointee.imm, w) }
+        case .ja: if condition(7) { jumpRelative(d.pointee.imm, w) }
+        case .js: if condition(8) { jumpRelative(d.pointee.imm, w) }
+        case .jns: if condition(9) { jumpRelative(d.pointee.imm, w) }
+        case .jp: if condition(10) { jumpRelative(d.pointee.imm, w) }
+        case .jnp: if condition(11) { jumpRelative(d.pointee.imm, w) }
+        case .jl: if condition(12) { jumpRelative(d.pointee.imm, w) }
+        case .jge: if condition(13) { jumpRelative(d.pointee.imm, w) }
+        case .jle: if condition(14) { jumpRelative(d.pointee.imm, w) }
+        case .jg: if condition(15) { jumpRelative(d.pointee.imm, w) }
         case .group1:
             let (sg, off) = (Int(d.pointee.eaSeg), effectiveAddress(d.pointee))
             let sub = UInt32(d.pointee.modrm >> 3) & 7
@@ -243,7 +348,7 @@ extension Interpreter {
             if sub != 7 { try write(sg, off, w, r) }
         case .call:
             try push(s.pointee.eip, w)
-            jumpRelative(d.pointee.imm)
+            jumpRelative(d.pointee.imm, w)
         case .push:
             try push(reg(Int(op & 7), w), w)
         case .pop:
@@ -270,6 +375,7 @@ extension Interpreter {
             if rmIsReg { throw Fault.ud }
             setReg(regField, w, s.pointee.eaOffset)
         case .groupFF:
+            s.pointee.prefixes = d.pointee.prefixes
             address(d.pointee)
             try groupFF(w)
         case .inc:
@@ -278,7 +384,7 @@ extension Interpreter {
         case .dec:
             let i = Int(op & 7)
             setReg(i, w, incDec(reg(i, w), true, w))
-        case .jmpShort, .jmpNear: jumpRelative(d.pointee.imm)
+        case .jmpShort, .jmpNear: jumpRelative(d.pointee.imm, w)
         case .movImmRM:
             address(d.pointee)
             if regField != 0 { throw Fault.ud }
@@ -309,9 +415,6 @@ extension Interpreter {
                 try writeRM(width, r)
             default: try mulDiv(sub, v, width)
             }
-        case .aluAcc:
-            let r = alu(op >> 3, reg(0, w), d.pointee.imm, w)
-            if op != 0x3D { setReg(0, w, r) }
         case .alu8Store:
             address(d.pointee)
             let r = alu(op >> 3, try readRM(1), reg(regField, 1), 1)
@@ -351,7 +454,7 @@ extension Interpreter {
             try writeRM(w, reg(regField, w))
             setReg(regField, w, a)
         case .nop:
-            if s.pointee.rep == 0xF3 { stopRequested.store(true, ordering: .relaxed) } // PAUSE: a look at the stop flag
+            if d.pointee.prefixes.rep == 0xF3 { stopRequested.store(true, ordering: .relaxed) } // PAUSE: a look at the stop flag
         case .testAcc8: _ = alu(4, gpr[0] & 0xFF, d.pointee.imm, 1)
         case .testAcc: _ = alu(4, reg(0, w), d.pointee.imm, w)
         case .movImmReg8: setReg8(Int(op & 7), d.pointee.imm)
@@ -370,22 +473,114 @@ extension Interpreter {
         case .movReg:
             let m = Int(d.pointee.modrm)
             setReg(m & 7, w, reg((m >> 3) & 7, w))
-        case .aluReg:
+        case .aluReg: aluRegister(d, (op >> 3) & 7, w)
+        case .group1Reg: aluImmediate(d, UInt32(d.pointee.modrm >> 3) & 7, w)
+        // The same with the operation named by the case (`dispatch32`): no second switch.
+        case .addReg: aluRegister(d, 0, w)
+        case .orReg: aluRegister(d, 1, w)
+        case .adcReg: aluRegister(d, 2, w)
+        case .sbbReg: aluRegister(d, 3, w)
+        case .andReg: aluRegister(d, 4, w)
+        case .subReg: aluRegister(d, 5, w)
+        case .xorReg: aluRegister(d, 6, w)
+        case .cmpReg: aluRegister(d, 7, w)
+        case .addImm: aluImmediate(d, 0, w)
+        case .orImm: aluImmediate(d, 1, w)
+        case .adcImm: aluImmediate(d, 2, w)
+        case .sbbImm: aluImmediate(d, 3, w)
+        case .andImm: aluImmediate(d, 4, w)
+        case .subImm: aluImmediate(d, 5, w)
+        case .xorImm: aluImmediate(d, 6, w)
+        case .cmpImm: aluImmediate(d, 7, w)
+        case .shiftReg: shiftRegister(d, UInt32(d.pointee.modrm >> 3) & 7, w)
+        // The same with the operation named by the case (`dispatch32`): no second switch.
+        case .rolReg: shiftRegister(d, 0, w)
+        case .rorReg: shiftRegister(d, 1, w)
+        case .rclReg: shiftRegister(d, 2, w)
+        case .rcrReg: shiftRegister(d, 3, w)
+        case .shlReg: shiftRegister(d, 4, w)
+        case .shrReg: shiftRegister(d, 5, w)
+        case .salReg: shiftRegister(d, 6, w)
+        case .sarReg: shiftRegister(d, 7, w)
+        case .testReg:
             let m = Int(d.pointee.modrm)
-            let sub = (op >> 3) & 7
-            let r = alu(sub, reg(m & 7, w), reg((m >> 3) & 7, w), w)
-            if sub != 7 { setReg(m & 7, w, r) }
-        case .group1Reg:
+            _ = alu(4, reg(m & 7, w), reg((m >> 3) & 7, w), w)
+        case .incDecJcc:
+            let i = Int(op & 7)
+            setReg(i, w, incDec(reg(i, w), op & 8 != 0, w))
+            fusedJcc(d, w, &left)
+        case .aluRegJcc:
+            aluRegister(d, (op >> 3) & 7, w)
+            fusedJcc(d, w, &left)
+        case .group1RegJcc:
+            aluImmediate(d, UInt32(d.pointee.modrm >> 3) & 7, w)
+            fusedJcc(d, w, &left)
+        case .testRegJcc:
             let m = Int(d.pointee.modrm)
-            let sub = UInt32(m >> 3) & 7
-            let r = alu(sub, reg(m & 7, w), d.pointee.imm, w)
-            if sub != 7 { setReg(m & 7, w, r) }
-        case .shiftReg:
+            _ = alu(4, reg(m & 7, w), reg((m >> 3) & 7, w), w)
+            fusedJcc(d, w, &left)
+        case .movx8:
             let m = Int(d.pointee.modrm)
-            setReg(m & 7, w, shift(UInt32(m >> 3) & 7, reg(m & 7, w), shiftCount(d), w))
+            let v = m >= 0xC0 ? reg(m & 7, 1) : try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), 1)
+            setReg((m >> 3) & 7, w, op == 0xBE ? signExtend8(v) : v)
+        case .movx16:
+            let m = Int(d.pointee.modrm)
+            let v = m >= 0xC0 ? reg(m & 7, 2) : try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), 2)
+            setReg((m >> 3) & 7, w, op == 0xBF ? signExtend16(v) : v)
+        case .setcc:
+            address(d.pointee)
+            try writeRM(1, condition(op & 0xF) ? 1 : 0)
+        case .cmov:
+            address(d.pointee)
+            let v = try readRM(w) // read (and fault) whatever the condition
+            if condition(op & 0xF) { setReg(regField, w, v) }
+        case .imulRM:
+            address(d.pointee)
+            setReg(regField, w, imul(reg(regField, w), try readRM(w), w))
+        case .operand16: // only in the 32-bit copy
+            left &-= try execute16(d, left)
         case .rare, .prefix: // every class named, so the jump table needs no range check
+            s.pointee.prefixes = d.pointee.prefixes
             try executeRare(op)
         }
+    }
+
+    /// ALU r/m, r with a register r/m, the destination (CMP writes nothing back).
+    @_transparent
+    func aluRegister(_ d: UnsafeMutablePointer<DecodedInstruction>, _ sub: UInt32, _ w: Int) {
+        let m = Int(d.pointee.modrm)
+        let r = alu(sub, reg(m & 7, w), reg((m >> 3) & 7, w), w)
+        if sub != 7 { setReg(m & 7, w, r) }
+    }
+
+    /// Group 2 (shifts and rotates, `sub` the ModRM reg field) on a register.
+    @_transparent
+    func shiftRegister(_ d: UnsafeMutablePointer<DecodedInstruction>, _ sub: UInt32, _ w: Int) {
+        let i = Int(d.pointee.modrm & 7)
+        setReg(i, w, shift(sub, reg(i, w), shiftCount(d), w))
+    }
+
+    /// Group 1 (and the accumulator forms) on a register.
+    @_transparent
+    func aluImmediate(_ d: UnsafeMutablePointer<DecodedInstruction>, _ sub: UInt32, _ w: Int) {
+        let m = Int(d.pointee.modrm)
+        let r = alu(sub, reg(m & 7, w), d.pointee.imm, w)
+        if sub != 7 { setReg(m & 7, w, r) }
+    }
+
+    /// The Jcc of a fused pair, its first instruction run: it takes one more from the budget,
+    /// unless the budget is down to that first instruction or the run loop must look between
+    /// the two (`irqCheck`: single-step, breakpoints, an interrupt shadow ending), which leaves
+    /// EIP at the Jcc to run on its own.
+    @_transparent
+    func fusedJcc(_ d: UnsafeMutablePointer<DecodedInstruction>, _ w: Int, _ left: inout Int) {
+        let s = state
+        if _slowPath(left < 2 || s.pointee.irqCheck) {
+            s.pointee.eip = s.pointee.startEIP &+ UInt32(d.pointee.index)
+            return
+        }
+        left &-= 1
+        if condition(UInt32(d.pointee.scale)) { jumpRelative(d.pointee.disp, w) }
     }
 
     /// The count of a group 2 shift or rotate: its immediate (already masked), 1, or CL.
@@ -535,11 +730,11 @@ extension Interpreter {
             let count: UInt32
             if s.pointee.addrsize32 { gpr[1] &-= 1; count = gpr[1] } else { setReg16(1, gpr[1] &- 1); count = gpr[1] & 0xFFFF }
             let take = count != 0 && (op == 0xE2 || (op == 0xE1) == zf())
-            if take { jumpRelative(d) }
+            if take { jumpRelative(d, w) }
         case 0xE3:
             let d = signExtend8(try fetch8())
             let count = s.pointee.addrsize32 ? gpr[1] : gpr[1] & 0xFFFF
-            if count == 0 { jumpRelative(d) }
+            if count == 0 { jumpRelative(d, w) }
         case 0xE4, 0xE5:
             let port = UInt16(try fetch8())
             try portIn(port, op == 0xE4 ? 1 : w)
@@ -591,12 +786,12 @@ extension Interpreter {
         }
     }
 
-    /// Near jump by a displacement; the result is truncated to the operand size.
+    /// Near jump by a displacement; the result is truncated to the operand size `w`.
     @inline(__always)
-    func jumpRelative(_ d: UInt32) {
+    func jumpRelative(_ d: UInt32, _ w: Int) {
         let s = state
         let t = s.pointee.eip &+ d
-        s.pointee.eip = s.pointee.opsize32 ? t : t & 0xFFFF
+        s.pointee.eip = w == 4 ? t : t & 0xFFFF
     }
 
     /// Group FF, its ModRM operand already decoded.

@@ -7,11 +7,16 @@ extension Interpreter {
 
     // MARK: Linear addresses
 
+    // The fast paths compare the entry of `lin`'s page with the page of the access's last
+    // byte: an entry only holds pages of its own index, so a match also says the access does
+    // not cross into the next page (whose index differs). An entry with a valid tag always has
+    // its pointer (set together by the slow paths).
+
     @inline(__always)
     func readLinear(_ lin: UInt32, _ width: Int) throws(Fault) -> UInt32 {
-        let page = lin >> 12
-        let i = Int(page) & (SoftTLB.entries - 1)
-        if _fastPath(tlb.readTag[i] == page && Int(lin & 0xFFF) <= 4096 - width), let host = tlb.readPtr[i] {
+        let i = Int(lin >> 12) & (SoftTLB.entries - 1)
+        if _fastPath(tlb.readTag[i] == (lin &+ UInt32(width - 1)) >> 12) {
+            let host = tlb.readPtr[i].unsafelyUnwrapped
             let o = Int(lin & 0xFFF)
             switch width {
             case 1: return UInt32(host.load(fromByteOffset: o, as: UInt8.self))
@@ -24,9 +29,9 @@ extension Interpreter {
 
     @inline(__always)
     func writeLinear(_ lin: UInt32, _ width: Int, _ value: UInt32) throws(Fault) {
-        let page = lin >> 12
-        let i = Int(page) & (SoftTLB.entries - 1)
-        if _fastPath(tlb.writeTag[i] == page && Int(lin & 0xFFF) <= 4096 - width), let host = tlb.writePtr[i] {
+        let i = Int(lin >> 12) & (SoftTLB.entries - 1)
+        if _fastPath(tlb.writeTag[i] == (lin &+ UInt32(width - 1)) >> 12) {
+            let host = tlb.writePtr[i].unsafelyUnwrapped
             let o = Int(lin & 0xFFF)
             switch width {
             case 1: host.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: o, as: UInt8.self)
@@ -313,7 +318,8 @@ extension Interpreter {
         s.pointee.fetchLo = lo
         s.pointee.fetchLen = len
         s.pointee.fetchPtr = host + start
-        s.pointee.fetchKey = DecodeCache.key((phys & 0xFFFF_F000) &+ UInt32(start), code32: code32)
+        s.pointee.fetchKey = DecodeCache.key((phys & 0xFFFF_F000) &+ UInt32(start), code32: code32,
+                                             cut: start + Int(len) < 4096)
         return UInt32(host.load(fromByteOffset: Int(offset), as: UInt8.self))
     }
 

@@ -121,7 +121,7 @@ extension Interpreter {
     /// The offset of a decoded memory operand, from today's registers.
     @inline(__always)
     func effectiveAddress(_ d: DecodedInstruction) -> UInt32 {
-        let off = gpr[Int(d.base)] &+ (gpr[Int(d.index)] << UInt32(d.scale)) &+ d.disp
+        let off = gpr[Int(d.base)] &+ (gpr[Int(d.index)] &<< UInt32(d.scale)) &+ d.disp
         return d.prefixes.addrsize32 ? off : off & 0xFFFF
     }
 

@@ -1,4 +1,5 @@
-/// Two-byte (0F xx) opcodes.
+/// Two-byte (0F xx) opcodes but the hot ones (`HotOpcode.twoByteTable`: Jcc, SETcc, CMOVcc,
+/// MOVZX/MOVSX, IMUL r, r/m), which the decoder turns into hot classes.
 extension Interpreter {
     func executeTwoByte() throws(Fault) {
         let s = state
@@ -18,16 +19,6 @@ extension Interpreter {
         case 0x30: try writeMSR()
         case 0x31: try readTSC()
         case 0x32: try readMSR()
-        case 0x40...0x4F:
-            try decodeModRM()
-            let v = try readRM(w)
-            if condition(op & 0xF) { setReg(regField, w, v) }
-        case 0x80...0x8F:
-            let d = w == 4 ? try fetch32() : signExtend16(try fetch16())
-            if condition(op & 0xF) { jumpRelative(d) }
-        case 0x90...0x9F:
-            try decodeModRM()
-            try writeRM(1, condition(op & 0xF) ? 1 : 0)
         case 0xA0, 0xA8:
             try push(UInt32(seg[op == 0xA0 ? SegReg.fs : SegReg.gs].selector), w)
         case 0xA1, 0xA9: try popSegment(op == 0xA1 ? SegReg.fs : SegReg.gs, w)
@@ -45,9 +36,6 @@ extension Interpreter {
             let count = op & 1 == 0 ? try fetch8() : gpr[1]
             try writeRM(w, doubleShift(left: op < 0xA8, dst, reg(regField, w), count, w))
         case 0xAE: try fxsaveGroup()
-        case 0xAF:
-            try decodeModRM()
-            setReg(regField, w, imul(reg(regField, w), try readRM(w), w))
         case 0xB0, 0xB1:
             let width = op == 0xB0 ? 1 : w
             try decodeModRM()
@@ -62,11 +50,6 @@ extension Interpreter {
             let sel = try readEA(UInt32(w), 2)
             try loadSegment(op == 0xB2 ? SegReg.ss : (op == 0xB4 ? SegReg.fs : SegReg.gs), UInt16(sel))
             setReg(regField, w, off)
-        case 0xB6, 0xB7, 0xBE, 0xBF:
-            try decodeModRM()
-            var v = try readRM(op & 1 == 0 ? 1 : 2)
-            if op >= 0xBE { v = op == 0xBE ? signExtend8(v) : signExtend16(v) }
-            setReg(regField, w, v)
         case 0xBC, 0xBD:
             try decodeModRM()
             let v = try readRM(w)
