@@ -340,6 +340,15 @@ final class ConsoleScreen: Panel {
         return "\(state.label)  up \(stats.uptimeText)  \(count)\(mips)  engine CPU \(Int(stats.cpuPercent.rounded()))%"
     }
 
+    /// A running VM's live rows, as the list's detail pane and `vmtui show` print them: the
+    /// summary, each CPU's figure when there are several, the disk and the network rates (two
+    /// short rows: one long line wrapped a word onto a line of its own in a narrow pane).
+    static func liveRows(state: VMState, stats: VMStats, cpus: Int) -> [(String, String)] {
+        [("State", summary(state: state, stats: stats, cpus: cpus))]
+            + (stats.perCPUText.map { [("Per CPU", $0)] } ?? [])
+            + [("Disk I/O", stats.diskText), ("Net I/O", stats.networkText)]
+    }
+
     private var hints: StatusBar {
         if guestHasKeyboard {
             var bar = StatusBar(hints: [("Ctrl-]", "VM menu (the keyboard is the guest's until then)")])

@@ -325,19 +325,15 @@ final class MainScreen: Panel {
                 rows = Self.pendingRows(running: running.details(library: library), saved: rows)
             }
             if let session {
-                var status = session.crash.map { "crashed: \($0)" } ?? "\(session.state)"
+                var live = [("State", session.crash.map { "crashed: \($0)" } ?? "\(session.state)")]
                 if session.state.isActive {
-                    status = ConsoleScreen.summary(state: session.state, stats: session.stats,
-                                                   cpus: (processes.runningConfig(config.name) ?? config).cpuCount)
+                    live = ConsoleScreen.liveRows(state: session.state, stats: session.stats,
+                                                  cpus: (processes.runningConfig(config.name) ?? config).cpuCount)
                     // The hint only where it fits: wrapped, it took a line of its own (the footer says it too).
                     let hint = "  (Enter: console)"
-                    if status.count + hint.count <= rect.width - 9 { status += hint }
+                    if live[0].1.count + hint.count <= rect.width - 9 { live[0].1 += hint }
                 }
-                // Two short rows: one long line wrapped a word onto a line of its own in a narrow pane.
-                var io = session.state.isActive ? [("Disk I/O", session.stats.diskText), ("Net I/O", session.stats.networkText)] : []
-                // With several CPUs, each one's share of the MIPS (or the CPU use) above.
-                if session.state.isActive, let perCPU = session.stats.perCPUText { io.insert(("Per CPU", perCPU), at: 0) }
-                rows.insert(contentsOf: [("State", status)] + io + session.warnings.map { ("Warning", $0) }, at: 0)
+                rows.insert(contentsOf: live + session.warnings.map { ("Warning", $0) }, at: 0)
             }
             for (label, value) in rows {
                 let lines = TextWrap.lines(value, width: rect.width - 9)

@@ -31,10 +31,6 @@ struct ShowCommand: ParsableCommand {
         let deadline = Date().addingTimeInterval(1)
         while client.stats.uptimeNanoseconds == 0, client.state.isActive, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         guard client.state.isActive else { return [] }
-        let stats = client.stats
-        let cpus = (run.startedConfig(name) ?? saved).cpuCount
-        return [("State", ConsoleScreen.summary(state: client.state, stats: stats, cpus: cpus))]
-            + (stats.perCPUText.map { [("Per CPU", $0)] } ?? [])
-            + [("Disk I/O", stats.diskText), ("Net I/O", stats.networkText)]
+        return ConsoleScreen.liveRows(state: client.state, stats: client.stats, cpus: (run.startedConfig(name) ?? saved).cpuCount)
     }
 }

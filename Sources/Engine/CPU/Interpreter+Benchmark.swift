@@ -68,11 +68,7 @@ extension Interpreter {
 
     /// CPU time of the calling thread: unlike wall time, it does not count time the host gave
     /// to other processes.
-    static func threadCPUSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
+    static func threadCPUSeconds() -> Double { Double(HostClock.nanoseconds(of: CLOCK_THREAD_CPUTIME_ID) ?? 0) / 1e9 }
 
     /// Loads GDTR, sets CR0.PE and loads CS (selector 8) and the data segments (selector 0x10)
     /// from the GDT, as a boot loader's far jump would.

@@ -33,9 +33,13 @@ public final class HostClock: MachineClock {
         if let p = pausedAt { origin &+= HostClock.monotonicNow() &- p; pausedAt = nil }
     }
 
-    public static func monotonicNow() -> UInt64 {
+    public static func monotonicNow() -> UInt64 { nanoseconds(of: CLOCK_MONOTONIC) ?? 0 }
+
+    /// A POSIX clock's reading in nanoseconds (CLOCK_MONOTONIC, a thread's CPU time); nil when
+    /// the clock is gone (the CPU clock of a thread that ended).
+    public static func nanoseconds(of clock: clockid_t) -> UInt64? {
         var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
+        guard clock_gettime(clock, &ts) == 0 else { return nil }
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 }

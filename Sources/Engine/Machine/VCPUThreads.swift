@@ -41,13 +41,7 @@ final class VCPUThreads: @unchecked Sendable {
     }
 
     /// With the lock held: the CPU time (ns) each vCPU's thread has used; 0 for one not running.
-    func cpuTimes() -> [UInt64] {
-        cpuClocks.map { clock in
-            var ts = timespec()
-            guard let clock, clock_gettime(clock, &ts) == 0 else { return 0 }
-            return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-        }
-    }
+    func cpuTimes() -> [UInt64] { cpuClocks.map { $0.flatMap(HostClock.nanoseconds) ?? 0 } }
 
     var running: Bool { alive > 0 }
 

@@ -375,8 +375,8 @@ public final class VMSession: Sendable {
             let elapsed = now &- window.time
             guard force || elapsed >= VMSession.statsInterval else { return nil }
             let cpu = EngineLoop.threadCPUTime()
-            let instructions = machine.instructionsRetired
             let perCPU = machine.vcpus.compactMap(\.instructionsRetired)
+            let instructions = perCPU.reduce(0, &+)
             let threadCPU = machine.vcpuThreadCPUTimes ?? []
             let io = machine.ioCounters.totals
             stats.countsInstructions = perCPU.count == machine.vcpus.count
@@ -401,11 +401,7 @@ public final class VMSession: Sendable {
             return stats
         }
 
-        /// CPU time consumed by the calling thread (clock_gettime CLOCK_THREAD_CPUTIME_ID).
-        static func threadCPUTime() -> UInt64 {
-            var ts = timespec()
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-            return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-        }
+        /// CPU time consumed by the calling thread.
+        static func threadCPUTime() -> UInt64 { HostClock.nanoseconds(of: CLOCK_THREAD_CPUTIME_ID) ?? 0 }
     }
 }
