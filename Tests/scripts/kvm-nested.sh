@@ -93,7 +93,7 @@ boot_host() {
     wait $qemu
     grep -aq "KVM-HOST-DONE" "$WORK/console"
 }
-checks() { grep -aE "^(PASS|FAIL|SKIP|TIME|MIPS) |^  " "$1" | tr -d '\r'; }
+checks() { grep -aE "^(PASS|FAIL|SKIP|TIME|MIPS|RETRY) |^  " "$1" | tr -d '\r'; }
 host=$("$ROOT/scripts/kvm-test-host" "$VMTUI" "$ROOT/Tests/scripts/lib/kvm-host-init.sh" "$media")
 start=$SECONDS
 set +e

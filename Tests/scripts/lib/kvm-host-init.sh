@@ -207,14 +207,23 @@ else fail "virtualize: SeaBIOS with 2 CPUs: status $RC: $(grep -a "cpu(s)" /tmp/
 # 2) on KVM's local APICs: the APs started again by INIT/SIPI report in, an IPI round trip, the
 # APIC timer, the PIT through our IOAPIC (an MSI to KVM), a level-triggered line whose EOI comes
 # back as KVM_EXIT_IOAPIC_EOI.
+# last_step: the last step the SMP guest started.
+last_step() { echo "$OUT" | tr -d '\r' | grep -a "^step" | tail -n 1; }
 for cpus in 2 4; do
     CPUS=$cpus config smp-apic-$cpus virtualize none
     vmrun smp-apic-$cpus --kernel /media/smp-apic.bin --serial stdio --timeout 60
+    # Seen once in CI, right after this host came back from an RCU stall: the 2-CPU guest waited
+    # 60 s at step 4 for an APIC timer interrupt of KVM's own in-kernel APIC. A timeout runs the
+    # guest once more, saying so; it must then pass.
+    if [ $RC -eq 1 ] && echo "$ERR" | grep -q "timed out"; then
+        echo "RETRY virtualize: SMP guest with $cpus CPUs timed out after '$(last_step)'; running it once more"
+        vmrun smp-apic-$cpus --kernel /media/smp-apic.bin --serial stdio --timeout 60
+    fi
     line=$(echo "$OUT" | tr -d '\r' | grep -a -m1 "smp-apic ")
     map=$(printf '%08X' $(((1 << cpus) - 1)))
     if [ $RC -eq 33 ] && [ "$line" = "smp-apic ok cpus=0000000$cpus map=$map" ]; then
         pass "virtualize: SMP guest with $cpus CPUs (INIT/SIPI, IPI, APIC timer, IOAPIC edge and level)"; echo "TIME virtualize smp-apic-$cpus-cpus $SECS"
-    else fail "virtualize: SMP guest with $cpus CPUs: status $RC, guest said '${line:-nothing}' after '$(echo "$OUT" | tr -d '\r' | grep -a "^step" | tail -n 1)': $(echo "$ERR" | head -3)"; fi
+    else fail "virtualize: SMP guest with $cpus CPUs: status $RC, guest said '${line:-nothing}' after '$(last_step)': $(echo "$ERR" | head -3)"; fi
 done
 
 # A 2-CPU VM as a process of its own: `vmtui show` gives each vCPU thread's CPU use and no MIPS
