@@ -66,8 +66,8 @@ enum HotOpcode: UInt8 {
     // Only in `DecodedInstruction.dispatch` (32-bit operand size): `jcc` with its condition
     // (in condition-code order). They do not end blocks by class (`hot` stays `jcc`).
     case jo, jno, jb, jnb, jz, jnz, jbe, ja, js, jns, jp, jnp, jl, jge, jle, jg
-    // Only in `DecodedInstruction.dispatch` (32-bit operand size): `shiftReg` with its
-    // operation (in ModRM reg order).
+    // Only in `DecodedInstruction.dispatch` (32-bit operand size): `shiftReg` by an immediate
+    // count (C1, D1) with its operation (in ModRM reg order).
     case rolReg, rorReg, rclReg, rcrReg, shlReg, shrReg, salReg, sarReg
 
     /// The classes after which `Interpreter.runBlock` goes back to the run loop: the branches

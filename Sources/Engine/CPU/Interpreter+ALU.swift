@@ -52,23 +52,25 @@ extension Interpreter {
             setLazy(LazyOp.sar, v, count, r, w)
         case 0, 1:
             // ROL/ROR change only CF and OF (widths are powers of two: a mask, not a division).
+            // Both shift amounts are masked, so a count of 0 mod the width gives v | v, and a
+            // 32-bit rotate compiles to one host rotate.
             let bits = UInt32(w * 8)
             let c = count & (bits - 1)
-            let msb = Interpreter.sign(w)
-            let carry: Bool
-            let overflow: Bool
+            let top = bits - 1
+            let carry: UInt32
+            let overflow: UInt32
             if op == 0 {
-                r = c == 0 ? v : ((v << c) | (v >> (bits - c))) & m
-                carry = r & 1 != 0
-                overflow = (r & msb != 0) != carry
+                r = ((v << c) | (v >> ((bits &- c) & top))) & m
+                carry = r & 1
+                overflow = (r >> top ^ r) & 1
             } else {
-                r = c == 0 ? v : ((v >> c) | (v << (bits - c))) & m
-                carry = r & msb != 0
-                overflow = carry != (r & (msb >> 1) != 0)
+                r = ((v >> c) | (v << ((bits &- c) & top))) & m
+                carry = r >> top
+                overflow = (r >> top ^ r >> (top - 1)) & 1
             }
             // CF and OF go to `flags`; SF ZF AF PF stay those of the lazy operation before.
             let s = state
-            s.pointee.flags = (s.pointee.flags & ~(Flag.CF | Flag.OF)) | (carry ? Flag.CF : 0) | (overflow ? Flag.OF : 0)
+            s.pointee.flags = (s.pointee.flags & ~(Flag.CF | Flag.OF)) | carry &* Flag.CF | overflow &* Flag.OF
             if s.pointee.lazyOp != LazyOp.none { s.pointee.lazyOp |= LazyOp.rotated }
         default:
             r = rotateThroughCarry(op, v, count, w)

@@ -14,7 +14,7 @@ extension Interpreter {
     /// Whether instruction boundaries need watching for debug events.
     var watchingBoundaries: Bool {
         state.pointee.flags & (Flag.TF | Flag.RF) != 0 || executionBreakpoints != 0 || singleStepArmed
-            || dataBreakpointHits != 0
+            || dataBreakpoints != 0 || dataBreakpointHits != 0
     }
 
     /// MOV from DR0-DR7; DR4 and DR5 alias DR6 and DR7 (CR4.DE is not supported).

@@ -3,12 +3,14 @@ import Synchronization
 /// Decoding prefixes and executing one-byte opcodes: one `switch`, state behind pointers.
 extension Interpreter {
     /// Runs a block: the instruction at EIP, then the next while it is cached in the fetch
-    /// window (so in the same page) and nothing asks the run loop to look: the budget spent,
-    /// `irqCheck` (interrupts, single-step, breakpoints), or an instruction of a class that ends
-    /// blocks (`HotOpcode.endsBlock`: branches, mode, CS and interrupt changes, HLT, PAUSE,
-    /// port I/O). So the loop's checks are per block. A near branch (`HotOpcode.isNearBranch`)
-    /// goes on at its target when that is cached in the fetch window and the stop flag is down,
-    /// so that a loop inside a page runs without the run loop but still sees a kick.
+    /// window (so in the same page) until the budget is spent or an instruction of a class that
+    /// ends blocks runs (`HotOpcode.endsBlock`: branches, mode, CS and interrupt changes, HLT,
+    /// PAUSE, port I/O). So the loop's checks are per block, and `irqCheck` is not read per
+    /// instruction: what sets it inside a block is either such a class or an APIC write, whose
+    /// interrupt waits for the block's end; single-step, breakpoints and interrupt shadows get
+    /// blocks of one from the run loop. A near branch (`HotOpcode.isNearBranch`) goes on at its
+    /// target when that is cached in the fetch window and neither the stop flag nor `irqCheck`
+    /// is up, so that a loop inside a page runs without the run loop but still sees a kick.
     /// An instruction found next once is linked to it: later runs step to the next slot without
     /// looking at the window again, as a link never leaves its page and only instructions of
     /// windows that reach their page's end are linked (`DecodeCache.cutWindow`).
@@ -23,14 +25,14 @@ extension Interpreter {
         while true {
             try execute(d, &left)
             left &-= 1
-            if _slowPath(left <= 0 || s.pointee.irqCheck) { return }
+            if _slowPath(left <= 0) { return }
             if _fastPath(d.pointee.linked) {
                 d += Int(d.pointee.length)
                 let e = s.pointee.eip
                 s.pointee.startEIP = e
                 s.pointee.eip = e &+ UInt32(d.pointee.length)
             } else if d.pointee.hot.isNearBranch {
-                guard !stopRequested.load(ordering: .relaxed), let target = cached() else { return }
+                guard !stopRequested.load(ordering: .relaxed), !s.pointee.irqCheck, let target = cached() else { return }
                 d = target
             } else {
                 guard !d.pointee.hot.endsBlock, let next = following(d) else { return }
@@ -125,7 +127,7 @@ extension Interpreter {
         case .aluReg: HotOpcode(rawValue: HotOpcode.addReg.rawValue + ((d.opcode >> 3) & 7)) ?? .aluReg
         case .group1Reg: HotOpcode(rawValue: HotOpcode.addImm.rawValue + ((d.modrm >> 3) & 7)) ?? .group1Reg
         case .jcc: HotOpcode(rawValue: HotOpcode.jo.rawValue + (d.opcode & 0xF)) ?? .jcc
-        case .shiftReg: HotOpcode(rawValue: HotOpcode.rolReg.rawValue + ((d.modrm >> 3) & 7)) ?? .shiftReg
+        case .shiftReg where d.opcode != 0xD3: HotOpcode(rawValue: HotOpcode.rolReg.rawValue + ((d.modrm >> 3) & 7)) ?? .shiftReg
         default: d.hot
         }
     }
@@ -193,7 +195,7 @@ extension Interpreter {
             d.imm = try fetch8()
         case .shift:
             try decodeModRM(&d)
-            if op <= 0xC1 { d.imm = try fetch8() & 31 }
+            if op <= 0xC1 { d.imm = try fetch8() & 31 } else if op <= 0xD1 { d.imm = 1 } // D2/D3 count by CL
         case .group3:
             try decodeModRM(&d)
             if d.modrm & 0x30 == 0 { d.imm = try fetchImm(op == 0xF6 ? 1 : w) } // TEST r/m, imm
@@ -311,7 +313,9 @@ extension Interpreter {
     @inline(__always)
     private func execute(_ d: UnsafeMutablePointer<DecodedInstruction>, _ w: Int, _ left: inout Int) throws(Fault) {
         let s = state
-        let op = UInt32(d.pointee.opcode)
+        // Read where a case uses it: a load hoisted above the switch was copied into the
+        // register each case wanted, three moves on every dispatch.
+        var op: UInt32 { UInt32(d.pointee.opcode) }
         switch w == 4 ? d.pointee.dispatch : d.pointee.hot {
         // These five have a memory operand here (registers took the register forms): its
         // address goes straight to read/write, not through the state readRM/writeRM look at.
@@ -492,16 +496,17 @@ extension Interpreter {
         case .subImm: aluImmediate(d, 5, w)
         case .xorImm: aluImmediate(d, 6, w)
         case .cmpImm: aluImmediate(d, 7, w)
-        case .shiftReg: shiftRegister(d, UInt32(d.pointee.modrm >> 3) & 7, w)
-        // The same with the operation named by the case (`dispatch32`): no second switch.
-        case .rolReg: shiftRegister(d, 0, w)
-        case .rorReg: shiftRegister(d, 1, w)
-        case .rclReg: shiftRegister(d, 2, w)
-        case .rcrReg: shiftRegister(d, 3, w)
-        case .shlReg: shiftRegister(d, 4, w)
-        case .shrReg: shiftRegister(d, 5, w)
-        case .salReg: shiftRegister(d, 6, w)
-        case .sarReg: shiftRegister(d, 7, w)
+        case .shiftReg: shiftRegister(d, UInt32(d.pointee.modrm >> 3) & 7, shiftCount(d), w)
+        // The same by an immediate count with the operation named by the case (`dispatch32`):
+        // no second switch, and no look at the opcode for the count.
+        case .rolReg: shiftRegister(d, 0, d.pointee.imm, w)
+        case .rorReg: shiftRegister(d, 1, d.pointee.imm, w)
+        case .rclReg: shiftRegister(d, 2, d.pointee.imm, w)
+        case .rcrReg: shiftRegister(d, 3, d.pointee.imm, w)
+        case .shlReg: shiftRegister(d, 4, d.pointee.imm, w)
+        case .shrReg: shiftRegister(d, 5, d.pointee.imm, w)
+        case .salReg: shiftRegister(d, 6, d.pointee.imm, w)
+        case .sarReg: shiftRegister(d, 7, d.pointee.imm, w)
         case .testReg:
             let m = Int(d.pointee.modrm)
             _ = alu(4, reg(m & 7, w), reg((m >> 3) & 7, w), w)
@@ -555,9 +560,9 @@ extension Interpreter {
 
     /// Group 2 (shifts and rotates, `sub` the ModRM reg field) on a register.
     @_transparent
-    func shiftRegister(_ d: UnsafeMutablePointer<DecodedInstruction>, _ sub: UInt32, _ w: Int) {
+    func shiftRegister(_ d: UnsafeMutablePointer<DecodedInstruction>, _ sub: UInt32, _ count: UInt32, _ w: Int) {
         let i = Int(d.pointee.modrm & 7)
-        setReg(i, w, shift(sub, reg(i, w), shiftCount(d), w))
+        setReg(i, w, shift(sub, reg(i, w), count, w))
     }
 
     /// Group 1 (and the accumulator forms) on a register.
@@ -569,13 +574,13 @@ extension Interpreter {
     }
 
     /// The Jcc of a fused pair, its first instruction run: it takes one more from the budget,
-    /// unless the budget is down to that first instruction or the run loop must look between
-    /// the two (`irqCheck`: single-step, breakpoints, an interrupt shadow ending), which leaves
-    /// EIP at the Jcc to run on its own.
+    /// unless the budget is down to that first instruction, which leaves EIP at the Jcc to run
+    /// on its own (also when the run loop must look between the two, as it then runs blocks of
+    /// one: single-step, breakpoints, an interrupt shadow ending).
     @_transparent
     func fusedJcc(_ d: UnsafeMutablePointer<DecodedInstruction>, _ w: Int, _ left: inout Int) {
         let s = state
-        if _slowPath(left < 2 || s.pointee.irqCheck) {
+        if _slowPath(left < 2) {
             s.pointee.eip = s.pointee.startEIP &+ UInt32(d.pointee.index)
             return
         }
@@ -583,14 +588,11 @@ extension Interpreter {
         if condition(UInt32(d.pointee.scale)) { jumpRelative(d.pointee.disp, w) }
     }
 
-    /// The count of a group 2 shift or rotate: its immediate (already masked), 1, or CL.
+    /// The count of a group 2 shift or rotate: CL for D2 and D3, else the decoded immediate
+    /// (C0 and C1's, already masked, or 1).
     @inline(__always)
     private func shiftCount(_ d: UnsafeMutablePointer<DecodedInstruction>) -> UInt32 {
-        switch d.pointee.opcode {
-        case 0xC0, 0xC1: d.pointee.imm
-        case 0xD0, 0xD1: 1
-        default: gpr[1] & 31
-        }
+        d.pointee.opcode >= 0xD2 ? gpr[1] & 31 : d.pointee.imm
     }
 
     /// The less frequent one-byte opcodes, out of the hot switch so that the hot one stays small

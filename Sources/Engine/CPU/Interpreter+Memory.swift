@@ -77,7 +77,7 @@ extension Interpreter {
         let phys = try translate(lin, write: true) & memory.a20Mask
         if phys & 0xFFFF_F000 == apicPage, let apic = localAPIC {
             apic.write(offset: phys & 0xFFF, width: width, value: value)
-            state.pointee.irqCheck = true
+            state.pointee.irqCheck = true // looked at when the block ends (runBlock)
             return
         }
         let page = phys >> 12

@@ -174,10 +174,19 @@ public final class Interpreter: VCPU {
         var left = instructions
         while left > 0 {
             if s.pointee.irqCheck, let message = serviceInterrupts() { return finish(instructions - left, shutdown: message) }
+            // `irqCheck` still up: the loop must look again after the next instruction
+            // (single-step, breakpoints, an interrupt shadow), so the block gets a budget of one.
+            let held = s.pointee.irqCheck ? left &- 1 : 0
+            left &-= held
+            var fault: Fault?
             do {
                 try runBlock(&left)
             } catch {
-                if let message = deliver(error) { return finish(instructions - left, shutdown: message) }
+                fault = error
+            }
+            left &+= held
+            if let fault {
+                if let message = deliver(fault) { return finish(instructions - left, shutdown: message) }
                 left &-= 1 // the faulting instruction counts as run
             }
             if _slowPath(stopRequested.load(ordering: .relaxed)), let exit = stopped() {
