@@ -223,16 +223,18 @@ extension Interpreter {
 
     @inline(__always)
     func write(_ sg: Int, _ off: UInt32, _ width: Int, _ value: UInt32) throws(Fault) {
-        let lin = try linear(sg, off, width)
-        if _slowPath(seg[sg].attr & 0x1A != 0x12) { try checkWritable(sg) }
-        try writeLinear(lin, width, value)
+        let c = seg[sg]
+        if _slowPath(UInt64(off) &+ UInt64(width) > c.writeEnd) { try checkWrite(sg, off, width) }
+        try writeLinear(c.base &+ off, width, value)
     }
 
-    /// A write through a segment that is not writable data (code, read-only data, null): fine
+    /// A write that is not plainly inside writable data: past the limit (`checkExpandDown`), or
+    /// through a segment that is not writable data (code, read-only data, null), which is fine
     /// in real and virtual-8086 mode, else #GP(0) (#SS(0) for SS).
     @inline(never)
-    func checkWritable(_ sg: Int) throws(Fault) {
-        if !state.pointee.protected || state.pointee.vm86 { return }
+    func checkWrite(_ sg: Int, _ off: UInt32, _ width: Int) throws(Fault) {
+        if UInt64(off) &+ UInt64(width) > seg[sg].end { try checkExpandDown(sg, off, width) }
+        if seg[sg].attr & 0x1A == 0x12 || !state.pointee.protected || state.pointee.vm86 { return }
         throw sg == SegReg.ss ? .ss(0) : .gp(0)
     }
 

@@ -5,9 +5,17 @@ struct SegmentCache {
     var base: UInt32 = 0
     /// One past the last usable offset (the limit + 1, G already applied); 0 marks a segment
     /// register loaded with a null selector, which faults on every access.
-    var end: UInt64 = 0x1_0000
+    var end: UInt64 = 0x1_0000 { didSet { updateWriteEnd() } }
     /// Descriptor bytes 5 and 6: type/S/DPL/P in bits 0-7, AVL/L/D-B/G in bits 12-15.
-    var attr: UInt16 = 0
+    var attr: UInt16 = 0 { didSet { updateWriteEnd() } }
+    /// `end` for writable data, else 0: a write's fast path makes one compare against this, and
+    /// anything past it (the limit, an expand-down segment's rules, a segment that is not
+    /// writable data) goes to the checks.
+    private(set) var writeEnd: UInt64 = 0
+
+    private mutating func updateWriteEnd() {
+        writeEnd = attr & 0x1A == 0x12 ? end : 0
+    }
 
     static let dataRealMode: UInt16 = 0x93
     static let codeRealMode: UInt16 = 0x9B
@@ -67,6 +75,7 @@ struct SegmentCache {
         if high & 0x80_0000 != 0 { lim = (lim << 12) | 0xFFF }
         end = UInt64(lim) + 1
         attr = UInt16(truncatingIfNeeded: (high >> 8) & 0xF0FF)
+        updateWriteEnd()
     }
 
     init(selector: UInt16 = 0, base: UInt32 = 0, limit: UInt32 = 0xFFFF, attr: UInt16 = 0) {
@@ -74,5 +83,6 @@ struct SegmentCache {
         self.base = base
         self.end = UInt64(limit) + 1
         self.attr = attr
+        updateWriteEnd()
     }
 }
