@@ -21,6 +21,7 @@ import Testing
             c.append(("\(op) eax, cl", of | af))
             c.append(("\(op) bx, cl", of | af))
             c.append(("\(op) dl, 1", af))
+            c.append(("\(op) ecx, 1", af))
             c.append(("\(op) esi, 7", of | af))
         }
         c += [("shld eax, ebx, cl", of | af), ("shrd eax, ebx, cl", of | af), ("shld si, di, 5", of | af), ("shrd edi, esi, 13", of | af)]

@@ -41,7 +41,7 @@ final class DecodeCache: CodeWriteObserver {
     }
 
     /// In the key of an instruction decoded in a fetch window that the CS limit ends before its
-    /// page's end: such instructions are never linked (`DecodedInstruction.linked`), and
+    /// page's end: such instructions are never linked (`DecodedInstruction.linkStride`), and
     /// those of whole-page windows, which are, never run in such a window.
     static let cutWindow: UInt64 = 1 << 33
 
@@ -61,7 +61,7 @@ final class DecodeCache: CodeWriteObserver {
     func insert(_ d: DecodedInstruction) -> Bool {
         let phys = UInt32(truncatingIfNeeded: d.tag)
         slot(phys).pointee = d
-        for back in 1...15 { slot(phys &- UInt32(back)).pointee.linked = false }
+        for back in 1...15 { slot(phys &- UInt32(back)).pointee.linkStride = 0 }
         let page = phys >> 12
         if memory.isCodePage(page) { return false }
         memory.codePages[Int(page >> 6)] |= 1 << UInt64(page & 63)
@@ -75,14 +75,14 @@ final class DecodeCache: CodeWriteObserver {
         let first = slot(page << 12)
         for i in 0..<4096 where UInt32(truncatingIfNeeded: first[i].tag) >> 12 == page {
             first[i].tag = DecodeCache.empty
-            first[i].linked = false // the instruction running now may be one of them
+            first[i].linkStride = 0 // the instruction running now may be one of them
         }
     }
 
     func flush() {
         for i in 0..<DecodeCache.entries {
             slots[i].tag = DecodeCache.empty
-            slots[i].linked = false
+            slots[i].linkStride = 0
         }
         memory.codePages.update(repeating: 0, count: MemoryMap.pageCount / 64)
     }

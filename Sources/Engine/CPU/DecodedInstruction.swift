@@ -32,16 +32,27 @@ struct DecodedInstruction {
     /// The memory operand's segment, the override applied.
     var eaSeg: Int8 = 0
     var prefixes = InstructionPrefixes()
-    /// The instruction after this one (the slot `length` on) was cached from the next bytes of
-    /// the same page and found in a fetch window when this one last ran, so `runBlock` goes on
-    /// to it without looking at the window (`DecodeCache` clears this whenever that slot may
-    /// no longer hold it).
-    var linked = false
     /// The case the run loop's (32-bit) copy of the hot switch takes: `hot`, or `operand16` for
     /// a 16-bit operand size, whose copy then switches on `hot`. One load picks both the
     /// operand size and the handler.
     var dispatch: HotOpcode = .rare
+    /// Non-zero when this instruction is linked to the next: the one after it (the slot
+    /// `length` on, this many bytes on) was cached from the next bytes of the same page and
+    /// found in a fetch window when this one last ran, so `runBlock` steps to it by this byte
+    /// count without looking at the window (`DecodeCache` zeroes it whenever that slot may no
+    /// longer hold it).
+    var linkStride: UInt16 = 0
 
     /// The zero register's index in the interpreter's `gpr`.
     static let none: UInt8 = 8
+
+    /// The opcode as the handlers compute with it. The hot switch reads it in the cases that
+    /// use it: one load above the switch was copied into the register each case wanted, three
+    /// moves on every dispatch.
+    var op: UInt32 {
+        @inline(__always) get { UInt32(opcode) }
+    }
+
+    /// `linkStride` for a link to the instruction right after this one.
+    var strideToNext: UInt16 { UInt16(length) &* UInt16(MemoryLayout<DecodedInstruction>.stride) }
 }

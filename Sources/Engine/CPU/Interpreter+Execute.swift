@@ -25,9 +25,12 @@ extension Interpreter {
         while true {
             try execute(d, &left)
             left &-= 1
-            if _slowPath(left <= 0) { return }
-            if _fastPath(d.pointee.linked) {
-                d += Int(d.pointee.length)
+            // Exactly 0 ends the budget (one flag test after the decrement): each instruction
+            // starts with at least 1 left, and a fused pair takes its second only from 2 up.
+            if _slowPath(left == 0) { return }
+            let stride = Int(d.pointee.linkStride)
+            if _fastPath(stride != 0) {
+                d = (UnsafeMutableRawPointer(d) + stride).assumingMemoryBound(to: DecodedInstruction.self)
                 let e = s.pointee.eip
                 s.pointee.startEIP = e
                 s.pointee.eip = e &+ UInt32(d.pointee.length)
@@ -36,7 +39,7 @@ extension Interpreter {
                 d = target
             } else {
                 guard !d.pointee.hot.endsBlock, let next = following(d) else { return }
-                d.pointee.linked = d.pointee.tag & DecodeCache.cutWindow == 0
+                d.pointee.linkStride = d.pointee.tag & DecodeCache.cutWindow == 0 ? d.pointee.strideToNext : 0
                 d = next
             }
         }
@@ -313,9 +316,6 @@ extension Interpreter {
     @inline(__always)
     private func execute(_ d: UnsafeMutablePointer<DecodedInstruction>, _ w: Int, _ left: inout Int) throws(Fault) {
         let s = state
-        // Read where a case uses it: a load hoisted above the switch was copied into the
-        // register each case wanted, three moves on every dispatch.
-        var op: UInt32 { UInt32(d.pointee.opcode) }
         switch w == 4 ? d.pointee.dispatch : d.pointee.hot {
         // These five have a memory operand here (registers took the register forms): its
         // address goes straight to read/write, not through the state readRM/writeRM look at.
@@ -327,7 +327,7 @@ extension Interpreter {
             s.pointee.prefixes = d.pointee.prefixes
             try executeTwoByte()
         case .jcc:
-            if condition(op & 0xF) { jumpRelative(d.pointee.imm, w) }
+            if condition(d.pointee.op & 0xF) { jumpRelative(d.pointee.imm, w) }
         // The same with the condition named by the case (`dispatch32`): no second switch.
         case .jo: if condition(0) { jumpRelative(d.pointee.imm, w) }
         case .jno: if condition(1) { jumpRelative(d.pointee.imm, w) }
@@ -354,22 +354,22 @@ extension Interpreter {
             try push(s.pointee.eip, w)
             jumpRelative(d.pointee.imm, w)
         case .push:
-            try push(reg(Int(op & 7), w), w)
+            try push(reg(Int(d.pointee.op & 7), w), w)
         case .pop:
             let v = try pop(w)
-            setReg(Int(op & 7), w, v)
+            setReg(Int(d.pointee.op & 7), w, v)
         case .test:
             address(d.pointee)
             _ = alu(4, try readRM(w), reg(regField, w), w)
         // ALU r/m,r  r,r/m  acc,imm
         case .aluStore:
             let (sg, off) = (Int(d.pointee.eaSeg), effectiveAddress(d.pointee))
-            let r = alu(op >> 3, try read(sg, off, w), reg(Int(d.pointee.modrm >> 3) & 7, w), w)
-            if op != 0x39 { try write(sg, off, w, r) }
+            let r = alu(d.pointee.op >> 3, try read(sg, off, w), reg(Int(d.pointee.modrm >> 3) & 7, w), w)
+            if d.pointee.op != 0x39 { try write(sg, off, w, r) }
         case .aluLoad:
             let rg = Int(d.pointee.modrm >> 3) & 7
-            let r = alu(op >> 3, reg(rg, w), try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w), w)
-            if op != 0x3B { setReg(rg, w, r) }
+            let r = alu(d.pointee.op >> 3, reg(rg, w), try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w), w)
+            if d.pointee.op != 0x3B { setReg(rg, w, r) }
         case .ret:
             let target = try pop(w)
             adjustSP(Int(d.pointee.imm))
@@ -383,17 +383,17 @@ extension Interpreter {
             address(d.pointee)
             try groupFF(w)
         case .inc:
-            let i = Int(op & 7)
+            let i = Int(d.pointee.op & 7)
             setReg(i, w, incDec(reg(i, w), false, w))
         case .dec:
-            let i = Int(op & 7)
+            let i = Int(d.pointee.op & 7)
             setReg(i, w, incDec(reg(i, w), true, w))
         case .jmpShort, .jmpNear: jumpRelative(d.pointee.imm, w)
         case .movImmRM:
             address(d.pointee)
             if regField != 0 { throw Fault.ud }
             try writeRM(w, d.pointee.imm)
-        case .movImmReg: setReg(Int(op & 7), w, d.pointee.imm)
+        case .movImmReg: setReg(Int(d.pointee.op & 7), w, d.pointee.imm)
         case .movStore8:
             address(d.pointee)
             try writeRM(1, reg(regField, 1))
@@ -401,13 +401,13 @@ extension Interpreter {
             address(d.pointee)
             setReg8(regField, try readRM(1))
         case .shift:
-            let width = op & 1 == 0 ? 1 : w
+            let width = d.pointee.op & 1 == 0 ? 1 : w
             address(d.pointee)
             let sub = UInt32(regField)
             let v = try readRM(width)
             try writeRM(width, shift(sub, v, shiftCount(d), width))
         case .group3:
-            let width = op == 0xF6 ? 1 : w
+            let width = d.pointee.op == 0xF6 ? 1 : w
             address(d.pointee)
             let sub = UInt32(regField)
             let v = try readRM(width)
@@ -421,15 +421,15 @@ extension Interpreter {
             }
         case .alu8Store:
             address(d.pointee)
-            let r = alu(op >> 3, try readRM(1), reg(regField, 1), 1)
-            if op != 0x38 { try writeRM(1, r) }
+            let r = alu(d.pointee.op >> 3, try readRM(1), reg(regField, 1), 1)
+            if d.pointee.op != 0x38 { try writeRM(1, r) }
         case .alu8Load:
             address(d.pointee)
-            let r = alu(op >> 3, reg(regField, 1), try readRM(1), 1)
-            if op != 0x3A { setReg8(regField, r) }
+            let r = alu(d.pointee.op >> 3, reg(regField, 1), try readRM(1), 1)
+            if d.pointee.op != 0x3A { setReg8(regField, r) }
         case .alu8Acc:
-            let r = alu(op >> 3, gpr[0] & 0xFF, d.pointee.imm, 1)
-            if op != 0x3C { setReg8(0, r) }
+            let r = alu(d.pointee.op >> 3, gpr[0] & 0xFF, d.pointee.imm, 1)
+            if d.pointee.op != 0x3C { setReg8(0, r) }
         case .group1Byte:
             address(d.pointee)
             let sub = UInt32(regField)
@@ -461,7 +461,7 @@ extension Interpreter {
             if d.pointee.prefixes.rep == 0xF3 { stopRequested.store(true, ordering: .relaxed) } // PAUSE: a look at the stop flag
         case .testAcc8: _ = alu(4, gpr[0] & 0xFF, d.pointee.imm, 1)
         case .testAcc: _ = alu(4, reg(0, w), d.pointee.imm, w)
-        case .movImmReg8: setReg8(Int(op & 7), d.pointee.imm)
+        case .movImmReg8: setReg8(Int(d.pointee.op & 7), d.pointee.imm)
         case .leave:
             let bp = s.pointee.stack32 ? gpr[5] : gpr[5] & 0xFFFF
             let v = try read(SegReg.ss, bp, w)
@@ -477,7 +477,7 @@ extension Interpreter {
         case .movReg:
             let m = Int(d.pointee.modrm)
             setReg(m & 7, w, reg((m >> 3) & 7, w))
-        case .aluReg: aluRegister(d, (op >> 3) & 7, w)
+        case .aluReg: aluRegister(d, (d.pointee.op >> 3) & 7, w)
         case .group1Reg: aluImmediate(d, UInt32(d.pointee.modrm >> 3) & 7, w)
         // The same with the operation named by the case (`dispatch32`): no second switch.
         case .addReg: aluRegister(d, 0, w)
@@ -511,11 +511,11 @@ extension Interpreter {
             let m = Int(d.pointee.modrm)
             _ = alu(4, reg(m & 7, w), reg((m >> 3) & 7, w), w)
         case .incDecJcc:
-            let i = Int(op & 7)
-            setReg(i, w, incDec(reg(i, w), op & 8 != 0, w))
+            let i = Int(d.pointee.op & 7)
+            setReg(i, w, incDec(reg(i, w), d.pointee.op & 8 != 0, w))
             fusedJcc(d, w, &left)
         case .aluRegJcc:
-            aluRegister(d, (op >> 3) & 7, w)
+            aluRegister(d, (d.pointee.op >> 3) & 7, w)
             fusedJcc(d, w, &left)
         case .group1RegJcc:
             aluImmediate(d, UInt32(d.pointee.modrm >> 3) & 7, w)
@@ -527,18 +527,18 @@ extension Interpreter {
         case .movx8:
             let m = Int(d.pointee.modrm)
             let v = m >= 0xC0 ? reg(m & 7, 1) : try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), 1)
-            setReg((m >> 3) & 7, w, op == 0xBE ? signExtend8(v) : v)
+            setReg((m >> 3) & 7, w, d.pointee.op == 0xBE ? signExtend8(v) : v)
         case .movx16:
             let m = Int(d.pointee.modrm)
             let v = m >= 0xC0 ? reg(m & 7, 2) : try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), 2)
-            setReg((m >> 3) & 7, w, op == 0xBF ? signExtend16(v) : v)
+            setReg((m >> 3) & 7, w, d.pointee.op == 0xBF ? signExtend16(v) : v)
         case .setcc:
             address(d.pointee)
-            try writeRM(1, condition(op & 0xF) ? 1 : 0)
+            try writeRM(1, condition(d.pointee.op & 0xF) ? 1 : 0)
         case .cmov:
             address(d.pointee)
             let v = try readRM(w) // read (and fault) whatever the condition
-            if condition(op & 0xF) { setReg(regField, w, v) }
+            if condition(d.pointee.op & 0xF) { setReg(regField, w, v) }
         case .imulRM:
             address(d.pointee)
             setReg(regField, w, imul(reg(regField, w), try readRM(w), w))
@@ -546,7 +546,7 @@ extension Interpreter {
             left &-= try execute16(d, left)
         case .rare, .prefix: // every class named, so the jump table needs no range check
             s.pointee.prefixes = d.pointee.prefixes
-            try executeRare(op)
+            try executeRare(d.pointee.op)
         }
     }
 
