@@ -25,4 +25,25 @@ public enum TextWrap {
         }
         return result
     }
+
+    /// As `lines`, for text made of fields that two spaces separate ("running  up 0:00:28
+    /// 1 CPU  engine CPU 100%"): it breaks between fields where it can, so that a label stays on
+    /// the line of its value; a field wider than `width` is wrapped by `lines`.
+    public static func fieldLines(_ text: String, width: Int) -> [String] {
+        guard width > 0 else { return [] }
+        var result: [String] = []
+        for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            var line = ""
+            for field in paragraph.split(separator: "  ", omittingEmptySubsequences: false).map(String.init) {
+                let candidate = line.isEmpty ? field : line + "  " + field
+                if Canvas.columns(of: candidate) <= width { line = candidate; continue }
+                if !line.isEmpty { result.append(line) }
+                var pieces = lines(field, width: width)
+                line = pieces.removeLast()
+                result += pieces
+            }
+            result.append(line)
+        }
+        return result
+    }
 }

@@ -326,7 +326,9 @@ final class ConsoleScreen: Panel {
         }
         if x < canvas.width {
             x += canvas.text(" \(session.name) ", x: x, y: y, style: styles.bold(.statusBar), maxWidth: canvas.width - x)
-            canvas.text(ConsoleScreen.summary(state: state, stats: session.stats, cpus: cpuCount), x: x, y: y, style: base,
+            // Whole fields only: a cut one ("303.4" without its "MIPS") reads as another figure.
+            let summary = ConsoleScreen.summary(state: state, stats: session.stats, cpus: cpuCount)
+            canvas.text(TextWrap.fieldLines(summary, width: canvas.width - x).first ?? "", x: x, y: y, style: base,
                         maxWidth: canvas.width - x)
         }
     }

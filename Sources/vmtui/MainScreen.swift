@@ -336,7 +336,7 @@ final class MainScreen: Panel {
                 rows.insert(contentsOf: live + session.warnings.map { ("Warning", $0) }, at: 0)
             }
             for (label, value) in rows {
-                let lines = TextWrap.lines(value, width: rect.width - 9)
+                let lines = TextWrap.fieldLines(value, width: rect.width - 9)
                 for (i, line) in lines.enumerated() where y < rect.maxY {
                     if i == 0 { canvas.text(label, x: rect.x, y: y, style: styles.bold(.window)) }
                     canvas.text(line, x: rect.x + 9, y: y, style: window)

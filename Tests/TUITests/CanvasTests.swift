@@ -34,6 +34,15 @@ let plain = CellStyle(foreground: -1, background: -1)
     #expect(TextWrap.lines("/usr/lib/memtest86+/memtest86+ia32.iso", width: 30) == ["/usr/lib/memtest86+/", "memtest86+ia32.iso"])
 }
 
+@Test func fieldsStayWholeWhereTheyFit() {
+    let state = "running  up 0:00:28  1 CPU  194.9 MIPS  engine CPU 100%"
+    #expect(TextWrap.fieldLines(state, width: 50) == ["running  up 0:00:28  1 CPU  194.9 MIPS", "engine CPU 100%"])
+    #expect(TextWrap.fieldLines(state, width: 60) == [state])
+    // A field wider than the line is word-wrapped; text without fields wraps as `lines` does.
+    #expect(TextWrap.fieldLines("a  one two three", width: 7) == ["a", "one two", "three"])
+    #expect(TextWrap.fieldLines("one two three", width: 7) == TextWrap.lines("one two three", width: 7))
+}
+
 @Test func decodesKeys() {
     #expect(KeyDecoder.decode(isKeyCode: false, value: 0x1B) == .escape)
     #expect(KeyDecoder.decode(isKeyCode: false, value: 0x0D) == .enter)
