@@ -53,6 +53,11 @@ struct DecodedInstruction {
         @inline(__always) get { UInt32(opcode) }
     }
 
+    /// The ModRM reg field: a register, or group's operation.
+    var regField: Int {
+        @inline(__always) get { Int(modrm >> 3) & 7 }
+    }
+
     /// `linkStride` for a link to the instruction right after this one.
     var strideToNext: UInt16 { UInt16(length) &* UInt16(MemoryLayout<DecodedInstruction>.stride) }
 }

@@ -320,9 +320,9 @@ extension Interpreter {
         // These five have a memory operand here (registers took the register forms): its
         // address goes straight to read/write, not through the state readRM/writeRM look at.
         case .movStore:
-            try write(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w, reg(Int(d.pointee.modrm >> 3) & 7, w))
+            try write(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w, reg(d.pointee.regField, w))
         case .movLoad:
-            setReg(Int(d.pointee.modrm >> 3) & 7, w, try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w))
+            setReg(d.pointee.regField, w, try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w))
         case .twoByte:
             s.pointee.prefixes = d.pointee.prefixes
             try executeTwoByte()
@@ -359,15 +359,14 @@ extension Interpreter {
             let v = try pop(w)
             setReg(Int(d.pointee.op & 7), w, v)
         case .test:
-            address(d.pointee)
-            _ = alu(4, try readRM(w), reg(regField, w), w)
+            _ = alu(4, try readOperand(d, w), reg(d.pointee.regField, w), w)
         // ALU r/m,r  r,r/m  acc,imm
         case .aluStore:
             let (sg, off) = (Int(d.pointee.eaSeg), effectiveAddress(d.pointee))
-            let r = alu(d.pointee.op >> 3, try read(sg, off, w), reg(Int(d.pointee.modrm >> 3) & 7, w), w)
+            let r = alu(d.pointee.op >> 3, try read(sg, off, w), reg(d.pointee.regField, w), w)
             if d.pointee.op != 0x39 { try write(sg, off, w, r) }
         case .aluLoad:
-            let rg = Int(d.pointee.modrm >> 3) & 7
+            let rg = d.pointee.regField
             let r = alu(d.pointee.op >> 3, reg(rg, w), try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w), w)
             if d.pointee.op != 0x3B { setReg(rg, w, r) }
         case .ret:
@@ -375,9 +374,8 @@ extension Interpreter {
             adjustSP(Int(d.pointee.imm))
             s.pointee.eip = target
         case .lea:
-            address(d.pointee)
-            if rmIsReg { throw Fault.ud }
-            setReg(regField, w, s.pointee.eaOffset)
+            if d.pointee.modrm >= 0xC0 { throw Fault.ud }
+            setReg(d.pointee.regField, w, effectiveAddress(d.pointee))
         case .groupFF:
             s.pointee.prefixes = d.pointee.prefixes
             address(d.pointee)
@@ -390,16 +388,13 @@ extension Interpreter {
             setReg(i, w, incDec(reg(i, w), true, w))
         case .jmpShort, .jmpNear: jumpRelative(d.pointee.imm, w)
         case .movImmRM:
-            address(d.pointee)
-            if regField != 0 { throw Fault.ud }
-            try writeRM(w, d.pointee.imm)
+            if d.pointee.regField != 0 { throw Fault.ud }
+            try writeOperand(d, w, d.pointee.imm)
         case .movImmReg: setReg(Int(d.pointee.op & 7), w, d.pointee.imm)
         case .movStore8:
-            address(d.pointee)
-            try writeRM(1, reg(regField, 1))
+            try writeOperand(d, 1, reg(d.pointee.regField, 1))
         case .movLoad8:
-            address(d.pointee)
-            setReg8(regField, try readRM(1))
+            setReg8(d.pointee.regField, try readOperand(d, 1))
         case .shift:
             let width = d.pointee.op & 1 == 0 ? 1 : w
             address(d.pointee)
@@ -424,9 +419,9 @@ extension Interpreter {
             let r = alu(d.pointee.op >> 3, try readRM(1), reg(regField, 1), 1)
             if d.pointee.op != 0x38 { try writeRM(1, r) }
         case .alu8Load:
-            address(d.pointee)
-            let r = alu(d.pointee.op >> 3, reg(regField, 1), try readRM(1), 1)
-            if d.pointee.op != 0x3A { setReg8(regField, r) }
+            let rg = d.pointee.regField
+            let r = alu(d.pointee.op >> 3, reg(rg, 1), try readOperand(d, 1), 1)
+            if d.pointee.op != 0x3A { setReg8(rg, r) }
         case .alu8Acc:
             let r = alu(d.pointee.op >> 3, gpr[0] & 0xFF, d.pointee.imm, 1)
             if d.pointee.op != 0x3C { setReg8(0, r) }
@@ -436,17 +431,13 @@ extension Interpreter {
             let r = alu(sub, try readRM(1), d.pointee.imm, 1)
             if sub != 7 { try writeRM(1, r) }
         case .test8:
-            address(d.pointee)
-            _ = alu(4, try readRM(1), reg(regField, 1), 1)
+            _ = alu(4, try readOperand(d, 1), reg(d.pointee.regField, 1), 1)
         case .movImm8RM:
-            address(d.pointee)
-            if regField != 0 { throw Fault.ud }
-            try writeRM(1, d.pointee.imm)
+            if d.pointee.regField != 0 { throw Fault.ud }
+            try writeOperand(d, 1, d.pointee.imm)
         case .pushImm, .pushImm8: try push(d.pointee.imm, w)
         case .imul:
-            address(d.pointee)
-            let a = try readRM(w)
-            setReg(regField, w, imul(a, d.pointee.imm, w))
+            setReg(d.pointee.regField, w, imul(try readOperand(d, w), d.pointee.imm, w))
         case .xchg8:
             address(d.pointee)
             let a = try readRM(1)
@@ -525,23 +516,19 @@ extension Interpreter {
             _ = alu(4, reg(m & 7, w), reg((m >> 3) & 7, w), w)
             fusedJcc(d, w, &left)
         case .movx8:
-            let m = Int(d.pointee.modrm)
-            let v = m >= 0xC0 ? reg(m & 7, 1) : try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), 1)
-            setReg((m >> 3) & 7, w, d.pointee.op == 0xBE ? signExtend8(v) : v)
+            let v = try readOperand(d, 1)
+            setReg(d.pointee.regField, w, d.pointee.op == 0xBE ? signExtend8(v) : v)
         case .movx16:
-            let m = Int(d.pointee.modrm)
-            let v = m >= 0xC0 ? reg(m & 7, 2) : try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), 2)
-            setReg((m >> 3) & 7, w, d.pointee.op == 0xBF ? signExtend16(v) : v)
+            let v = try readOperand(d, 2)
+            setReg(d.pointee.regField, w, d.pointee.op == 0xBF ? signExtend16(v) : v)
         case .setcc:
-            address(d.pointee)
-            try writeRM(1, condition(d.pointee.op & 0xF) ? 1 : 0)
+            try writeOperand(d, 1, condition(d.pointee.op & 0xF) ? 1 : 0)
         case .cmov:
-            address(d.pointee)
-            let v = try readRM(w) // read (and fault) whatever the condition
-            if condition(d.pointee.op & 0xF) { setReg(regField, w, v) }
+            let v = try readOperand(d, w) // read (and fault) whatever the condition
+            if condition(d.pointee.op & 0xF) { setReg(d.pointee.regField, w, v) }
         case .imulRM:
-            address(d.pointee)
-            setReg(regField, w, imul(reg(regField, w), try readRM(w), w))
+            let rg = d.pointee.regField
+            setReg(rg, w, imul(reg(rg, w), try readOperand(d, w), w))
         case .operand16: // only in the 32-bit copy
             left &-= try execute16(d, left)
         case .rare, .prefix: // every class named, so the jump table needs no range check

@@ -125,6 +125,23 @@ extension Interpreter {
         return d.prefixes.addrsize32 ? off : off & 0xFFFF
     }
 
+    /// A decoded instruction's r/m operand, its register or memory at its effective address,
+    /// read without going through the state as `address`, `readRM` and `writeRM` do (for the
+    /// hot classes that only read it or only write it).
+    @inline(__always)
+    func readOperand(_ d: UnsafeMutablePointer<DecodedInstruction>, _ w: Int) throws(Fault) -> UInt32 {
+        let m = Int(d.pointee.modrm)
+        if m >= 0xC0 { return reg(m & 7, w) }
+        return try read(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w)
+    }
+
+    @inline(__always)
+    func writeOperand(_ d: UnsafeMutablePointer<DecodedInstruction>, _ w: Int, _ v: UInt32) throws(Fault) {
+        let m = Int(d.pointee.modrm)
+        if m >= 0xC0 { setReg(m & 7, w, v); return }
+        try write(Int(d.pointee.eaSeg), effectiveAddress(d.pointee), w, v)
+    }
+
     @inline(__always)
     func readRM(_ w: Int) throws(Fault) -> UInt32 {
         let s = state
