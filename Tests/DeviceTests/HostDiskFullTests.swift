@@ -24,9 +24,11 @@ struct HostDiskFullTests {
             try? FileManager.default.removeItem(atPath: path)
         }
 
-        /// Fills the file system to the last byte with a file that `free()` removes.
+        /// Fills the file system to the last byte with a file that `free()` removes. Close-on-exec:
+        /// a host program another test spawns meanwhile (QEMU, qemu-img) would otherwise inherit
+        /// the descriptor and keep the unlinked filler's space until it exits.
         func fill() {
-            let fd = open(path + "/filler", O_WRONLY | O_CREAT, 0o644)
+            let fd = open(path + "/filler", O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
             let chunk = [UInt8](repeating: 0xEE, count: 4096)
             while chunk.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
             close(fd)
