@@ -3,7 +3,7 @@ import Testing
 
 /// XADD stores the sum in the destination after copying the old destination to the source,
 /// so `xadd eax, eax` doubles EAX (kvm-unit-tests realmode "xadd").
-@Suite(.enabled(if: GuestProgram.available, "needs nasm to assemble the guest (apt-get install nasm)"))
+@Suite(GuestProgram.needsNASM)
 struct ExchangeAddTests {
     static func run(_ body: String) throws -> GuestProgram.Outcome {
         return try GuestProgram.run("bits 16\norg 0x1000\n" + body + "\ncli\nhlt\n")

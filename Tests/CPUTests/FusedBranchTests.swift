@@ -4,7 +4,7 @@ import Testing
 /// A flag-setting register instruction and the Jcc after it run as one decoded pair
 /// (`Interpreter.fuseJcc`), but they stay two instructions: a budget that ends after the
 /// first, and a single-step trap, stop between them.
-@Suite(.enabled(if: GuestProgram.available, "needs nasm to assemble the guest (apt-get install nasm)"))
+@Suite(GuestProgram.needsNASM)
 struct FusedBranchTests {
     @Test func aBudgetOfOneStopsBetweenACompareAndItsJump() throws {
         let code = try GuestProgram.assemble("""

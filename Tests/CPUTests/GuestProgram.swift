@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import Testing
 @testable import Engine
 
 /// A self-checking nasm guest, assembled at test time (`nasm -f bin`, never committed as a
@@ -8,6 +9,8 @@ import TestSupport
 struct GuestProgram {
     static let nasm = "/usr/bin/nasm"
     static var available: Bool { FileManager.default.isExecutableFile(atPath: nasm) }
+    /// The trait of a test or suite that assembles guests: skipped, saying why, without nasm.
+    static var needsNASM: ConditionTrait { .enabled(if: available, "needs nasm to assemble the guest (apt-get install nasm)") }
 
     /// Collects what the guest writes to port 0xE9.
     final class Console: PortDevice {

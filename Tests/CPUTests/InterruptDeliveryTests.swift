@@ -21,7 +21,7 @@ final class NMIPort: PortDevice {
     func portWrite(_ port: UInt16, width: Int, value: UInt32) { cpu?.raiseNMI() }
 }
 
-@Suite(.enabled(if: GuestProgram.available, "needs nasm to assemble the guest (apt-get install nasm)"))
+@Suite(GuestProgram.needsNASM)
 struct InterruptDeliveryTests {
     static let guest = """
     bits 16

@@ -4,7 +4,7 @@ import Testing
 /// x87 errors in MS-DOS compatibility mode (CR0.NE = 0) on the assembled PC: the waiting
 /// instruction freezes with FERR# asserted, IRQ 13 reaches the guest through the PICs (INT 75h),
 /// and a write to port 0xF0 (IGNNE#) lets the handler's FPU instructions, or the frozen one, run.
-@Suite(.enabled(if: GuestProgram.available, "needs nasm to assemble the guest (apt-get install nasm)"))
+@Suite(GuestProgram.needsNASM)
 struct MachineFERRTests {
     static let guest = """
     bits 16

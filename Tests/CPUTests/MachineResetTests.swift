@@ -20,7 +20,7 @@ import Testing
     empty: dw 0, 0, 0
     """
 
-    @Test(.enabled(if: GuestProgram.available, "needs nasm (apt-get install nasm)"))
+    @Test(GuestProgram.needsNASM)
     func aResetRequestEndsTheSliceAtTheWrite() throws {
         let machine = try MachineTimeTests.machine(Self.resetGuest, timeMode: .deterministic(nanosecondsPerInstruction: 10))
         #expect(machine.runSlice() == nil, "the triple fault after the reset request stopped the machine")

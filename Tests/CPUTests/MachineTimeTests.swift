@@ -39,7 +39,7 @@ import Testing
 
     /// Without the notification the first slice would run its whole 100 ms (10 million
     /// instructions) before anyone looked at the PIT.
-    @Test(.enabled(if: GuestProgram.available, "needs nasm (apt-get install nasm)"))
+    @Test(GuestProgram.needsNASM)
     func aTimerArmedByADeviceEndsTheSliceEarly() throws {
         let machine = try Self.machine(Self.pitGuest, timeMode: .deterministic(nanosecondsPerInstruction: 10))
         machine.maxSliceNanoseconds = 100_000_000
@@ -89,7 +89,7 @@ import Testing
     """
 
     /// The halted sleep may last 30 s (no timer is armed): only the PIC's push ends it early.
-    @Test(.enabled(if: GuestProgram.available, "needs nasm (apt-get install nasm)"))
+    @Test(GuestProgram.needsNASM)
     func aHaltedGuestWakesOnAnInterruptFromAnotherThread() throws {
         nonisolated(unsafe) let machine = try Self.machine(Self.haltGuest, timeMode: .realtime)
         machine.maxSliceNanoseconds = 30_000_000_000
@@ -122,7 +122,7 @@ import Testing
 
     /// The slice that runs the handler returns before sleeping, so the session sees at once
     /// what the guest did (a key's echo); the next slice, halted from its start, sleeps.
-    @Test(.enabled(if: GuestProgram.available, "needs nasm (apt-get install nasm)"))
+    @Test(GuestProgram.needsNASM)
     func aSliceThatRanTheGuestReturnsBeforeSleeping() throws {
         let machine = try Self.machine(Self.haltGuest, timeMode: .deterministic(nanosecondsPerInstruction: 10))
         machine.maxSliceNanoseconds = 1_000_000_000

@@ -3,7 +3,7 @@ import Testing
 
 /// Self-checking nasm guests for protected mode as SeaBIOS and boot loaders use it. Each prints
 /// "PASS" on port 0xE9, or "FAIL" and a letter naming the failed check.
-@Suite(.enabled(if: GuestProgram.available, "needs nasm to assemble the guest (apt-get install nasm)"))
+@Suite(GuestProgram.needsNASM)
 struct ProtectedModeTests {
     /// Shared guest code (Tests/guests/cpu): a GDT (flat 32-bit code/data, 16-bit code, ring-3
     /// code/data, a TSS), the switch into 32-bit protected mode, and PASS/FAIL reporting.

@@ -4,7 +4,7 @@ import Testing
 /// Self-modifying code and code replaced by DMA: what the interpreter keeps of code it ran (the
 /// fetch window, DecodeCache) must follow every write to that code and the mode it runs in.
 /// Each guest runs the code once before changing it, so that anything cached is stale afterwards.
-@Suite(.enabled(if: GuestProgram.available, "needs nasm to assemble the guest (apt-get install nasm)"))
+@Suite(GuestProgram.needsNASM)
 struct SelfModifyingCodeTests {
     @Test func aStoreChangesTheInstructionRightAfterIt() throws {
         let outcome = try GuestProgram.run("""
